@@ -1,0 +1,15 @@
+//! The ordering connector's library, shared by every Lambda function and the `jwo` command.
+//!
+//! The pure domain lives here with no AWS SDK, no Lambda types and no I/O:
+//! - [`contract`]: the wire types of CONTRACT.md,
+//! - [`money`]: decimal money with one named rounding strategy,
+//! - [`validation`]: the Create Purchases body, every offending field named,
+//! - [`pricing`]: the price book and the pricing engine of PRICING.md,
+//! - [`checkout_rules`]: Amazon's six checkout rules, checked independently of the engine.
+
+pub mod checkout_rules;
+pub mod contract;
+mod json_fields;
+pub mod money;
+pub mod pricing;
+pub mod validation;

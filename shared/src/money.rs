@@ -1,0 +1,247 @@
+//! Money: `rust_decimal` amounts with one named rounding strategy, on the wire as
+//! `{"amount": "1.00", "currencyCode": "USD"}` with exactly two decimals.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::de::{self, Deserializer};
+use serde::ser::{SerializeStruct, Serializer};
+use serde::{Deserialize, Serialize};
+
+/// The one rounding rule for money (PRICING.md rule 1): half away from zero.
+/// rust_decimal's plain `round_dp` is banker's rounding, which is never used on money.
+pub const MONEY_ROUNDING: RoundingStrategy = RoundingStrategy::MidpointAwayFromZero;
+
+/// Decimal places of every amount on the wire.
+pub const MONEY_SCALE: u32 = 2;
+
+/// Rounds to cents with [`MONEY_ROUNDING`] and fixes the scale at two decimals.
+pub fn round2(value: Decimal) -> Decimal {
+    let mut rounded = value.round_dp_with_strategy(MONEY_SCALE, MONEY_ROUNDING);
+    rounded.rescale(MONEY_SCALE);
+    rounded
+}
+
+/// Parses a plain decimal string (`"12"`, `"0.45"`, `"-3.10"`): optional minus sign, digits,
+/// optionally a dot followed by digits. No exponent, no `+`, no spaces, no `_` separators,
+/// which `Decimal::from_str` would otherwise let through. The scale is kept (`"1.0"` has scale 1).
+pub fn parse_plain_decimal(text: &str) -> Option<Decimal> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (digits, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(whole) || fraction.is_some_and(|f| !all_digits(f)) {
+        return None;
+    }
+    Decimal::from_str(text).ok()
+}
+
+/// Whether `value` needs no more than two decimals (trailing zeros aside).
+pub fn has_at_most_two_decimals(value: Decimal) -> bool {
+    value.normalize().scale() <= MONEY_SCALE
+}
+
+/// Formats an amount that is already in cents with exactly two decimals.
+fn format_amount(amount: Decimal) -> String {
+    debug_assert!(has_at_most_two_decimals(amount), "unrounded amount {amount}");
+    let mut fixed = amount;
+    fixed.rescale(MONEY_SCALE);
+    fixed.to_string()
+}
+
+/// An ISO-4217 currency code: three upper-case ASCII letters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CurrencyCode([u8; 3]);
+
+impl CurrencyCode {
+    pub const USD: CurrencyCode = CurrencyCode(*b"USD");
+
+    pub fn as_str(&self) -> &str {
+        // Only ever built from ASCII letters.
+        std::str::from_utf8(&self.0).unwrap_or("???")
+    }
+}
+
+impl FromStr for CurrencyCode {
+    type Err = String;
+
+    fn from_str(code: &str) -> Result<Self, Self::Err> {
+        match code.as_bytes() {
+            [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => {
+                Ok(CurrencyCode([*a, *b, *c]))
+            }
+            _ => Err(format!(
+                "'{code}' is not an ISO-4217 currency code (three upper-case letters)"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for CurrencyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for CurrencyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for CurrencyCode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CurrencyCode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(de::Error::custom)
+    }
+}
+
+/// An amount of money in cents precision. Built only through [`Money::rounded`] (which applies
+/// [`MONEY_ROUNDING`]) or by strict parsing, so it always holds at most two decimals.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Money {
+    amount: Decimal,
+    currency_code: CurrencyCode,
+}
+
+impl Money {
+    /// Rounds `amount` to cents with [`MONEY_ROUNDING`].
+    pub fn rounded(amount: Decimal, currency_code: CurrencyCode) -> Money {
+        Money {
+            amount: round2(amount),
+            currency_code,
+        }
+    }
+
+    pub fn zero(currency_code: CurrencyCode) -> Money {
+        Money::rounded(Decimal::ZERO, currency_code)
+    }
+
+    pub fn amount(&self) -> Decimal {
+        self.amount
+    }
+
+    pub fn currency_code(&self) -> CurrencyCode {
+        self.currency_code
+    }
+
+    /// The amount as it goes on the wire: exactly two decimals.
+    pub fn amount_text(&self) -> String {
+        format_amount(self.amount)
+    }
+}
+
+impl fmt::Debug for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.amount_text(), self.currency_code)
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+impl Serialize for Money {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut object = serializer.serialize_struct("Money", 2)?;
+        object.serialize_field("amount", &self.amount_text())?;
+        object.serialize_field("currencyCode", &self.currency_code)?;
+        object.end()
+    }
+}
+
+/// Strict on the way in: `amount` must be a JSON string holding a plain decimal with exactly
+/// two decimals; a JSON number (a float on someone's side) is refused.
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Wire {
+            amount: String,
+            currency_code: CurrencyCode,
+        }
+        let wire = Wire::deserialize(deserializer)?;
+        let amount = parse_money_amount(&wire.amount).map_err(de::Error::custom)?;
+        Ok(Money {
+            amount,
+            currency_code: wire.currency_code,
+        })
+    }
+}
+
+/// Parses a wire amount: a plain decimal string with exactly two decimals.
+pub fn parse_money_amount(text: &str) -> Result<Decimal, String> {
+    let value = parse_plain_decimal(text)
+        .ok_or_else(|| format!("amount '{text}' is not a plain decimal string"))?;
+    if value.scale() != MONEY_SCALE {
+        return Err(format!(
+            "amount '{text}' must have exactly two decimals"
+        ));
+    }
+    Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::dec;
+
+    #[test]
+    fn rounds_half_away_from_zero_not_to_even() {
+        assert_eq!(round2(dec!(0.125)).to_string(), "0.13");
+        assert_eq!(round2(dec!(0.135)).to_string(), "0.14");
+        assert_eq!(round2(dec!(-0.125)).to_string(), "-0.13");
+        assert_eq!(round2(dec!(0.1249999)).to_string(), "0.12");
+        assert_eq!(round2(dec!(0.165)).to_string(), "0.17");
+        // Banker's rounding would give 0.12 here; the named strategy must not.
+        assert_ne!(dec!(0.125).round_dp(2), round2(dec!(0.125)));
+    }
+
+    #[test]
+    fn always_two_decimals_on_the_wire() {
+        let usd = CurrencyCode::USD;
+        let json = serde_json::to_string(&Money::rounded(dec!(1), usd)).unwrap();
+        assert_eq!(json, r#"{"amount":"1.00","currencyCode":"USD"}"#);
+        assert_eq!(Money::rounded(dec!(0.5), usd).amount_text(), "0.50");
+        assert_eq!(Money::rounded(dec!(12.345), usd).amount_text(), "12.35");
+    }
+
+    #[test]
+    fn parsing_is_strict() {
+        let ok: Money = serde_json::from_str(r#"{"amount":"0.99","currencyCode":"EUR"}"#).unwrap();
+        assert_eq!(ok.amount(), dec!(0.99));
+        for bad in [
+            r#"{"amount":0.99,"currencyCode":"USD"}"#,
+            r#"{"amount":"0.9","currencyCode":"USD"}"#,
+            r#"{"amount":"0.999","currencyCode":"USD"}"#,
+            r#"{"amount":"1e2","currencyCode":"USD"}"#,
+            r#"{"amount":" 1.00","currencyCode":"USD"}"#,
+            r#"{"amount":"1_0.00","currencyCode":"USD"}"#,
+            r#"{"amount":"1.00","currencyCode":"usd"}"#,
+            r#"{"amount":"1.00"}"#,
+        ] {
+            assert!(serde_json::from_str::<Money>(bad).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn plain_decimals() {
+        assert_eq!(parse_plain_decimal("0.45"), Some(dec!(0.45)));
+        assert_eq!(parse_plain_decimal("1.0").map(|d| d.scale()), Some(1));
+        assert_eq!(parse_plain_decimal("-2"), Some(dec!(-2)));
+        for bad in ["", ".5", "5.", "+1", "1e3", "1_000", "1.2.3", " 1", "0x10", "-"] {
+            assert_eq!(parse_plain_decimal(bad), None, "{bad:?} was accepted");
+        }
+    }
+}
