@@ -84,7 +84,11 @@ impl fmt::Display for RuleViolation {
 }
 
 /// Checks raw Checkout Service body bytes. Unparseable JSON is a `WellFormed` violation.
-pub fn check_checkout_body(body: &[u8], cart: &[CartItem], basis: AmountBasis) -> Vec<RuleViolation> {
+pub fn check_checkout_body(
+    body: &[u8],
+    cart: &[CartItem],
+    basis: AmountBasis,
+) -> Vec<RuleViolation> {
     match serde_json::from_slice::<Value>(body) {
         Ok(document) => check_checkout_request(&document, cart, basis),
         Err(error) => vec![RuleViolation {
@@ -97,7 +101,11 @@ pub fn check_checkout_body(body: &[u8], cart: &[CartItem], basis: AmountBasis) -
 
 /// Checks a Checkout Service body against the cart it prices. Returns every violation found;
 /// an empty list means Amazon's rules hold exactly.
-pub fn check_checkout_request(body: &Value, cart: &[CartItem], basis: AmountBasis) -> Vec<RuleViolation> {
+pub fn check_checkout_request(
+    body: &Value,
+    cart: &[CartItem],
+    basis: AmountBasis,
+) -> Vec<RuleViolation> {
     let mut check = Checker::default();
     let root = Path::root("body");
     let Some(body) = check.object(body, &root, CheckoutRule::WellFormed) else {
@@ -117,7 +125,11 @@ pub fn check_checkout_request(body: &Value, cart: &[CartItem], basis: AmountBasi
     {
         None => Vec::new(),
         Some([]) => {
-            check.push(CheckoutRule::NotEmpty, &lines_path, "is empty; an empty cart is never submitted");
+            check.push(
+                CheckoutRule::NotEmpty,
+                &lines_path,
+                "is empty; an empty cart is never submitted",
+            );
             Vec::new()
         }
         Some(lines) => lines
@@ -140,9 +152,16 @@ pub fn check_checkout_request(body: &Value, cart: &[CartItem], basis: AmountBasi
                 .required(totals, key, &path, CheckoutRule::WellFormed)
                 .and_then(|value| check.money(value, &path))
         };
-        let given = [read("subTotal"), read("promotionsTotal"), read("salesTaxTotal"), read("priceTotal")];
+        let given = [
+            read("subTotal"),
+            read("promotionsTotal"),
+            read("salesTaxTotal"),
+            read("priceTotal"),
+        ];
         let all_lines: Option<Vec<Line>> = lines.into_iter().collect();
-        if let (Some(lines), [Some(sub), Some(promotions), Some(tax), Some(total)]) = (all_lines, given) {
+        if let (Some(lines), [Some(sub), Some(promotions), Some(tax), Some(total)]) =
+            (all_lines, given)
+        {
             check.order_totals(&lines, [sub, promotions, tax, total], &totals_path, basis);
         }
     }
@@ -191,10 +210,19 @@ impl Checker {
         value
     }
 
-    fn object<'v>(&mut self, value: &'v Value, path: &Path<'_>, rule: CheckoutRule) -> Option<&'v Map<String, Value>> {
+    fn object<'v>(
+        &mut self,
+        value: &'v Value,
+        path: &Path<'_>,
+        rule: CheckoutRule,
+    ) -> Option<&'v Map<String, Value>> {
         let object = value.as_object();
         if object.is_none() {
-            self.push(rule, path, format!("must be an object, not {}", kind(value)));
+            self.push(
+                rule,
+                path,
+                format!("must be an object, not {}", kind(value)),
+            );
         }
         object
     }
@@ -202,12 +230,21 @@ impl Checker {
     fn array<'v>(&mut self, value: &'v Value, path: &Path<'_>) -> Option<&'v [Value]> {
         let array = value.as_array().map(Vec::as_slice);
         if array.is_none() {
-            self.push(CheckoutRule::WellFormed, path, format!("must be an array, not {}", kind(value)));
+            self.push(
+                CheckoutRule::WellFormed,
+                path,
+                format!("must be an array, not {}", kind(value)),
+            );
         }
         array
     }
 
-    fn string<'v>(&mut self, value: &'v Value, path: &Path<'_>, rule: CheckoutRule) -> Option<&'v str> {
+    fn string<'v>(
+        &mut self,
+        value: &'v Value,
+        path: &Path<'_>,
+        rule: CheckoutRule,
+    ) -> Option<&'v str> {
         let text = value.as_str();
         if text.is_none() {
             self.push(rule, path, format!("must be a string, not {}", kind(value)));
@@ -225,7 +262,12 @@ impl Checker {
             .required(object, "amount", &amount_path, CheckoutRule::WellFormed)
             .and_then(|amount| self.string(amount, &amount_path, CheckoutRule::TwoDecimals));
         let currency = self
-            .required(object, "currencyCode", &currency_path, CheckoutRule::WellFormed)
+            .required(
+                object,
+                "currencyCode",
+                &currency_path,
+                CheckoutRule::WellFormed,
+            )
             .and_then(|code| self.string(code, &currency_path, CheckoutRule::TwoDecimals));
         if let Some(code) = currency {
             if let Err(reason) = code.parse::<CurrencyCode>() {
@@ -248,7 +290,11 @@ impl Checker {
             }
         };
         if amount.is_sign_negative() && !amount.is_zero() {
-            self.push(CheckoutRule::TwoDecimals, &amount_path, format!("'{amount}' is negative"));
+            self.push(
+                CheckoutRule::TwoDecimals,
+                &amount_path,
+                format!("'{amount}' is negative"),
+            );
             return None;
         }
         Some(amount)
@@ -277,7 +323,11 @@ impl Checker {
                     .and_then(|text| {
                         let parsed = parse_plain_decimal(text).filter(|q| *q > Decimal::ZERO);
                         if parsed.is_none() {
-                            self.push(CheckoutRule::WellFormed, &value_path, format!("'{text}' is not a positive decimal"));
+                            self.push(
+                                CheckoutRule::WellFormed,
+                                &value_path,
+                                format!("'{text}' is not a positive decimal"),
+                            );
                         }
                         parsed
                     });
@@ -289,21 +339,34 @@ impl Checker {
 
         let unit_price_path = path.key("unitPrice");
         let Some(unit_price) = line.get("unitPrice").filter(|value| !value.is_null()) else {
-            self.push(CheckoutRule::EveryLinePriced, &unit_price_path, "is missing: the line has no price");
+            self.push(
+                CheckoutRule::EveryLinePriced,
+                &unit_price_path,
+                "is missing: the line has no price",
+            );
             return None;
         };
         let unit_price = self.object(unit_price, &unit_price_path, CheckoutRule::WellFormed)?;
         let price_path = unit_price_path.key("price");
         let price = match unit_price.get("price").filter(|value| !value.is_null()) {
             None => {
-                self.push(CheckoutRule::EveryLinePriced, &price_path, "is missing: the line has no price");
+                self.push(
+                    CheckoutRule::EveryLinePriced,
+                    &price_path,
+                    "is missing: the line has no price",
+                );
                 None
             }
             Some(value) => self.money(value, &price_path),
         };
         let promotions_path = unit_price_path.key("promotions");
         let promotions = self
-            .required(unit_price, "promotions", &promotions_path, CheckoutRule::WellFormed)
+            .required(
+                unit_price,
+                "promotions",
+                &promotions_path,
+                CheckoutRule::WellFormed,
+            )
             .and_then(|value| self.array(value, &promotions_path))
             .and_then(|promotions| {
                 let amounts: Vec<Option<Decimal>> = promotions
@@ -311,9 +374,15 @@ impl Checker {
                     .enumerate()
                     .map(|(index, promotion)| {
                         let promotion_path = promotions_path.index(index);
-                        let promotion = self.object(promotion, &promotion_path, CheckoutRule::WellFormed)?;
+                        let promotion =
+                            self.object(promotion, &promotion_path, CheckoutRule::WellFormed)?;
                         let amount_path = promotion_path.key("promotionAmount");
-                        let amount = self.required(promotion, "promotionAmount", &amount_path, CheckoutRule::WellFormed)?;
+                        let amount = self.required(
+                            promotion,
+                            "promotionAmount",
+                            &amount_path,
+                            CheckoutRule::WellFormed,
+                        )?;
                         self.money(amount, &amount_path)
                     })
                     .collect();
@@ -324,7 +393,10 @@ impl Checker {
             .required(unit_price, "salesTax", &tax_path, CheckoutRule::WellFormed)
             .and_then(|value| self.money(value, &tax_path));
         let fees_path = unit_price_path.key("depositsAndFees");
-        let fees = match unit_price.get("depositsAndFees").filter(|value| !value.is_null()) {
+        let fees = match unit_price
+            .get("depositsAndFees")
+            .filter(|value| !value.is_null())
+        {
             None => Some((Decimal::ZERO, Decimal::ZERO)),
             Some(value) => self.array(value, &fees_path).and_then(|fees| {
                 let read: Vec<Option<(Decimal, Decimal)>> = fees
@@ -336,7 +408,12 @@ impl Checker {
                         let amount_path = fee_path.key("depositAndFeeAmount");
                         let fee_tax_path = fee_path.key("salesTax");
                         let amount = self
-                            .required(fee, "depositAndFeeAmount", &amount_path, CheckoutRule::WellFormed)
+                            .required(
+                                fee,
+                                "depositAndFeeAmount",
+                                &amount_path,
+                                CheckoutRule::WellFormed,
+                            )
                             .and_then(|value| self.money(value, &amount_path));
                         let tax = self
                             .required(fee, "salesTax", &fee_tax_path, CheckoutRule::WellFormed)
@@ -352,7 +429,12 @@ impl Checker {
         };
         let total_path = unit_price_path.key("totalPrice");
         let total = self
-            .required(unit_price, "totalPrice", &total_path, CheckoutRule::WellFormed)
+            .required(
+                unit_price,
+                "totalPrice",
+                &total_path,
+                CheckoutRule::WellFormed,
+            )
             .and_then(|value| self.money(value, &total_path));
 
         let (price, promotions, sales_tax, (fees, fees_tax), total) =
@@ -412,7 +494,11 @@ impl Checker {
             }
         }
         if lines.iter().all(Option::is_some) {
-            for (position, item) in cart.iter().enumerate().filter(|(position, _)| !matched[*position]) {
+            for (position, item) in cart
+                .iter()
+                .enumerate()
+                .filter(|(position, _)| !matched[*position])
+            {
                 self.push(
                     CheckoutRule::MatchesCart,
                     path,
@@ -427,7 +513,13 @@ impl Checker {
 
     /// Rule 3: each order total is the sum of its category over the lines (per the basis), and
     /// `priceTotal = subTotal − promotionsTotal + salesTaxTotal + Σ fees`.
-    fn order_totals(&mut self, lines: &[Line], given: [Decimal; 4], path: &Path<'_>, basis: AmountBasis) {
+    fn order_totals(
+        &mut self,
+        lines: &[Line],
+        given: [Decimal; 4],
+        path: &Path<'_>,
+        basis: AmountBasis,
+    ) {
         let extend = |quantity: Decimal, amount: Decimal| match basis {
             AmountBasis::Line => amount,
             AmountBasis::Unit => round2(quantity * amount),
@@ -459,5 +551,285 @@ impl Checker {
                 format!("is {total}, but subTotal {sub} − promotionsTotal {promotions} + salesTaxTotal {tax} + fees {fees} = {formula}"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::contract::create_purchases::CreatePurchasesRequest;
+    use crate::pricing::{PriceBook, PricingOutcome, price_cart};
+
+    /// A two-line cart priced by the engine: water with a fee and a promotion, and bananas.
+    fn priced(basis: AmountBasis) -> (Value, CreatePurchasesRequest) {
+        let book = PriceBook::from_json(
+            json!({
+                "currency": "USD",
+                "stores": { "S": { "taxRates": { "STD": "0.0825", "FOOD": "0" } } },
+                "items": [
+                    { "sku": "W", "name": "Water", "price": "1.99", "taxCode": "STD",
+                      "fees": [{ "description": "CRV", "amount": "0.05" }] },
+                    { "sku": "B", "name": "Bananas", "price": "0.69", "taxCode": "FOOD", "soldBy": "weight", "unit": "lb" }
+                ],
+                "promotions": [{ "id": "P", "description": "10% off", "type": "percentOff", "percent": "10", "skus": ["W"] }]
+            })
+            .to_string()
+            .as_bytes(),
+        )
+        .unwrap();
+        let cart = crate::validation::validate_create_purchases(
+            json!({
+                "requestId": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+                "idempotentShoppingTripId": "trip", "storeId": "S",
+                "shoppingTrip": { "startTime": "2024-03-22T17:00:00Z", "endTime": "2024-03-22T17:09:39Z",
+                    "authEvents": [{ "id": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "payloadType": "FINANCIAL" }] },
+                "cartItems": [
+                    { "id": "W", "type": "SKU", "quantity": { "value": "3", "unit": "each" } },
+                    { "id": "B", "type": "SKU", "quantity": { "value": "0.45", "unit": "lb" } }
+                ]
+            })
+            .to_string()
+            .as_bytes(),
+        )
+        .unwrap();
+        let PricingOutcome::Priced(checkout) = price_cart(&book, &cart, basis) else {
+            panic!()
+        };
+        (serde_json::to_value(checkout).unwrap(), cart)
+    }
+
+    /// Breaks a correctly priced body with `tamper` and returns the (rule, field) pairs found.
+    fn broken(basis: AmountBasis, tamper: impl Fn(&mut Value)) -> Vec<(CheckoutRule, String)> {
+        let (mut body, cart) = priced(basis);
+        assert!(check_checkout_request(&body, &cart.cart_items, basis).is_empty());
+        tamper(&mut body);
+        check_checkout_request(&body, &cart.cart_items, basis)
+            .into_iter()
+            .map(|violation| (violation.rule, violation.field))
+            .collect()
+    }
+
+    fn set_amount(body: &mut Value, pointer: &str, amount: &str) {
+        *body.pointer_mut(pointer).unwrap() = json!(amount);
+    }
+
+    fn plus_one_cent(body: &mut Value, pointer: &str) {
+        let amount: Decimal = body
+            .pointer(pointer)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        set_amount(body, pointer, &(amount + Decimal::new(1, 2)).to_string());
+    }
+
+    #[test]
+    fn a_correct_body_passes_in_both_bases() {
+        for basis in [AmountBasis::Line, AmountBasis::Unit] {
+            let (body, cart) = priced(basis);
+            assert_eq!(
+                check_checkout_request(&body, &cart.cart_items, basis),
+                vec![]
+            );
+        }
+    }
+
+    #[test]
+    fn one_cent_off_a_line_total_breaks_rule_2() {
+        for basis in [AmountBasis::Line, AmountBasis::Unit] {
+            let found = broken(basis, |body| {
+                plus_one_cent(body, "/lineItems/0/unitPrice/totalPrice/amount")
+            });
+            // The line no longer adds up; the order totals still do (they do not sum totalPrice).
+            assert_eq!(
+                found,
+                vec![(
+                    CheckoutRule::LineTotal,
+                    "lineItems[0].unitPrice.totalPrice".into()
+                )]
+            );
+        }
+    }
+
+    #[test]
+    fn one_cent_off_a_line_amount_breaks_the_line_and_the_order() {
+        let found = broken(AmountBasis::Line, |body| {
+            plus_one_cent(body, "/lineItems/1/unitPrice/salesTax/amount")
+        });
+        assert_eq!(
+            found,
+            vec![
+                (
+                    CheckoutRule::LineTotal,
+                    "lineItems[1].unitPrice.totalPrice".into()
+                ),
+                (
+                    CheckoutRule::OrderTotals,
+                    "orderTotals.salesTaxTotal".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn one_cent_off_an_order_total_breaks_rule_3() {
+        for basis in [AmountBasis::Line, AmountBasis::Unit] {
+            let found = broken(basis, |body| {
+                plus_one_cent(body, "/orderTotals/priceTotal/amount")
+            });
+            assert_eq!(
+                found,
+                vec![(CheckoutRule::OrderTotals, "orderTotals.priceTotal".into())]
+            );
+            let found = broken(basis, |body| {
+                plus_one_cent(body, "/orderTotals/subTotal/amount")
+            });
+            assert_eq!(
+                found,
+                vec![
+                    (CheckoutRule::OrderTotals, "orderTotals.subTotal".into()),
+                    (CheckoutRule::OrderTotals, "orderTotals.priceTotal".into()),
+                ]
+            );
+        }
+    }
+
+    #[test]
+    fn a_three_decimal_or_numeric_amount_breaks_rule_4() {
+        let found = broken(AmountBasis::Line, |body| {
+            set_amount(body, "/lineItems/0/unitPrice/salesTax/amount", "0.440")
+        });
+        assert_eq!(
+            found,
+            vec![(
+                CheckoutRule::TwoDecimals,
+                "lineItems[0].unitPrice.salesTax.amount".into()
+            )]
+        );
+        let found = broken(AmountBasis::Line, |body| {
+            *body
+                .pointer_mut("/orderTotals/salesTaxTotal/amount")
+                .unwrap() = json!(0.44);
+        });
+        assert_eq!(
+            found,
+            vec![(
+                CheckoutRule::TwoDecimals,
+                "orderTotals.salesTaxTotal.amount".into()
+            )]
+        );
+        let found = broken(AmountBasis::Line, |body| {
+            *body
+                .pointer_mut("/lineItems/1/unitPrice/price/currencyCode")
+                .unwrap() = json!("EUR");
+        });
+        assert_eq!(
+            found,
+            vec![(
+                CheckoutRule::TwoDecimals,
+                "lineItems[1].unitPrice.price.currencyCode".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_missing_or_extra_or_changed_line_breaks_rule_1() {
+        let found = broken(AmountBasis::Line, |body| {
+            body["lineItems"].as_array_mut().unwrap().remove(1);
+        });
+        assert!(
+            found.contains(&(CheckoutRule::MatchesCart, "lineItems".into())),
+            "{found:?}"
+        );
+        let found = broken(AmountBasis::Line, |body| {
+            let copy = body["lineItems"][1].clone();
+            body["lineItems"].as_array_mut().unwrap().push(copy);
+        });
+        assert!(
+            found.contains(&(CheckoutRule::MatchesCart, "lineItems[2]".into())),
+            "{found:?}"
+        );
+        let found = broken(AmountBasis::Line, |body| {
+            body["lineItems"][0]["quantity"]["value"] = json!("2");
+        });
+        assert_eq!(
+            found,
+            vec![
+                (CheckoutRule::MatchesCart, "lineItems[0]".into()),
+                (CheckoutRule::MatchesCart, "lineItems".into()),
+            ]
+        );
+        // "3" and "3.0" are the same quantity.
+        let found = broken(AmountBasis::Line, |body| {
+            body["lineItems"][0]["quantity"]["value"] = json!("3.0");
+        });
+        assert_eq!(found, vec![]);
+    }
+
+    #[test]
+    fn empty_line_items_break_rule_5() {
+        let found = broken(AmountBasis::Line, |body| body["lineItems"] = json!([]));
+        assert!(
+            found.contains(&(CheckoutRule::NotEmpty, "lineItems".into())),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_line_without_a_price_breaks_rule_6() {
+        let found = broken(AmountBasis::Line, |body| {
+            body["lineItems"][0]["unitPrice"]
+                .as_object_mut()
+                .unwrap()
+                .remove("price");
+        });
+        assert_eq!(
+            found,
+            vec![(
+                CheckoutRule::EveryLinePriced,
+                "lineItems[0].unitPrice.price".into()
+            )]
+        );
+        let found = broken(AmountBasis::Line, |body| {
+            body["lineItems"][1]
+                .as_object_mut()
+                .unwrap()
+                .remove("unitPrice");
+        });
+        assert_eq!(
+            found,
+            vec![(
+                CheckoutRule::EveryLinePriced,
+                "lineItems[1].unitPrice".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn missing_fields_and_garbage_are_not_well_formed() {
+        let found = broken(AmountBasis::Line, |body| {
+            body.as_object_mut().unwrap().remove("orderTotals");
+        });
+        assert_eq!(
+            found,
+            vec![(CheckoutRule::WellFormed, "orderTotals".into())]
+        );
+        let (_, cart) = priced(AmountBasis::Line);
+        let found = check_checkout_body(b"{not json", &cart.cart_items, AmountBasis::Line);
+        assert_eq!(found[0].rule, CheckoutRule::WellFormed);
+    }
+
+    #[test]
+    fn the_wrong_basis_is_caught() {
+        // A unit-basis body judged as line basis: the 3 waters' per-unit price is not the line's.
+        let (body, cart) = priced(AmountBasis::Unit);
+        let found = check_checkout_request(&body, &cart.cart_items, AmountBasis::Line);
+        assert!(
+            found.iter().any(|v| v.rule == CheckoutRule::OrderTotals),
+            "{found:?}"
+        );
     }
 }

@@ -164,7 +164,10 @@ mod tests {
         let items = root.key("cartItems");
         let item = items.index(2);
         let quantity = item.key("quantity");
-        assert_eq!(quantity.key("value").render(), "cartItems[2].quantity.value");
+        assert_eq!(
+            quantity.key("value").render(),
+            "cartItems[2].quantity.value"
+        );
         assert_eq!(items.render(), "cartItems");
         let lines = root.key("lineItems");
         let line = lines.index(0);

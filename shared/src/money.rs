@@ -44,12 +44,44 @@ pub fn has_at_most_two_decimals(value: Decimal) -> bool {
     value.normalize().scale() <= MONEY_SCALE
 }
 
-/// Formats an amount that is already in cents with exactly two decimals.
-fn format_amount(amount: Decimal) -> String {
-    debug_assert!(has_at_most_two_decimals(amount), "unrounded amount {amount}");
+/// Whole cents of an amount that has at most two decimals.
+pub fn to_cents(amount: Decimal) -> i128 {
+    debug_assert!(
+        has_at_most_two_decimals(amount),
+        "unrounded amount {amount}"
+    );
     let mut fixed = amount;
     fixed.rescale(MONEY_SCALE);
-    fixed.to_string()
+    fixed.mantissa()
+}
+
+/// The amount of a number of cents.
+pub fn from_cents(cents: i128) -> Decimal {
+    Decimal::from_i128_with_scale(cents, MONEY_SCALE)
+}
+
+/// Writes cents as the wire wants them (`-12.05`, `0.00`) into `buffer`, returning the text.
+/// Integer arithmetic on a stack buffer: this runs for every amount of every cart, and the
+/// `fmt` machinery (or `Decimal`'s `Display`) costs several times more.
+fn write_cents(cents: i128, buffer: &mut [u8; 44]) -> &str {
+    let mut at = buffer.len();
+    let mut rest = cents.unsigned_abs();
+    let mut digits = 0;
+    while digits < 3 || rest > 0 {
+        if digits == 2 {
+            at -= 1;
+            buffer[at] = b'.';
+        }
+        at -= 1;
+        buffer[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        digits += 1;
+    }
+    if cents < 0 {
+        at -= 1;
+        buffer[at] = b'-';
+    }
+    std::str::from_utf8(&buffer[at..]).unwrap_or("0.00")
 }
 
 /// An ISO-4217 currency code: three upper-case ASCII letters.
@@ -105,29 +137,37 @@ impl<'de> Deserialize<'de> for CurrencyCode {
     }
 }
 
-/// An amount of money in cents precision. Built only through [`Money::rounded`] (which applies
-/// [`MONEY_ROUNDING`]) or by strict parsing, so it always holds at most two decimals.
+/// An amount of money, held as whole cents so it can never carry a third decimal. Built from
+/// cents, by [`Money::rounded`] (which applies [`MONEY_ROUNDING`]), or by strict parsing.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Money {
-    amount: Decimal,
+    cents: i128,
     currency_code: CurrencyCode,
 }
 
 impl Money {
     /// Rounds `amount` to cents with [`MONEY_ROUNDING`].
     pub fn rounded(amount: Decimal, currency_code: CurrencyCode) -> Money {
+        Money::from_cents(to_cents(round2(amount)), currency_code)
+    }
+
+    pub fn from_cents(cents: i128, currency_code: CurrencyCode) -> Money {
         Money {
-            amount: round2(amount),
+            cents,
             currency_code,
         }
     }
 
     pub fn zero(currency_code: CurrencyCode) -> Money {
-        Money::rounded(Decimal::ZERO, currency_code)
+        Money::from_cents(0, currency_code)
     }
 
     pub fn amount(&self) -> Decimal {
-        self.amount
+        from_cents(self.cents)
+    }
+
+    pub fn cents(&self) -> i128 {
+        self.cents
     }
 
     pub fn currency_code(&self) -> CurrencyCode {
@@ -136,7 +176,7 @@ impl Money {
 
     /// The amount as it goes on the wire: exactly two decimals.
     pub fn amount_text(&self) -> String {
-        format_amount(self.amount)
+        write_cents(self.cents, &mut [0; 44]).to_owned()
     }
 }
 
@@ -155,7 +195,7 @@ impl fmt::Display for Money {
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut object = serializer.serialize_struct("Money", 2)?;
-        object.serialize_field("amount", &self.amount_text())?;
+        object.serialize_field("amount", write_cents(self.cents, &mut [0; 44]))?;
         object.serialize_field("currencyCode", &self.currency_code)?;
         object.end()
     }
@@ -171,12 +211,10 @@ impl<'de> Deserialize<'de> for Money {
             amount: String,
             currency_code: CurrencyCode,
         }
-        let wire = Wire::deserialize(deserializer)?;
+        let crate::contract::object_only::ObjectOnly(wire) =
+            crate::contract::object_only::ObjectOnly::<Wire>::deserialize(deserializer)?;
         let amount = parse_money_amount(&wire.amount).map_err(de::Error::custom)?;
-        Ok(Money {
-            amount,
-            currency_code: wire.currency_code,
-        })
+        Ok(Money::from_cents(to_cents(amount), wire.currency_code))
     }
 }
 
@@ -185,9 +223,7 @@ pub fn parse_money_amount(text: &str) -> Result<Decimal, String> {
     let value = parse_plain_decimal(text)
         .ok_or_else(|| format!("amount '{text}' is not a plain decimal string"))?;
     if value.scale() != MONEY_SCALE {
-        return Err(format!(
-            "amount '{text}' must have exactly two decimals"
-        ));
+        return Err(format!("amount '{text}' must have exactly two decimals"));
     }
     Ok(value)
 }
@@ -215,6 +251,37 @@ mod tests {
         assert_eq!(json, r#"{"amount":"1.00","currencyCode":"USD"}"#);
         assert_eq!(Money::rounded(dec!(0.5), usd).amount_text(), "0.50");
         assert_eq!(Money::rounded(dec!(12.345), usd).amount_text(), "12.35");
+        assert_eq!(Money::rounded(dec!(-0.05), usd).amount_text(), "-0.05");
+        assert_eq!(Money::rounded(dec!(-12.3), usd).amount_text(), "-12.30");
+        assert_eq!(
+            Money::from_cents(123_456_789, usd).amount_text(),
+            "1234567.89"
+        );
+        assert_eq!(Money::zero(usd).amount_text(), "0.00");
+        assert_eq!(Money::from_cents(5, usd).amount_text(), "0.05");
+        assert_eq!(Money::from_cents(-100, usd).amount_text(), "-1.00");
+        for cents in [
+            0i128,
+            1,
+            9,
+            10,
+            99,
+            100,
+            101,
+            12345,
+            -1,
+            -99,
+            -12345,
+            10i128.pow(20),
+        ] {
+            let text = Money::from_cents(cents, usd).amount_text();
+            assert_eq!(
+                text.parse::<Decimal>().unwrap(),
+                from_cents(cents),
+                "{text}"
+            );
+            assert_eq!(text.split_once('.').unwrap().1.len(), 2, "{text}");
+        }
     }
 
     #[test]
@@ -230,8 +297,12 @@ mod tests {
             r#"{"amount":"1_0.00","currencyCode":"USD"}"#,
             r#"{"amount":"1.00","currencyCode":"usd"}"#,
             r#"{"amount":"1.00"}"#,
+            r#"["1.00","USD"]"#,
         ] {
-            assert!(serde_json::from_str::<Money>(bad).is_err(), "{bad} was accepted");
+            assert!(
+                serde_json::from_str::<Money>(bad).is_err(),
+                "{bad} was accepted"
+            );
         }
     }
 
@@ -240,7 +311,9 @@ mod tests {
         assert_eq!(parse_plain_decimal("0.45"), Some(dec!(0.45)));
         assert_eq!(parse_plain_decimal("1.0").map(|d| d.scale()), Some(1));
         assert_eq!(parse_plain_decimal("-2"), Some(dec!(-2)));
-        for bad in ["", ".5", "5.", "+1", "1e3", "1_000", "1.2.3", " 1", "0x10", "-"] {
+        for bad in [
+            "", ".5", "5.", "+1", "1e3", "1_000", "1.2.3", " 1", "0x10", "-",
+        ] {
             assert_eq!(parse_plain_decimal(bad), None, "{bad:?} was accepted");
         }
     }

@@ -1,1 +1,50 @@
-//! Helpers shared by the end-to-end tests.
+//! Helpers shared by the end-to-end tests: where the fixtures and the sample price book are.
+
+use std::path::PathBuf;
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// `tests/fixtures/<name>`.
+pub fn fixtures(name: &str) -> PathBuf {
+    repo_root().join("tests").join("fixtures").join(name)
+}
+
+/// The sample price book the README runs with.
+pub fn sample_price_book() -> PathBuf {
+    repo_root()
+        .join("infra")
+        .join("pricebook")
+        .join("sample.json")
+}
+
+/// One of Amazon's Create Purchases test cases, as listed in `cases.json`.
+#[derive(Debug, serde::Deserialize)]
+pub struct CreatePurchasesCase {
+    pub file: String,
+    pub status: u16,
+    #[serde(default)]
+    pub fields: Vec<String>,
+}
+
+/// Every case of `tests/fixtures/create_purchases/cases.json`, with the body it sends.
+pub fn create_purchases_cases() -> Vec<(CreatePurchasesCase, Vec<u8>)> {
+    #[derive(serde::Deserialize)]
+    struct Manifest {
+        cases: Vec<CreatePurchasesCase>,
+    }
+    let dir = fixtures("create_purchases");
+    let manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(dir.join("cases.json")).expect("cases.json"))
+            .expect("cases.json is a case list");
+    manifest
+        .cases
+        .into_iter()
+        .map(|case| {
+            let body = std::fs::read(dir.join(&case.file)).expect("fixture file");
+            (case, body)
+        })
+        .collect()
+}

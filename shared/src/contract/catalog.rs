@@ -117,7 +117,11 @@ pub struct CatalogErrorBody {
 pub struct IngestionNotification {
     #[serde(alias = "IngestionId", alias = "ingestion_id")]
     pub ingestion_id: String,
-    #[serde(alias = "status", alias = "ProcessingStatus", alias = "processing_status")]
+    #[serde(
+        alias = "status",
+        alias = "ProcessingStatus",
+        alias = "processing_status"
+    )]
     pub processing_status: ProcessingStatus,
     #[serde(
         default,

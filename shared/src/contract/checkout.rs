@@ -15,6 +15,16 @@ pub struct CheckoutRequest {
     pub order_totals: OrderTotals,
 }
 
+impl CheckoutRequest {
+    /// The exact bytes sent (and signed): compact JSON, written into a buffer sized up front.
+    pub fn to_json_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(256 + 512 * self.line_items.len());
+        // Writing plain data into a Vec cannot fail.
+        serde_json::to_writer(&mut bytes, self).expect("a checkout request always serializes");
+        bytes
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LineItem {
@@ -73,7 +83,12 @@ pub struct CheckoutResponse {
 /// What the Checkout Service says on a 4xx: the exception name and its message, when given.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckoutErrorBody {
-    #[serde(default, alias = "__type", alias = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "__type",
+        alias = "type",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub code: Option<String>,
     #[serde(default, alias = "Message", skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,

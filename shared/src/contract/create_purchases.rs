@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::object_only::{object, objects, optional_object};
 use super::{Redacted, Timestamp, wire_enum};
 
 wire_enum! {
@@ -37,13 +38,23 @@ pub struct CreatePurchasesRequest {
     pub request_id: String,
     pub idempotent_shopping_trip_id: String,
     pub store_id: String,
+    #[serde(deserialize_with = "object")]
     pub shopping_trip: ShoppingTrip,
+    #[serde(deserialize_with = "objects")]
     pub cart_items: Vec<CartItem>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "optional_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub shopper_identity: Option<ShopperIdentity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shopper_device_id: Option<Redacted>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "optional_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub payment_source: Option<PaymentSource>,
 }
 
@@ -52,6 +63,7 @@ pub struct CreatePurchasesRequest {
 pub struct ShoppingTrip {
     pub start_time: Timestamp,
     pub end_time: Timestamp,
+    #[serde(deserialize_with = "objects")]
     pub auth_events: Vec<AuthEvent>,
 }
 
@@ -64,7 +76,11 @@ pub struct AuthEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<AuthLocation>,
     pub payload_type: PayloadType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "optional_object",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub scan_result: Option<ScanResult>,
 }
 
@@ -84,8 +100,13 @@ pub struct CartItem {
     pub id: String,
     #[serde(rename = "type")]
     pub item_type: CartItemType,
+    #[serde(deserialize_with = "object")]
     pub quantity: Quantity,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "objects",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub external_identifiers: Vec<ExternalIdentifier>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line_item_id: Option<String>,

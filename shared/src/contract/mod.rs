@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod checkout;
 pub mod create_purchases;
+pub mod object_only;
 pub mod sns;
 
 use std::fmt;

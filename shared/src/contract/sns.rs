@@ -31,15 +31,31 @@ pub struct SnsEnvelope {
     pub token: Option<String>,
     #[serde(rename = "Subject", default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
-    #[serde(rename = "SubscribeURL", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "SubscribeURL",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub subscribe_url: Option<String>,
-    #[serde(rename = "UnsubscribeURL", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "UnsubscribeURL",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub unsubscribe_url: Option<String>,
-    #[serde(rename = "SignatureVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "SignatureVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub signature_version: Option<String>,
     #[serde(rename = "Signature", default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
-    #[serde(rename = "SigningCertURL", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "SigningCertURL",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub signing_cert_url: Option<String>,
     /// Message attributes and anything SNS adds later, kept as they are.
     #[serde(flatten)]

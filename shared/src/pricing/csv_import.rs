@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 use std::io::Read;
 
-use super::price_book::{BarcodeEntry, FeeEntry, ItemEntry, PriceBook, PriceBookError, PriceBookFile};
+use super::price_book::{
+    BarcodeEntry, FeeEntry, ItemEntry, PriceBook, PriceBookError, PriceBookFile,
+};
 use crate::contract::FieldError;
 
 /// Every accepted column. `item_sku`, `item_name`, `standard_price` and `product_tax_code` are
@@ -26,7 +28,12 @@ pub const CSV_COLUMNS: &[&str] = &[
     "product_subcategory",
 ];
 
-const REQUIRED_COLUMNS: &[&str] = &["item_sku", "item_name", "standard_price", "product_tax_code"];
+const REQUIRED_COLUMNS: &[&str] = &[
+    "item_sku",
+    "item_name",
+    "standard_price",
+    "product_tax_code",
+];
 
 /// Replaces the items of `base` with the rows of a CSV file and checks the result as a whole.
 /// Nothing is applied unless every row is good; errors name the row (the header is row 1) and
@@ -79,7 +86,9 @@ fn name_row(problem: FieldError) -> FieldError {
 }
 
 fn read_items_csv(csv: impl Read) -> Result<Vec<ItemEntry>, PriceBookError> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(csv);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(csv);
     let headers = reader
         .headers()
         .map_err(|error| problem("row 1".into(), format!("cannot read the header: {error}")))?
@@ -123,7 +132,10 @@ fn read_items_csv(csv: impl Read) -> Result<Vec<ItemEntry>, PriceBookError> {
                 .filter(|text| !text.is_empty())
                 .map(str::to_owned)
         };
-        let barcodes = match (cell("external_product_id"), cell("external_product_id_type")) {
+        let barcodes = match (
+            cell("external_product_id"),
+            cell("external_product_id_type"),
+        ) {
             (Some(id), Some(barcode_type)) => vec![BarcodeEntry { barcode_type, id }],
             (None, None) => Vec::new(),
             _ => {

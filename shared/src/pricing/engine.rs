@@ -10,13 +10,13 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use super::allocation::largest_remainder;
-use super::price_book::{AmountBasis, Item, PriceBook, PromotionRule, SoldBy, TaxRateLookup};
+use super::price_book::{AmountBasis, Item, PriceBook, PromotionRule, SoldBy};
 use crate::contract::checkout::{
     AppliedPromotion, CheckoutRequest, DepositAndFee, LineItem, OrderTotals, UnitPrice,
 };
-use crate::contract::create_purchases::{CartItemType, CreatePurchasesRequest};
+use crate::contract::create_purchases::{CartItem, CartItemType, CreatePurchasesRequest};
 use crate::contract::wire_enum;
-use crate::money::{CurrencyCode, Money, parse_plain_decimal, round2};
+use crate::money::{CurrencyCode, Money, from_cents, parse_plain_decimal, round2, to_cents};
 
 wire_enum! {
     /// Why a stored purchase cannot go to checkout yet (DESIGN.md lifecycle).
@@ -77,32 +77,41 @@ struct CartLine<'b> {
     tax_rate: Decimal,
 }
 
-/// A line's amounts for its whole quantity, each already in cents.
+/// A line's amounts for its whole quantity, in whole cents.
 #[derive(Default)]
 struct LineCharges {
-    extended: Decimal,
+    extended: i128,
     /// (promotion index, amount), in the order the promotions were applied.
-    promotions: Vec<(usize, Decimal)>,
-    fees: Vec<Decimal>,
-    tax: Decimal,
+    promotions: Vec<(usize, i128)>,
+    fees: Vec<i128>,
+    tax: i128,
+}
+
+/// `round2(value)` in whole cents.
+fn cents_of(value: Decimal) -> i128 {
+    to_cents(round2(value))
 }
 
 impl LineCharges {
-    fn add_promotion(&mut self, promotion: usize, amount: Decimal) {
-        if amount.is_zero() {
+    fn add_promotion(&mut self, promotion: usize, amount: i128) {
+        if amount == 0 {
             return;
         }
-        match self.promotions.iter_mut().find(|(index, _)| *index == promotion) {
+        match self
+            .promotions
+            .iter_mut()
+            .find(|(index, _)| *index == promotion)
+        {
             Some((_, total)) => *total += amount,
             None => self.promotions.push((promotion, amount)),
         }
     }
 
-    fn promotions_total(&self) -> Decimal {
+    fn promotions_total(&self) -> i128 {
         self.promotions.iter().map(|(_, amount)| *amount).sum()
     }
 
-    fn net(&self) -> Decimal {
+    fn net(&self) -> i128 {
         self.extended - self.promotions_total()
     }
 }
@@ -113,8 +122,8 @@ fn resolve_lines<'b>(
 ) -> Result<Vec<CartLine<'b>>, Vec<Constraint>> {
     let mut constraints = Vec::new();
     let store_id = request.store_id.as_str();
-    let store_known = book.tax_rates.contains_key(store_id);
-    if !store_known {
+    let store_rates = book.store_tax_rates(store_id);
+    if store_rates.is_none() {
         constraints.push(Constraint {
             kind: ConstraintKind::UnknownStore,
             field: "storeId".into(),
@@ -142,14 +151,14 @@ fn resolve_lines<'b>(
             continue;
         };
         let item = &book.items[item_index];
-        let quantity_field = format!("cartItems[{position}].quantity.value");
+        let quantity_field = || format!("cartItems[{position}].quantity.value");
         let text = &cart_item.quantity.value;
         let quantity = match parse_plain_decimal(text) {
             Some(quantity) if quantity > Decimal::ZERO => quantity,
             _ => {
                 constraints.push(Constraint {
                     kind: ConstraintKind::InvalidQuantity,
-                    field: quantity_field,
+                    field: quantity_field(),
                     detail: format!("quantity '{text}' is not a positive decimal"),
                 });
                 continue;
@@ -161,7 +170,7 @@ fn resolve_lines<'b>(
             SoldBy::Unit => {
                 constraints.push(Constraint {
                     kind: ConstraintKind::InvalidQuantity,
-                    field: quantity_field,
+                    field: quantity_field(),
                     detail: format!(
                         "SKU '{}' is sold by unit; quantity '{text}' is not whole",
                         item.sku
@@ -170,10 +179,10 @@ fn resolve_lines<'b>(
                 continue;
             }
         };
-        let tax_rate = if store_known {
-            match book.tax_rate(store_id, &item.tax_code) {
-                Ok(rate) => rate,
-                Err(TaxRateLookup::MissingTaxRate | TaxRateLookup::UnknownStore) => {
+        let tax_rate = if let Some(rates) = store_rates {
+            match rates[item_index] {
+                Some(rate) => rate,
+                None => {
                     constraints.push(Constraint {
                         kind: ConstraintKind::MissingTaxRate,
                         field: format!("cartItems[{position}].id"),
@@ -213,7 +222,7 @@ fn charge_lines(
     let mut charges: Vec<LineCharges> = lines
         .iter()
         .map(|line| LineCharges {
-            extended: round2(line.item.price * line.quantity),
+            extended: cents_of(line.item.price * line.quantity),
             ..LineCharges::default()
         })
         .collect();
@@ -227,21 +236,29 @@ fn charge_lines(
     }
 
     for (position, line) in lines.iter().enumerate() {
-        apply_best_simple(book, line, position, &free_units, store_id, trip_end, &mut charges);
+        apply_best_simple(
+            book,
+            line,
+            position,
+            &free_units,
+            store_id,
+            trip_end,
+            &mut charges,
+        );
     }
 
     apply_threshold(book, store_id, trip_end, &mut charges);
 
     for (line, charge) in lines.iter().zip(charges.iter_mut()) {
-        let mut taxable_fees = Decimal::ZERO;
+        let mut taxable_fees = 0;
         for fee in &line.item.fees {
-            let amount = round2(fee.amount * line.quantity);
+            let amount = cents_of(fee.amount * line.quantity);
             if fee.taxable {
                 taxable_fees += amount;
             }
             charge.fees.push(amount);
         }
-        charge.tax = round2((charge.net() + taxable_fees) * line.tax_rate);
+        charge.tax = cents_of(from_cents(charge.net() + taxable_fees) * line.tax_rate);
     }
     charges
 }
@@ -267,8 +284,7 @@ fn apply_pooled(
     free_units: &mut [u64],
     charges: &mut [LineCharges],
 ) {
-    let rule = &book.promotions[promotion].rule;
-    let group_size = match rule {
+    let group_size = match &book.promotions[promotion].rule {
         PromotionRule::BuyXGetY { buy, get, .. } => u64::from(*buy) + u64::from(*get),
         PromotionRule::MultiBuy { quantity, .. } => u64::from(*quantity),
         _ => return,
@@ -288,7 +304,7 @@ fn apply_pooled(
         })
         .collect();
     // Stable: equal prices keep cart order.
-    runs.sort_by(|a, b| b.unit_price.cmp(&a.unit_price));
+    runs.sort_by_key(|run| std::cmp::Reverse(run.unit_price));
     let pooled: u64 = runs.iter().map(|run| run.units).sum();
     let mut groups_left = pooled / group_size;
 
@@ -300,10 +316,10 @@ fn apply_pooled(
         if left_in_run >= group_size {
             // A stretch of identical groups inside one run.
             let groups = (left_in_run / group_size).min(groups_left);
-            let discount = group_discount(book, rule, &[(run, group_size)]);
+            let discount = group_discount(book, promotion, &[(run, group_size)]);
             if discount > 0 {
                 let line = run.line;
-                charges[line].add_promotion(promotion, from_cents(discount * i128::from(groups)));
+                charges[line].add_promotion(promotion, discount * i128::from(groups));
                 free_units[line] -= groups * group_size;
             }
             used += groups * group_size;
@@ -323,7 +339,7 @@ fn apply_pooled(
                     used = 0;
                 }
             }
-            let discount = group_discount(book, rule, &members);
+            let discount = group_discount(book, promotion, &members);
             if discount > 0 {
                 // Split by each line's share of the group's price; ties to the earlier cart line.
                 members.sort_by_key(|(run, _)| run.line);
@@ -333,7 +349,7 @@ fn apply_pooled(
                     .collect();
                 let parts = largest_remainder(discount, &weights);
                 for ((run, units), part) in members.iter().zip(parts) {
-                    charges[run.line].add_promotion(promotion, from_cents(part));
+                    charges[run.line].add_promotion(promotion, part);
                     free_units[run.line] -= units;
                 }
             }
@@ -348,9 +364,10 @@ fn apply_pooled(
 }
 
 /// The discount of one full group, in cents. `members` are in pool order (highest price first).
-fn group_discount(book: &PriceBook, rule: &PromotionRule, members: &[(Run, u64)]) -> i128 {
-    match rule {
-        PromotionRule::BuyXGetY { get, percent, .. } => {
+fn group_discount(book: &PriceBook, promotion: usize, members: &[(Run, u64)]) -> i128 {
+    let promotion = &book.promotions[promotion];
+    match &promotion.rule {
+        PromotionRule::BuyXGetY { get, .. } => {
             // The `get` cheapest units are the last ones of the group.
             let mut needed = u64::from(*get);
             let mut cheapest = 0i128;
@@ -362,7 +379,7 @@ fn group_discount(book: &PriceBook, rule: &PromotionRule, members: &[(Run, u64)]
                     break;
                 }
             }
-            to_cents(round2(from_cents(cheapest) * *percent / Decimal::ONE_HUNDRED))
+            cents_of(from_cents(cheapest) * promotion.fraction)
         }
         PromotionRule::MultiBuy { price, .. } => {
             let regular: i128 = members
@@ -371,10 +388,7 @@ fn group_discount(book: &PriceBook, rule: &PromotionRule, members: &[(Run, u64)]
                 .sum();
             (regular - to_cents(*price)).max(0)
         }
-        _ => {
-            debug_assert!(false, "not a pooled promotion in {}", book.currency);
-            0
-        }
+        _ => 0,
     }
 }
 
@@ -402,7 +416,7 @@ fn apply_best_simple(
     for &index in book.item_promotions(line.item_index) {
         let promotion = &book.promotions[index];
         let saving = match &promotion.rule {
-            PromotionRule::PercentOff { percent } => price * *percent / Decimal::ONE_HUNDRED,
+            PromotionRule::PercentOff { .. } => price * promotion.fraction,
             PromotionRule::AmountOff { amount } => (*amount).min(price),
             _ => continue,
         };
@@ -423,12 +437,11 @@ fn apply_best_simple(
     }
     if let Some((index, per_unit)) = best {
         let amount = match &book.promotions[index].rule {
-            PromotionRule::PercentOff { percent } => {
-                round2(price * remaining * *percent / Decimal::ONE_HUNDRED)
-            }
-            _ => round2(per_unit * remaining),
+            // Figured on all the units at once: round2(price × units × percent), not per unit.
+            PromotionRule::PercentOff { .. } => price * remaining * book.promotions[index].fraction,
+            _ => per_unit * remaining,
         };
-        charges[position].add_promotion(index, amount);
+        charges[position].add_promotion(index, cents_of(amount));
     }
 }
 
@@ -440,7 +453,7 @@ fn apply_threshold(
     trip_end: DateTime<Utc>,
     charges: &mut [LineCharges],
 ) {
-    let nets: Vec<i128> = charges.iter().map(|charge| to_cents(charge.net())).collect();
+    let nets: Vec<i128> = charges.iter().map(LineCharges::net).collect();
     let subtotal: i128 = nets.iter().sum();
     let mut best: Option<(usize, i128)> = None;
     for &index in book.thresholds() {
@@ -472,7 +485,7 @@ fn apply_threshold(
         && saving > 0
     {
         for (charge, part) in charges.iter_mut().zip(largest_remainder(saving, &nets)) {
-            charge.add_promotion(index, from_cents(part));
+            charge.add_promotion(index, part);
         }
     }
 }
@@ -491,23 +504,19 @@ fn emit_line_basis(
         .zip(lines.iter().zip(charges))
         .map(|(cart_item, (line, charge))| {
             let promotions_total = charge.promotions_total();
-            let fees_total: Decimal = charge.fees.iter().sum();
+            let fees_total: i128 = charge.fees.iter().sum();
             totals.add(charge.extended, promotions_total, charge.tax, fees_total);
-            LineItem {
-                product_id: cart_item.id.clone(),
-                item_type: cart_item.item_type,
-                quantity: cart_item.quantity.clone(),
-                unit_price: UnitPrice {
-                    price: money(charge.extended, currency),
-                    promotions: applied(book, &charge.promotions, currency),
-                    sales_tax: money(charge.tax, currency),
-                    deposits_and_fees: deposits(line.item, &charge.fees, currency),
-                    total_price: money(
-                        charge.extended - promotions_total + charge.tax + fees_total,
-                        currency,
-                    ),
-                },
-            }
+            let total = charge.extended - promotions_total + charge.tax + fees_total;
+            line_item(
+                book,
+                cart_item,
+                line.item,
+                charge.extended,
+                &charge.promotions,
+                charge.tax,
+                &charge.fees,
+                total,
+            )
         })
         .collect();
     CheckoutRequest {
@@ -537,45 +546,45 @@ fn emit_unit_basis(
         .zip(lines.iter().zip(charges))
         .map(|(cart_item, (line, charge))| {
             let quantity = line.quantity;
-            let per_unit = |amount: Decimal| round2(amount / quantity);
-            let price = round2(line.item.price);
-            let mut promotions: Vec<(usize, Decimal)> = charge
+            let per_unit = |cents: i128| cents_of(from_cents(cents) / quantity);
+            let times_quantity = |cents: i128| cents_of(quantity * from_cents(cents));
+            let price = to_cents(line.item.price);
+            let mut promotions: Vec<(usize, i128)> = charge
                 .promotions
                 .iter()
                 .map(|(index, amount)| (*index, per_unit(*amount)))
                 .collect();
-            let mut excess = promotions.iter().map(|(_, amount)| *amount).sum::<Decimal>() - price;
+            let mut excess = promotions.iter().map(|(_, amount)| *amount).sum::<i128>() - price;
             for (_, amount) in promotions.iter_mut().rev() {
-                if excess <= Decimal::ZERO {
+                if excess <= 0 {
                     break;
                 }
                 let take = excess.min(*amount);
                 *amount -= take;
                 excess -= take;
             }
-            promotions.retain(|(_, amount)| !amount.is_zero());
+            promotions.retain(|(_, amount)| *amount != 0);
             let tax = per_unit(charge.tax);
-            let fees: Vec<Decimal> = charge.fees.iter().map(|fee| per_unit(*fee)).collect();
-            let promotions_total: Decimal = promotions.iter().map(|(_, amount)| *amount).sum();
-            let fees_total: Decimal = fees.iter().sum();
+            let fees: Vec<i128> = charge.fees.iter().map(|fee| per_unit(*fee)).collect();
+            let promotions_total: i128 = promotions.iter().map(|(_, amount)| *amount).sum();
+            let fees_total: i128 = fees.iter().sum();
             totals.add(
-                round2(quantity * price),
-                round2(quantity * promotions_total),
-                round2(quantity * tax),
-                round2(quantity * fees_total),
+                times_quantity(price),
+                times_quantity(promotions_total),
+                times_quantity(tax),
+                times_quantity(fees_total),
             );
-            LineItem {
-                product_id: cart_item.id.clone(),
-                item_type: cart_item.item_type,
-                quantity: cart_item.quantity.clone(),
-                unit_price: UnitPrice {
-                    price: money(price, currency),
-                    promotions: applied(book, &promotions, currency),
-                    sales_tax: money(tax, currency),
-                    deposits_and_fees: deposits(line.item, &fees, currency),
-                    total_price: money(price - promotions_total + tax + fees_total, currency),
-                },
-            }
+            let total = price - promotions_total + tax + fees_total;
+            line_item(
+                book,
+                cart_item,
+                line.item,
+                price,
+                &promotions,
+                tax,
+                &fees,
+                total,
+            )
         })
         .collect();
     CheckoutRequest {
@@ -586,18 +595,63 @@ fn emit_unit_basis(
     }
 }
 
-/// Order totals, summed per category. Fees are not a category of their own on the wire:
-/// **[ours]** `priceTotal` adds them (their tax, always 0.00 here, is in `salesTaxTotal`).
+/// One line on the wire. The cart item's id, type and quantity are echoed unchanged, so rule 1
+/// ("same products, same quantities") holds to the character. Zero promotions are omitted; a
+/// fee's tax is part of the line's one tax rounding (PRICING.md), so each fee carries 0.00.
+#[allow(clippy::too_many_arguments)]
+fn line_item(
+    book: &PriceBook,
+    cart_item: &CartItem,
+    item: &Item,
+    price: i128,
+    promotions: &[(usize, i128)],
+    tax: i128,
+    fees: &[i128],
+    total: i128,
+) -> LineItem {
+    let currency = book.currency;
+    LineItem {
+        product_id: cart_item.id.clone(),
+        item_type: cart_item.item_type,
+        quantity: cart_item.quantity.clone(),
+        unit_price: UnitPrice {
+            price: Money::from_cents(price, currency),
+            promotions: promotions
+                .iter()
+                .filter(|(_, amount)| *amount != 0)
+                .map(|(index, amount)| AppliedPromotion {
+                    promotion_amount: Money::from_cents(*amount, currency),
+                    promotion_description: book.promotions[*index].description.clone(),
+                })
+                .collect(),
+            sales_tax: Money::from_cents(tax, currency),
+            deposits_and_fees: item
+                .fees
+                .iter()
+                .zip(fees)
+                .map(|(fee, amount)| DepositAndFee {
+                    deposit_and_fee_amount: Money::from_cents(*amount, currency),
+                    deposit_and_fee_description: fee.description.clone(),
+                    sales_tax: Money::zero(currency),
+                })
+                .collect(),
+            total_price: Money::from_cents(total, currency),
+        },
+    }
+}
+
+/// Order totals in cents, summed per category. Fees are not a category of their own on the
+/// wire: **[ours]** `priceTotal` adds them (their tax, always 0.00 here, is in `salesTaxTotal`).
 #[derive(Default)]
 struct Totals {
-    sub_total: Decimal,
-    promotions: Decimal,
-    sales_tax: Decimal,
-    fees: Decimal,
+    sub_total: i128,
+    promotions: i128,
+    sales_tax: i128,
+    fees: i128,
 }
 
 impl Totals {
-    fn add(&mut self, price: Decimal, promotions: Decimal, sales_tax: Decimal, fees: Decimal) {
+    fn add(&mut self, price: i128, promotions: i128, sales_tax: i128, fees: i128) {
         self.sub_total += price;
         self.promotions += promotions;
         self.sales_tax += sales_tax;
@@ -606,58 +660,13 @@ impl Totals {
 
     fn into_order_totals(self, currency: CurrencyCode) -> OrderTotals {
         OrderTotals {
-            sub_total: money(self.sub_total, currency),
-            promotions_total: money(self.promotions, currency),
-            sales_tax_total: money(self.sales_tax, currency),
-            price_total: money(
+            sub_total: Money::from_cents(self.sub_total, currency),
+            promotions_total: Money::from_cents(self.promotions, currency),
+            sales_tax_total: Money::from_cents(self.sales_tax, currency),
+            price_total: Money::from_cents(
                 self.sub_total - self.promotions + self.sales_tax + self.fees,
                 currency,
             ),
         }
     }
-}
-
-fn applied(
-    book: &PriceBook,
-    promotions: &[(usize, Decimal)],
-    currency: CurrencyCode,
-) -> Vec<AppliedPromotion> {
-    promotions
-        .iter()
-        .filter(|(_, amount)| !amount.is_zero())
-        .map(|(index, amount)| AppliedPromotion {
-            promotion_amount: money(*amount, currency),
-            promotion_description: book.promotions[*index].description.clone(),
-        })
-        .collect()
-}
-
-/// A fee's tax is part of the line's one tax rounding (PRICING.md), so each fee carries 0.00.
-fn deposits(item: &Item, amounts: &[Decimal], currency: CurrencyCode) -> Vec<DepositAndFee> {
-    item.fees
-        .iter()
-        .zip(amounts)
-        .map(|(fee, amount)| DepositAndFee {
-            deposit_and_fee_amount: money(*amount, currency),
-            deposit_and_fee_description: fee.description.clone(),
-            sales_tax: Money::zero(currency),
-        })
-        .collect()
-}
-
-/// Every amount handed to the wire here is already in cents; `Money::rounded` keeps it so.
-fn money(amount: Decimal, currency: CurrencyCode) -> Money {
-    debug_assert!(crate::money::has_at_most_two_decimals(amount), "{amount}");
-    Money::rounded(amount, currency)
-}
-
-fn to_cents(amount: Decimal) -> i128 {
-    debug_assert!(crate::money::has_at_most_two_decimals(amount), "{amount}");
-    let mut cents = amount;
-    cents.rescale(2);
-    cents.mantissa()
-}
-
-fn from_cents(cents: i128) -> Decimal {
-    Decimal::from_i128_with_scale(cents, 2)
 }

@@ -11,7 +11,6 @@ pub use engine::{Constraint, ConstraintKind, PricingOutcome, price_cart};
 pub use price_book::{
     AmountBasis, BarcodeEntry, Fee, FeeEntry, Item, ItemEntry, MAX_BOOK_AMOUNT, PriceBook,
     PriceBookError, PriceBookFile, Promotion, PromotionEntry, PromotionRule, SoldBy, StoreEntry,
-    TaxRateLookup,
 };
 
 #[cfg(test)]

@@ -35,7 +35,9 @@ impl FromStr for AmountBasis {
         match text {
             "line" => Ok(AmountBasis::Line),
             "unit" => Ok(AmountBasis::Unit),
-            other => Err(format!("'{other}' is not an amount basis; use line or unit")),
+            other => Err(format!(
+                "'{other}' is not an amount basis; use line or unit"
+            )),
         }
     }
 }
@@ -180,11 +182,25 @@ pub struct Fee {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum PromotionRule {
-    PercentOff { percent: Decimal },
-    AmountOff { amount: Decimal },
-    BuyXGetY { buy: u32, get: u32, percent: Decimal },
-    MultiBuy { quantity: u32, price: Decimal },
-    Threshold { min_subtotal: Decimal, amount: Decimal },
+    PercentOff {
+        percent: Decimal,
+    },
+    AmountOff {
+        amount: Decimal,
+    },
+    BuyXGetY {
+        buy: u32,
+        get: u32,
+        percent: Decimal,
+    },
+    MultiBuy {
+        quantity: u32,
+        price: Decimal,
+    },
+    Threshold {
+        min_subtotal: Decimal,
+        amount: Decimal,
+    },
 }
 
 impl PromotionRule {
@@ -209,13 +225,17 @@ pub struct Promotion {
     pub priority: i64,
     /// Position in the file: the last tie-breaker.
     pub position: usize,
+    /// `percent / 100` of a `percentOff` or `buyXGetY`, worked out once at load.
+    pub fraction: Decimal,
 }
 
 impl Promotion {
     /// Whether the promotion applies at `store_id` for a trip that ended at `trip_end`.
     /// Windows are half open: `startsAt ≤ endTime < endsAt`.
     pub fn is_active(&self, store_id: &str, trip_end: DateTime<Utc>) -> bool {
-        self.stores.as_ref().is_none_or(|stores| stores.contains(store_id))
+        self.stores
+            .as_ref()
+            .is_none_or(|stores| stores.contains(store_id))
             && self.starts_at.is_none_or(|start| start <= trip_end)
             && self.ends_at.is_none_or(|end| trip_end < end)
     }
@@ -239,6 +259,9 @@ pub struct PriceBook {
     pooled_order: Vec<usize>,
     /// Threshold promotions, in file order.
     thresholds: Vec<usize>,
+    /// Store id → each item's tax rate there (by item index); `None` where the store has no
+    /// rate for the item's tax code. Worked out once, so pricing a line hashes nothing.
+    item_tax_rates: HashMap<String, Vec<Option<Decimal>>>,
 }
 
 /// A price book that cannot be used. Names every offending entry.
@@ -272,11 +295,16 @@ impl PriceBook {
     /// Reads and checks a JSON price book.
     pub fn from_json(json: &[u8]) -> Result<PriceBook, PriceBookError> {
         let deserializer = &mut serde_json::Deserializer::from_slice(json);
-        let file: PriceBookFile = serde_path_to_error::deserialize(deserializer).map_err(|error| {
-            let path = error.path().to_string();
-            let field = if path == "." { "price book".to_owned() } else { path };
-            PriceBookError::single(field, error.into_inner().to_string())
-        })?;
+        let file: PriceBookFile =
+            serde_path_to_error::deserialize(deserializer).map_err(|error| {
+                let path = error.path().to_string();
+                let field = if path == "." {
+                    "price book".to_owned()
+                } else {
+                    path
+                };
+                PriceBookError::single(field, error.into_inner().to_string())
+            })?;
         PriceBook::from_file(file)
     }
 
@@ -355,10 +383,14 @@ impl PriceBook {
             if let Some(first) = promotion_ids.insert(entry.id.as_str(), position) {
                 check.error(
                     &path.key("id"),
-                    format!("promotion id '{}' is already used by promotions[{first}]", entry.id),
+                    format!(
+                        "promotion id '{}' is already used by promotions[{first}]",
+                        entry.id
+                    ),
                 );
             }
-            if let Some(promotion) = check.promotion(&path, entry, position, &sku_index, &file.stores)
+            if let Some(promotion) =
+                check.promotion(&path, entry, position, &sku_index, &file.stores)
             {
                 promotions.push(promotion);
             }
@@ -391,7 +423,19 @@ impl PriceBook {
         // Stable sort: equal priorities keep file order.
         pooled_order.sort_by_key(|&index| std::cmp::Reverse(promotions[index].priority));
 
+        let item_tax_rates = tax_rates
+            .iter()
+            .map(|(store_id, rates): (&String, &HashMap<String, Decimal>)| {
+                let by_item = items
+                    .iter()
+                    .map(|item| rates.get(&item.tax_code).copied())
+                    .collect();
+                (store_id.clone(), by_item)
+            })
+            .collect();
+
         Ok(PriceBook {
+            item_tax_rates,
             currency: currency.expect("checked above"),
             amount_basis: amount_basis.expect("checked above"),
             tax_rates,
@@ -419,9 +463,9 @@ impl PriceBook {
         self.barcode_index.get(barcode).copied()
     }
 
-    pub fn tax_rate(&self, store_id: &str, tax_code: &str) -> Result<Decimal, TaxRateLookup> {
-        let rates = self.tax_rates.get(store_id).ok_or(TaxRateLookup::UnknownStore)?;
-        rates.get(tax_code).copied().ok_or(TaxRateLookup::MissingTaxRate)
+    /// Each item's tax rate at `store_id`, by item index; `None` for an unknown store.
+    pub(crate) fn store_tax_rates(&self, store_id: &str) -> Option<&[Option<Decimal>]> {
+        self.item_tax_rates.get(store_id).map(Vec::as_slice)
     }
 
     pub(crate) fn item_promotions(&self, item: usize) -> &[usize] {
@@ -435,12 +479,6 @@ impl PriceBook {
     pub(crate) fn thresholds(&self) -> &[usize] {
         &self.thresholds
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TaxRateLookup {
-    UnknownStore,
-    MissingTaxRate,
 }
 
 #[derive(Default)]
@@ -482,13 +520,18 @@ impl Checker {
 
     fn percent(&mut self, path: &Path<'_>, text: &str) -> Option<Decimal> {
         match parse_plain_decimal(text) {
-            Some(value) if !value.is_sign_negative() && value <= Decimal::ONE_HUNDRED => Some(value),
+            Some(value) if !value.is_sign_negative() && value <= Decimal::ONE_HUNDRED => {
+                Some(value)
+            }
             Some(_) => {
                 self.error(path, format!("'{text}' is outside 0–100"));
                 None
             }
             None => {
-                self.error(path, format!("'{text}' is not a decimal percent like \"10\""));
+                self.error(
+                    path,
+                    format!("'{text}' is not a decimal percent like \"10\""),
+                );
                 None
             }
         }
@@ -505,7 +548,10 @@ impl Checker {
                 None
             }
             None => {
-                self.error(path, format!("'{text}' is not a decimal rate like \"0.0825\""));
+                self.error(
+                    path,
+                    format!("'{text}' is not a decimal rate like \"0.0825\""),
+                );
                 None
             }
         }
@@ -513,11 +559,17 @@ impl Checker {
 
     fn barcode(&mut self, path: &Path<'_>, barcode: &BarcodeEntry) {
         let Some(kind) = ExternalIdentifierType::parse(&barcode.barcode_type) else {
-            let accepted: Vec<&str> =
-                ExternalIdentifierType::ALL.iter().map(|kind| kind.as_str()).collect();
+            let accepted: Vec<&str> = ExternalIdentifierType::ALL
+                .iter()
+                .map(|kind| kind.as_str())
+                .collect();
             self.error(
                 &path.key("type"),
-                format!("'{}' is not one of {}", barcode.barcode_type, accepted.join(", ")),
+                format!(
+                    "'{}' is not one of {}",
+                    barcode.barcode_type,
+                    accepted.join(", ")
+                ),
             );
             return;
         };
@@ -539,7 +591,10 @@ impl Checker {
         if !valid {
             self.error(
                 &path.key("id"),
-                format!("'{id}' is not a {} code: expected {expected}, check digit included", kind.as_str()),
+                format!(
+                    "'{id}' is not a {} code: expected {expected}, check digit included",
+                    kind.as_str()
+                ),
             );
         }
     }
@@ -547,7 +602,10 @@ impl Checker {
     fn item(&mut self, path: &Path<'_>, entry: &ItemEntry) -> Option<Item> {
         self.non_empty(&path.key("sku"), &entry.sku);
         if entry.sku.chars().count() > crate::validation::MAX_ID_CHARS {
-            self.error(&path.key("sku"), "is longer than 255 characters (cart item ids are at most 255)");
+            self.error(
+                &path.key("sku"),
+                "is longer than 255 characters (cart item ids are at most 255)",
+            );
         }
         self.non_empty(&path.key("name"), &entry.name);
         self.non_empty(&path.key("taxCode"), &entry.tax_code);
@@ -556,7 +614,10 @@ impl Checker {
             None | Some("unit") => Some(SoldBy::Unit),
             Some("weight") => Some(SoldBy::Weight),
             Some(other) => {
-                self.error(&path.key("soldBy"), format!("'{other}' is not one of unit, weight"));
+                self.error(
+                    &path.key("soldBy"),
+                    format!("'{other}' is not one of unit, weight"),
+                );
                 None
             }
         };
@@ -643,13 +704,21 @@ impl Checker {
         let is_threshold = entry.promotion_type == "threshold";
         if !is_threshold {
             match &entry.skus {
-                None => self.error(&path.key("skus"), "is required: an item promotion must list the SKUs it applies to"),
-                Some(list) if list.is_empty() => self.error(&path.key("skus"), "must list at least one SKU"),
+                None => self.error(
+                    &path.key("skus"),
+                    "is required: an item promotion must list the SKUs it applies to",
+                ),
+                Some(list) if list.is_empty() => {
+                    self.error(&path.key("skus"), "must list at least one SKU")
+                }
                 Some(list) => {
                     let skus_path = path.key("skus");
                     for (index, sku) in list.iter().enumerate() {
                         if !skus.contains_key(sku) {
-                            self.error(&skus_path.index(index), format!("'{sku}' is not an item of this price book"));
+                            self.error(
+                                &skus_path.index(index),
+                                format!("'{sku}' is not an item of this price book"),
+                            );
                         }
                     }
                 }
@@ -659,7 +728,10 @@ impl Checker {
             let stores_path = path.key("stores");
             for (index, store) in list.iter().enumerate() {
                 if !stores.contains_key(store) {
-                    self.error(&stores_path.index(index), format!("'{store}' is not a store of this price book"));
+                    self.error(
+                        &stores_path.index(index),
+                        format!("'{store}' is not a store of this price book"),
+                    );
                 }
             }
         }
@@ -681,7 +753,11 @@ impl Checker {
             "buyXGetY" => {
                 let buy = self.required_count(path, "buy", entry.buy);
                 let get = self.required_count(path, "get", entry.get);
-                let percent = self.required_percent(path, entry.percent.as_deref(), Some(Decimal::ONE_HUNDRED));
+                let percent = self.required_percent(
+                    path,
+                    entry.percent.as_deref(),
+                    Some(Decimal::ONE_HUNDRED),
+                );
                 PromotionRule::BuyXGetY {
                     buy: buy?,
                     get: get?,
@@ -697,7 +773,8 @@ impl Checker {
                 }
             }
             _ => {
-                let min_subtotal = self.required_money(path, "minSubtotal", entry.min_subtotal.as_deref());
+                let min_subtotal =
+                    self.required_money(path, "minSubtotal", entry.min_subtotal.as_deref());
                 let amount = self.required_money(path, "amount", entry.amount.as_deref());
                 PromotionRule::Threshold {
                     min_subtotal: min_subtotal?,
@@ -705,11 +782,21 @@ impl Checker {
                 }
             }
         };
+        let fraction = match &rule {
+            PromotionRule::PercentOff { percent } | PromotionRule::BuyXGetY { percent, .. } => {
+                *percent / Decimal::ONE_HUNDRED
+            }
+            _ => Decimal::ZERO,
+        };
         Some(Promotion {
+            fraction,
             id: entry.id.clone(),
             description: entry.description.clone(),
             rule,
-            stores: entry.stores.as_ref().map(|list| list.iter().cloned().collect()),
+            stores: entry
+                .stores
+                .as_ref()
+                .map(|list| list.iter().cloned().collect()),
             starts_at: starts_at?,
             ends_at: ends_at?,
             priority: entry.priority.unwrap_or(0),
@@ -717,7 +804,12 @@ impl Checker {
         })
     }
 
-    fn required_money(&mut self, path: &Path<'_>, key: &'static str, text: Option<&str>) -> Option<Decimal> {
+    fn required_money(
+        &mut self,
+        path: &Path<'_>,
+        key: &'static str,
+        text: Option<&str>,
+    ) -> Option<Decimal> {
         match text {
             Some(text) => self.money(&path.key(key), text),
             None => {
@@ -727,7 +819,12 @@ impl Checker {
         }
     }
 
-    fn required_percent(&mut self, path: &Path<'_>, text: Option<&str>, default: Option<Decimal>) -> Option<Decimal> {
+    fn required_percent(
+        &mut self,
+        path: &Path<'_>,
+        text: Option<&str>,
+        default: Option<Decimal>,
+    ) -> Option<Decimal> {
         match (text, default) {
             (Some(text), _) => self.percent(&path.key("percent"), text),
             (None, Some(default)) => Some(default),
@@ -738,7 +835,12 @@ impl Checker {
         }
     }
 
-    fn required_count(&mut self, path: &Path<'_>, key: &'static str, count: Option<u32>) -> Option<u32> {
+    fn required_count(
+        &mut self,
+        path: &Path<'_>,
+        key: &'static str,
+        count: Option<u32>,
+    ) -> Option<u32> {
         match count {
             Some(count) if count >= 1 => Some(count),
             Some(_) => {

@@ -54,24 +54,40 @@ fn request(lines: &[(&str, &str)]) -> CreatePurchasesRequest {
 }
 
 /// Prices in `basis` and insists the result passes every checkout rule.
-fn priced(book: &PriceBook, request: &CreatePurchasesRequest, basis: AmountBasis) -> CheckoutRequest {
+fn priced(
+    book: &PriceBook,
+    request: &CreatePurchasesRequest,
+    basis: AmountBasis,
+) -> CheckoutRequest {
     let PricingOutcome::Priced(checkout) = price_cart(book, request, basis) else {
         panic!("cart was not priced");
     };
-    let violations = check_checkout_request(&serde_json::to_value(&checkout).unwrap(), &request.cart_items, basis);
+    let violations = check_checkout_request(
+        &serde_json::to_value(&checkout).unwrap(),
+        &request.cart_items,
+        basis,
+    );
     assert!(violations.is_empty(), "{violations:#?}");
     checkout
 }
 
 /// A line as text: price, [(description, amount)], tax, total.
-fn line(checkout: &CheckoutRequest, index: usize) -> (String, Vec<(String, String)>, String, String) {
+fn line(
+    checkout: &CheckoutRequest,
+    index: usize,
+) -> (String, Vec<(String, String)>, String, String) {
     let unit_price = &checkout.line_items[index].unit_price;
     (
         unit_price.price.amount_text(),
         unit_price
             .promotions
             .iter()
-            .map(|p| (p.promotion_description.clone(), p.promotion_amount.amount_text()))
+            .map(|p| {
+                (
+                    p.promotion_description.clone(),
+                    p.promotion_amount.amount_text(),
+                )
+            })
             .collect(),
         unit_price.sales_tax.amount_text(),
         unit_price.total_price.amount_text(),
@@ -79,12 +95,20 @@ fn line(checkout: &CheckoutRequest, index: usize) -> (String, Vec<(String, Strin
 }
 
 fn promos(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter().map(|(d, a)| (d.to_string(), a.to_string())).collect()
+    list.iter()
+        .map(|(d, a)| (d.to_string(), a.to_string()))
+        .collect()
 }
 
 fn totals(checkout: &CheckoutRequest) -> [String; 4] {
     let t = &checkout.order_totals;
-    [&t.sub_total, &t.promotions_total, &t.sales_tax_total, &t.price_total].map(|m| m.amount_text())
+    [
+        &t.sub_total,
+        &t.promotions_total,
+        &t.sales_tax_total,
+        &t.price_total,
+    ]
+    .map(|m| m.amount_text())
 }
 
 #[test]
@@ -97,7 +121,12 @@ fn worked_example_water_with_percent_off_tax_and_untaxed_fee() {
     let checkout = priced(&book, &request(&[("SKU-001", "1")]), AmountBasis::Line);
     assert_eq!(
         line(&checkout, 0),
-        ("1.99".into(), promos(&[("10% off water", "0.20")]), "0.15".into(), "1.99".into())
+        (
+            "1.99".into(),
+            promos(&[("10% off water", "0.20")]),
+            "0.15".into(),
+            "1.99".into()
+        )
     );
     let fee = &checkout.line_items[0].unit_price.deposits_and_fees[0];
     assert_eq!(fee.deposit_and_fee_amount.amount_text(), "0.05");
@@ -112,7 +141,10 @@ fn worked_example_bananas_by_weight() {
         json!([]),
     );
     let checkout = priced(&book, &request(&[("SKU-BAN", "0.45")]), AmountBasis::Line);
-    assert_eq!(line(&checkout, 0), ("0.31".into(), vec![], "0.00".into(), "0.31".into()));
+    assert_eq!(
+        line(&checkout, 0),
+        ("0.31".into(), vec![], "0.00".into(), "0.31".into())
+    );
     assert_eq!(totals(&checkout), ["0.31", "0.00", "0.00", "0.31"]);
 }
 
@@ -124,7 +156,15 @@ fn percent_off_is_rounded_once_per_line() {
     );
     // 3 × 0.55 at 10% → round2(0.165) = 0.17, not 3 × round2(0.055) = 0.18.
     let checkout = priced(&book, &request(&[("SKU-A", "3")]), AmountBasis::Line);
-    assert_eq!(line(&checkout, 0), ("1.65".into(), promos(&[("10% off", "0.17")]), "0.00".into(), "1.48".into()));
+    assert_eq!(
+        line(&checkout, 0),
+        (
+            "1.65".into(),
+            promos(&[("10% off", "0.17")]),
+            "0.00".into(),
+            "1.48".into()
+        )
+    );
 }
 
 #[test]
@@ -135,35 +175,64 @@ fn amount_off_per_unit_and_never_below_zero() {
             { "id": "P-50C", "description": "50c off", "type": "amountOff", "amount": "0.50", "skus": ["SKU-002", "SKU-X"] }
         ]),
     );
-    let checkout = priced(&book, &request(&[("SKU-002", "2"), ("SKU-X", "3")]), AmountBasis::Line);
+    let checkout = priced(
+        &book,
+        &request(&[("SKU-002", "2"), ("SKU-X", "3")]),
+        AmountBasis::Line,
+    );
     // 6.98 − 1.00 = 5.98; tax round2(5.98 × 0.0825 = 0.49335) = 0.49.
-    assert_eq!(line(&checkout, 0), ("6.98".into(), promos(&[("50c off", "1.00")]), "0.49".into(), "6.47".into()));
+    assert_eq!(
+        line(&checkout, 0),
+        (
+            "6.98".into(),
+            promos(&[("50c off", "1.00")]),
+            "0.49".into(),
+            "6.47".into()
+        )
+    );
     // 0.50 off a 0.30 item takes 0.30 a unit, no more.
-    assert_eq!(line(&checkout, 1), ("0.90".into(), promos(&[("50c off", "0.90")]), "0.00".into(), "0.00".into()));
+    assert_eq!(
+        line(&checkout, 1),
+        (
+            "0.90".into(),
+            promos(&[("50c off", "0.90")]),
+            "0.00".into(),
+            "0.00".into()
+        )
+    );
 }
 
 #[test]
 fn best_simple_promotion_is_compared_on_exact_per_unit_savings() {
     let items = json!([item("SKU-001", "1.99", "FOOD")]);
     // 10% of 1.99 is 0.199 a unit; 0.20 off saves more, if only by a tenth of a cent.
-    let book_a = book(items.clone(), json!([
-        { "id": "P1", "description": "10% off", "type": "percentOff", "percent": "10", "skus": ["SKU-001"] },
-        { "id": "P2", "description": "20c off", "type": "amountOff", "amount": "0.20", "skus": ["SKU-001"] }
-    ]));
+    let book_a = book(
+        items.clone(),
+        json!([
+            { "id": "P1", "description": "10% off", "type": "percentOff", "percent": "10", "skus": ["SKU-001"] },
+            { "id": "P2", "description": "20c off", "type": "amountOff", "amount": "0.20", "skus": ["SKU-001"] }
+        ]),
+    );
     let checkout = priced(&book_a, &request(&[("SKU-001", "10")]), AmountBasis::Line);
     assert_eq!(line(&checkout, 0).1, promos(&[("20c off", "2.00")]));
-    let book_b = book(items.clone(), json!([
-        { "id": "P1", "description": "10% off", "type": "percentOff", "percent": "10", "skus": ["SKU-001"] },
-        { "id": "P2", "description": "19c off", "type": "amountOff", "amount": "0.19", "skus": ["SKU-001"] }
-    ]));
+    let book_b = book(
+        items.clone(),
+        json!([
+            { "id": "P1", "description": "10% off", "type": "percentOff", "percent": "10", "skus": ["SKU-001"] },
+            { "id": "P2", "description": "19c off", "type": "amountOff", "amount": "0.19", "skus": ["SKU-001"] }
+        ]),
+    );
     let checkout = priced(&book_b, &request(&[("SKU-001", "10")]), AmountBasis::Line);
     assert_eq!(line(&checkout, 0).1, promos(&[("10% off", "1.99")]));
     // Equal savings: the higher priority wins, then the earlier entry.
-    let book_c = book(items, json!([
-        { "id": "P1", "description": "first", "type": "amountOff", "amount": "0.10", "skus": ["SKU-001"] },
-        { "id": "P2", "description": "second", "type": "amountOff", "amount": "0.10", "skus": ["SKU-001"] },
-        { "id": "P3", "description": "urgent", "type": "amountOff", "amount": "0.10", "skus": ["SKU-001"], "priority": 5 }
-    ]));
+    let book_c = book(
+        items,
+        json!([
+            { "id": "P1", "description": "first", "type": "amountOff", "amount": "0.10", "skus": ["SKU-001"] },
+            { "id": "P2", "description": "second", "type": "amountOff", "amount": "0.10", "skus": ["SKU-001"] },
+            { "id": "P3", "description": "urgent", "type": "amountOff", "amount": "0.10", "skus": ["SKU-001"], "priority": 5 }
+        ]),
+    );
     let checkout = priced(&book_c, &request(&[("SKU-001", "1")]), AmountBasis::Line);
     assert_eq!(line(&checkout, 0).1, promos(&[("urgent", "0.10")]));
 }
@@ -171,15 +240,38 @@ fn best_simple_promotion_is_compared_on_exact_per_unit_savings() {
 #[test]
 fn buy_x_get_y_mixes_and_matches_and_splits_by_price_share() {
     let book = book(
-        json!([item("SKU-003", "1.25", "FOOD"), item("SKU-004", "1.50", "FOOD")]),
+        json!([
+            item("SKU-003", "1.25", "FOOD"),
+            item("SKU-004", "1.50", "FOOD")
+        ]),
         json!([{ "id": "P-B2G1", "description": "Buy 2 get 1", "type": "buyXGetY", "buy": 2, "get": 1, "skus": ["SKU-003", "SKU-004"] }]),
     );
     // Pool: 1.50, 1.25, 1.25 → one group; the cheapest unit (1.25) is free.
     // Split 1.25 over 2.50 : 1.50 → 0.78125 | 0.46875 → 0.78 | 0.46, the cent left over to the
     // larger remainder (the second line): 0.78 | 0.47.
-    let checkout = priced(&book, &request(&[("SKU-003", "2"), ("SKU-004", "1")]), AmountBasis::Line);
-    assert_eq!(line(&checkout, 0), ("2.50".into(), promos(&[("Buy 2 get 1", "0.78")]), "0.00".into(), "1.72".into()));
-    assert_eq!(line(&checkout, 1), ("1.50".into(), promos(&[("Buy 2 get 1", "0.47")]), "0.00".into(), "1.03".into()));
+    let checkout = priced(
+        &book,
+        &request(&[("SKU-003", "2"), ("SKU-004", "1")]),
+        AmountBasis::Line,
+    );
+    assert_eq!(
+        line(&checkout, 0),
+        (
+            "2.50".into(),
+            promos(&[("Buy 2 get 1", "0.78")]),
+            "0.00".into(),
+            "1.72".into()
+        )
+    );
+    assert_eq!(
+        line(&checkout, 1),
+        (
+            "1.50".into(),
+            promos(&[("Buy 2 get 1", "0.47")]),
+            "0.00".into(),
+            "1.03".into()
+        )
+    );
     assert_eq!(totals(&checkout), ["4.00", "1.25", "0.00", "2.75"]);
 }
 
@@ -192,21 +284,47 @@ fn buy_x_get_y_rounds_once_per_group_and_leaves_the_cheapest_over() {
     // 7 units: two groups of 3, one unit over. Each group: round2(0.625) = 0.63 → 1.26
     // (rounding the two groups together would give 1.25).
     let checkout = priced(&book, &request(&[("SKU-003", "7")]), AmountBasis::Line);
-    assert_eq!(line(&checkout, 0).1, promos(&[("Buy 2 get 1 half off", "1.26")]));
+    assert_eq!(
+        line(&checkout, 0).1,
+        promos(&[("Buy 2 get 1 half off", "1.26")])
+    );
 }
 
 #[test]
 fn multi_buy_groups_the_dearest_units_first() {
     let book = book(
-        json!([item("SKU-005", "1.99", "STD"), item("SKU-006", "2.29", "STD")]),
+        json!([
+            item("SKU-005", "1.99", "STD"),
+            item("SKU-006", "2.29", "STD")
+        ]),
         json!([{ "id": "P-3FOR5", "description": "3 for $5", "type": "multiBuy", "quantity": 3, "price": "5.00", "skus": ["SKU-005", "SKU-006"] }]),
     );
     // Pool 2.29, 2.29, 1.99, 1.99 → group (2.29, 2.29, 1.99) = 6.57 → 1.57 off; one 1.99 over.
     // Split 1.57 over 1.99 : 4.58 → 0.4755 | 1.0944 → 0.47 | 1.09, the cent to the first: 0.48.
-    let checkout = priced(&book, &request(&[("SKU-005", "2"), ("SKU-006", "2")]), AmountBasis::Line);
+    let checkout = priced(
+        &book,
+        &request(&[("SKU-005", "2"), ("SKU-006", "2")]),
+        AmountBasis::Line,
+    );
     // Taxes: (3.98 − 0.48) × 0.0825 = 0.28875 → 0.29; (4.58 − 1.09) × 0.0825 = 0.287925 → 0.29.
-    assert_eq!(line(&checkout, 0), ("3.98".into(), promos(&[("3 for $5", "0.48")]), "0.29".into(), "3.79".into()));
-    assert_eq!(line(&checkout, 1), ("4.58".into(), promos(&[("3 for $5", "1.09")]), "0.29".into(), "3.78".into()));
+    assert_eq!(
+        line(&checkout, 0),
+        (
+            "3.98".into(),
+            promos(&[("3 for $5", "0.48")]),
+            "0.29".into(),
+            "3.79".into()
+        )
+    );
+    assert_eq!(
+        line(&checkout, 1),
+        (
+            "4.58".into(),
+            promos(&[("3 for $5", "1.09")]),
+            "0.29".into(),
+            "3.78".into()
+        )
+    );
 }
 
 #[test]
@@ -234,7 +352,10 @@ fn pooled_first_then_simple_on_the_units_left_over() {
     );
     // 4 units: one group of 3 (1.25 off), one unit over takes 10%: round2(0.125) = 0.13.
     let checkout = priced(&book, &request(&[("SKU-003", "4")]), AmountBasis::Line);
-    assert_eq!(line(&checkout, 0).1, promos(&[("Buy 2 get 1", "1.25"), ("10% off", "0.13")]));
+    assert_eq!(
+        line(&checkout, 0).1,
+        promos(&[("Buy 2 get 1", "1.25"), ("10% off", "0.13")])
+    );
 }
 
 #[test]
@@ -257,7 +378,11 @@ fn lines_of_the_same_sku_stay_separate_lines() {
         json!([item("SKU-A", "0.55", "FOOD")]),
         json!([{ "id": "P", "description": "10% off", "type": "percentOff", "percent": "10", "skus": ["SKU-A"] }]),
     );
-    let checkout = priced(&book, &request(&[("SKU-A", "3"), ("SKU-A", "3")]), AmountBasis::Line);
+    let checkout = priced(
+        &book,
+        &request(&[("SKU-A", "3"), ("SKU-A", "3")]),
+        AmountBasis::Line,
+    );
     assert_eq!(checkout.line_items.len(), 2);
     // Each line rounds on its own: 0.17 + 0.17, not round2(0.33) once.
     assert_eq!(totals(&checkout)[1], "0.34");
@@ -274,11 +399,31 @@ fn weight_items_take_no_part_in_pools_but_take_simple_promotions() {
             { "id": "P-1", "description": "1.00 off", "type": "amountOff", "amount": "1.00", "skus": ["SKU-BAN"] }
         ]),
     );
-    let checkout = priced(&book, &request(&[("SKU-APL", "3.000"), ("SKU-BAN", "1.25")]), AmountBasis::Line);
+    let checkout = priced(
+        &book,
+        &request(&[("SKU-APL", "3.000"), ("SKU-BAN", "1.25")]),
+        AmountBasis::Line,
+    );
     // 3 lb × 2.49 = 7.47; 20%: round2(2.49 × 3 × 0.2 = 1.494) = 1.49. No group of 3 "units".
-    assert_eq!(line(&checkout, 0), ("7.47".into(), promos(&[("20% off", "1.49")]), "0.00".into(), "5.98".into()));
+    assert_eq!(
+        line(&checkout, 0),
+        (
+            "7.47".into(),
+            promos(&[("20% off", "1.49")]),
+            "0.00".into(),
+            "5.98".into()
+        )
+    );
     // 1.00 off per lb, capped at the 0.69 price: round2(0.69 × 1.25 = 0.8625) = 0.86.
-    assert_eq!(line(&checkout, 1), ("0.86".into(), promos(&[("1.00 off", "0.86")]), "0.00".into(), "0.00".into()));
+    assert_eq!(
+        line(&checkout, 1),
+        (
+            "0.86".into(),
+            promos(&[("1.00 off", "0.86")]),
+            "0.00".into(),
+            "0.00".into()
+        )
+    );
 }
 
 #[test]
@@ -287,10 +432,17 @@ fn threshold_splits_by_net_price_and_needs_the_subtotal_net_of_item_promotions()
         { "id": "P-SPEND", "description": "$5 off $50", "type": "threshold", "minSubtotal": "50.00", "amount": "5.00" },
         { "id": "P-SPEND2", "description": "$1 off $10", "type": "threshold", "minSubtotal": "10.00", "amount": "1.00" }
     ]);
-    let items = json!([item("SKU-010", "12.99", "FOOD"), item("SKU-009", "7.49", "FOOD")]);
+    let items = json!([
+        item("SKU-010", "12.99", "FOOD"),
+        item("SKU-009", "7.49", "FOOD")
+    ]);
     let book_a = book(items.clone(), promotions.clone());
     // 38.97 + 14.98 = 53.95 ≥ 50: the $5 (saving most) over 3897 : 1498 → 3.61 | 1.39.
-    let checkout = priced(&book_a, &request(&[("SKU-010", "3"), ("SKU-009", "2")]), AmountBasis::Line);
+    let checkout = priced(
+        &book_a,
+        &request(&[("SKU-010", "3"), ("SKU-009", "2")]),
+        AmountBasis::Line,
+    );
     assert_eq!(line(&checkout, 0).1, promos(&[("$5 off $50", "3.61")]));
     assert_eq!(line(&checkout, 1).1, promos(&[("$5 off $50", "1.39")]));
     assert_eq!(totals(&checkout), ["53.95", "5.00", "0.00", "48.95"]);
@@ -300,7 +452,10 @@ fn threshold_splits_by_net_price_and_needs_the_subtotal_net_of_item_promotions()
     with_item_promotion.push(json!({ "id": "P-50C", "description": "50c off", "type": "amountOff", "amount": "0.50", "skus": ["SKU-010"] }));
     let book_b = book(items, serde_json::Value::Array(with_item_promotion));
     let checkout = priced(&book_b, &request(&[("SKU-010", "4")]), AmountBasis::Line);
-    assert_eq!(line(&checkout, 0).1, promos(&[("50c off", "2.00"), ("$1 off $10", "1.00")]));
+    assert_eq!(
+        line(&checkout, 0).1,
+        promos(&[("50c off", "2.00"), ("$1 off $10", "1.00")])
+    );
 }
 
 #[test]
@@ -349,9 +504,18 @@ fn taxable_fee_is_in_the_line_tax_and_the_fee_carries_zero() {
     );
     let checkout = priced(&book, &request(&[("SKU-007", "2")]), AmountBasis::Line);
     // round2((5.50 + 0.20) × 0.0825 = 0.47025) = 0.47; total 5.50 + 0.47 + 0.20.
-    assert_eq!(line(&checkout, 0), ("5.50".into(), vec![], "0.47".into(), "6.17".into()));
+    assert_eq!(
+        line(&checkout, 0),
+        ("5.50".into(), vec![], "0.47".into(), "6.17".into())
+    );
     let fee = &checkout.line_items[0].unit_price.deposits_and_fees[0];
-    assert_eq!((fee.deposit_and_fee_amount.amount_text(), fee.sales_tax.amount_text()), ("0.20".into(), "0.00".into()));
+    assert_eq!(
+        (
+            fee.deposit_and_fee_amount.amount_text(),
+            fee.sales_tax.amount_text()
+        ),
+        ("0.20".into(), "0.00".into())
+    );
     assert_eq!(totals(&checkout), ["5.50", "0.00", "0.47", "6.17"]);
 }
 
@@ -368,7 +532,15 @@ fn unit_basis_derives_per_unit_amounts_and_sums_per_line() {
     // Unit: promotion round2(0.17 / 3) = 0.06, tax round2(0.12 / 3) = 0.04, total 0.53;
     // totals 1.65, round2(3 × 0.06) = 0.18, round2(3 × 0.04) = 0.12 → 1.59.
     let by_unit = priced(&book, &cart, AmountBasis::Unit);
-    assert_eq!(line(&by_unit, 0), ("0.55".into(), promos(&[("10% off", "0.06")]), "0.04".into(), "0.53".into()));
+    assert_eq!(
+        line(&by_unit, 0),
+        (
+            "0.55".into(),
+            promos(&[("10% off", "0.06")]),
+            "0.04".into(),
+            "0.53".into()
+        )
+    );
     assert_eq!(totals(&by_unit), ["1.65", "0.18", "0.12", "1.59"]);
 }
 
@@ -384,7 +556,15 @@ fn unit_basis_caps_per_unit_promotions_at_the_unit_price_from_the_last_entry() {
     // Line: 0.40; 35% → 0.14; the threshold takes the remaining 0.26.
     // Per unit: round2(0.035) = 0.04 and round2(0.065) = 0.07 → 0.11 > 0.10: the last gives a cent.
     let checkout = priced(&book, &request(&[("SKU-A", "4")]), AmountBasis::Unit);
-    assert_eq!(line(&checkout, 0), ("0.10".into(), promos(&[("35% off", "0.04"), ("$1 off", "0.06")]), "0.00".into(), "0.00".into()));
+    assert_eq!(
+        line(&checkout, 0),
+        (
+            "0.10".into(),
+            promos(&[("35% off", "0.04"), ("$1 off", "0.06")]),
+            "0.00".into(),
+            "0.00".into()
+        )
+    );
     assert_eq!(totals(&checkout), ["0.40", "0.40", "0.00", "0.00"]);
 }
 
@@ -412,8 +592,14 @@ fn unpriceable_carts_list_every_constraint() {
         json!([item("SKU-A", "1.00", "STD"), item("SKU-W", "5.00", "ALC")]),
         json!([]),
     );
-    let outcome = price_cart(&book, &request(&[("SKU-A", "1"), ("SKU-NOPE", "1")]), AmountBasis::Line);
-    let PricingOutcome::Unpriceable(constraints) = outcome else { panic!("{outcome:?}") };
+    let outcome = price_cart(
+        &book,
+        &request(&[("SKU-A", "1"), ("SKU-NOPE", "1")]),
+        AmountBasis::Line,
+    );
+    let PricingOutcome::Unpriceable(constraints) = outcome else {
+        panic!("{outcome:?}")
+    };
     assert_eq!(constraints.len(), 1);
     assert_eq!(constraints[0].kind, ConstraintKind::UnknownSku);
     assert_eq!(constraints[0].field, "cartItems[1].id");
@@ -421,30 +607,59 @@ fn unpriceable_carts_list_every_constraint() {
 
     // STORE-002 has no ALC rate.
     let at_other_store = request_at("STORE-002", "2024-03-22T17:09:39Z", &[("SKU-W", "1")]);
-    let PricingOutcome::Unpriceable(constraints) = price_cart(&book, &at_other_store, AmountBasis::Line) else { panic!() };
+    let PricingOutcome::Unpriceable(constraints) =
+        price_cart(&book, &at_other_store, AmountBasis::Line)
+    else {
+        panic!()
+    };
     assert_eq!(constraints[0].kind, ConstraintKind::MissingTaxRate);
 
     let nowhere = request_at("STORE-999", "2024-03-22T17:09:39Z", &[("SKU-A", "1")]);
-    let PricingOutcome::Unpriceable(constraints) = price_cart(&book, &nowhere, AmountBasis::Line) else { panic!() };
+    let PricingOutcome::Unpriceable(constraints) = price_cart(&book, &nowhere, AmountBasis::Line)
+    else {
+        panic!()
+    };
     assert_eq!(constraints[0].kind, ConstraintKind::UnknownStore);
 
     // A count item in a weight unit, fractional: validation lets "lb" through, pricing refuses.
     let fractional = request(&[("SKU-A", "1.5")]);
-    let PricingOutcome::Unpriceable(constraints) = price_cart(&book, &fractional, AmountBasis::Line) else { panic!() };
-    assert_eq!((constraints[0].kind, constraints[0].field.as_str()), (ConstraintKind::InvalidQuantity, "cartItems[0].quantity.value"));
+    let PricingOutcome::Unpriceable(constraints) =
+        price_cart(&book, &fractional, AmountBasis::Line)
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (constraints[0].kind, constraints[0].field.as_str()),
+        (
+            ConstraintKind::InvalidQuantity,
+            "cartItems[0].quantity.value"
+        )
+    );
 
-    assert_eq!(price_cart(&book, &request(&[]), AmountBasis::Line), PricingOutcome::EmptyCart);
+    assert_eq!(
+        price_cart(&book, &request(&[]), AmountBasis::Line),
+        PricingOutcome::EmptyCart
+    );
 }
 
 #[test]
 fn huge_quantities_price_exactly_without_walking_every_unit() {
     let book = book(
-        json!([item("SKU-003", "1.25", "FOOD"), item("SKU-004", "1.50", "FOOD")]),
+        json!([
+            item("SKU-003", "1.25", "FOOD"),
+            item("SKU-004", "1.50", "FOOD")
+        ]),
         json!([{ "id": "P", "description": "B2G1", "type": "buyXGetY", "buy": 2, "get": 1, "skus": ["SKU-003", "SKU-004"] }]),
     );
-    let checkout = priced(&book, &request(&[("SKU-003", "9999999999"), ("SKU-004", "9999999998")]), AmountBasis::Line);
+    let checkout = priced(
+        &book,
+        &request(&[("SKU-003", "9999999999"), ("SKU-004", "9999999998")]),
+        AmountBasis::Line,
+    );
     // 19,999,999,997 units → 6,666,666,665 groups + 2 units left over.
-    let discount: rust_decimal::Decimal = checkout.line_items.iter()
+    let discount: rust_decimal::Decimal = checkout
+        .line_items
+        .iter()
         .flat_map(|l| &l.unit_price.promotions)
         .map(|p| p.promotion_amount.amount())
         .sum();
@@ -470,20 +685,95 @@ fn refusal(items: serde_json::Value, promotions: serde_json::Value) -> Vec<Strin
 fn refused_price_books_name_the_entry() {
     let a = || item("A", "1.00", "STD");
     assert_eq!(refusal(json!([a(), a()]), json!([])), ["items[1].sku"]);
-    assert_eq!(refusal(json!([item("A", "1.005", "STD")]), json!([])), ["items[0].price"]);
-    assert_eq!(refusal(json!([{ "sku": "A", "name": "A", "price": "1.00", "taxCode": "STD", "fees": [{ "description": "x", "amount": "0.001" }] }]), json!([])), ["items[0].fees[0].amount"]);
-    assert_eq!(refusal(json!([a()]), json!([{ "id": "P", "description": "d", "type": "bogo", "skus": ["A"] }])), ["promotions[0].type"]);
-    assert_eq!(refusal(json!([a()]), json!([{ "id": "P", "description": "d", "type": "percentOff", "percent": "101", "skus": ["A"] }])), ["promotions[0].percent"]);
-    assert_eq!(refusal(json!([a()]), json!([{ "id": "P", "description": "d", "type": "percentOff", "percent": "-1", "skus": ["A"] }])), ["promotions[0].percent"]);
-    assert_eq!(refusal(json!([a()]), json!([{ "id": "P", "description": "d", "type": "amountOff", "amount": "0.50" }])), ["promotions[0].skus"]);
-    assert_eq!(refusal(json!([a()]), json!([{ "id": "P", "description": "d", "type": "threshold", "minSubtotal": "5.00", "amount": "1.00", "skus": ["A"] }])), ["promotions[0].skus"]);
-    assert_eq!(refusal(json!([a()]), json!([{ "id": "P", "description": "d", "type": "threshold", "minSubtotal": "5.001", "amount": "1.00" }])), ["promotions[0].minSubtotal"]);
-    assert_eq!(refusal(json!([a()]), json!([{ "id": "P", "description": "d", "type": "threshold", "minSubtotal": "5.00", "amount": "1.999" }])), ["promotions[0].amount"]);
-    assert_eq!(refusal(json!([a()]), json!([{ "id": "P", "description": "d", "type": "multiBuy", "quantity": 3, "price": "5.005", "skus": ["A"] }])), ["promotions[0].price"]);
-    assert_eq!(refusal(json!([a()]), json!([{ "id": "P", "description": "d", "type": "amountOff", "amount": "0.505", "skus": ["A"] }])), ["promotions[0].amount"]);
-    assert_eq!(refusal(json!([a()]), json!([{ "id": "P", "description": "d", "type": "percentOff", "percent": "10", "skus": ["NOPE"] }])), ["promotions[0].skus[0]"]);
+    assert_eq!(
+        refusal(json!([item("A", "1.005", "STD")]), json!([])),
+        ["items[0].price"]
+    );
+    assert_eq!(
+        refusal(
+            json!([{ "sku": "A", "name": "A", "price": "1.00", "taxCode": "STD", "fees": [{ "description": "x", "amount": "0.001" }] }]),
+            json!([])
+        ),
+        ["items[0].fees[0].amount"]
+    );
+    assert_eq!(
+        refusal(
+            json!([a()]),
+            json!([{ "id": "P", "description": "d", "type": "bogo", "skus": ["A"] }])
+        ),
+        ["promotions[0].type"]
+    );
+    assert_eq!(
+        refusal(
+            json!([a()]),
+            json!([{ "id": "P", "description": "d", "type": "percentOff", "percent": "101", "skus": ["A"] }])
+        ),
+        ["promotions[0].percent"]
+    );
+    assert_eq!(
+        refusal(
+            json!([a()]),
+            json!([{ "id": "P", "description": "d", "type": "percentOff", "percent": "-1", "skus": ["A"] }])
+        ),
+        ["promotions[0].percent"]
+    );
+    assert_eq!(
+        refusal(
+            json!([a()]),
+            json!([{ "id": "P", "description": "d", "type": "amountOff", "amount": "0.50" }])
+        ),
+        ["promotions[0].skus"]
+    );
+    assert_eq!(
+        refusal(
+            json!([a()]),
+            json!([{ "id": "P", "description": "d", "type": "threshold", "minSubtotal": "5.00", "amount": "1.00", "skus": ["A"] }])
+        ),
+        ["promotions[0].skus"]
+    );
+    assert_eq!(
+        refusal(
+            json!([a()]),
+            json!([{ "id": "P", "description": "d", "type": "threshold", "minSubtotal": "5.001", "amount": "1.00" }])
+        ),
+        ["promotions[0].minSubtotal"]
+    );
+    assert_eq!(
+        refusal(
+            json!([a()]),
+            json!([{ "id": "P", "description": "d", "type": "threshold", "minSubtotal": "5.00", "amount": "1.999" }])
+        ),
+        ["promotions[0].amount"]
+    );
+    assert_eq!(
+        refusal(
+            json!([a()]),
+            json!([{ "id": "P", "description": "d", "type": "multiBuy", "quantity": 3, "price": "5.005", "skus": ["A"] }])
+        ),
+        ["promotions[0].price"]
+    );
+    assert_eq!(
+        refusal(
+            json!([a()]),
+            json!([{ "id": "P", "description": "d", "type": "amountOff", "amount": "0.505", "skus": ["A"] }])
+        ),
+        ["promotions[0].amount"]
+    );
+    assert_eq!(
+        refusal(
+            json!([a()]),
+            json!([{ "id": "P", "description": "d", "type": "percentOff", "percent": "10", "skus": ["NOPE"] }])
+        ),
+        ["promotions[0].skus[0]"]
+    );
     // A JSON number where a decimal string belongs is refused, never read as a float.
-    assert_eq!(refusal(json!([{ "sku": "A", "name": "A", "price": 1.5, "taxCode": "STD" }]), json!([])), ["items[0].price"]);
+    assert_eq!(
+        refusal(
+            json!([{ "sku": "A", "name": "A", "price": 1.5, "taxCode": "STD" }]),
+            json!([])
+        ),
+        ["items[0].price"]
+    );
 }
 
 #[test]
@@ -500,7 +790,11 @@ fn percents_and_tax_rates_may_have_more_decimals_and_buy_x_get_y_defaults_to_fre
     let book = PriceBook::from_json(file.to_string().as_bytes()).unwrap();
     assert_eq!(
         book.promotions[1].rule,
-        PromotionRule::BuyXGetY { buy: 1, get: 1, percent: rust_decimal::Decimal::ONE_HUNDRED }
+        PromotionRule::BuyXGetY {
+            buy: 1,
+            get: 1,
+            percent: rust_decimal::Decimal::ONE_HUNDRED
+        }
     );
 }
 
@@ -527,7 +821,10 @@ fn csv_import_replaces_items_and_names_row_and_column() {
 
     let unknown_column = "item_sku,item_name,price,product_tax_code\n";
     let error = import_items_csv(base, unknown_column.as_bytes()).unwrap_err();
-    assert!(error.problems.iter().any(|p| p.field == "row 1, price"), "{error}");
+    assert!(
+        error.problems.iter().any(|p| p.field == "row 1, price"),
+        "{error}"
+    );
 }
 
 fn decimal(text: &str) -> rust_decimal::Decimal {
@@ -547,11 +844,11 @@ struct GenItem {
 
 #[derive(Debug, Clone)]
 enum GenRule {
-    PercentOff(u32),        // hundredths of a percent
-    AmountOff(u32),         // cents
+    PercentOff(u32),         // hundredths of a percent
+    AmountOff(u32),          // cents
     BuyXGetY(u32, u32, u32), // buy, get, percent
-    MultiBuy(u32, u32),     // quantity, price cents
-    Threshold(u32, u32),    // min cents, amount cents
+    MultiBuy(u32, u32),      // quantity, price cents
+    Threshold(u32, u32),     // min cents, amount cents
 }
 
 #[derive(Debug, Clone)]
@@ -566,8 +863,18 @@ struct GenPromotion {
 fn gen_item() -> impl Strategy<Value = GenItem> {
     // Small prices often: that is where per-unit rounding and caps bite.
     let price = prop_oneof![0u32..40, 0u32..500, 0u32..5000];
-    (price, prop::bool::weighted(0.25), 0usize..3, prop::collection::vec((0u32..60, any::<bool>()), 0..3))
-        .prop_map(|(price_cents, by_weight, tax_code, fees)| GenItem { price_cents, by_weight, tax_code, fees })
+    (
+        price,
+        prop::bool::weighted(0.25),
+        0usize..3,
+        prop::collection::vec((0u32..60, any::<bool>()), 0..3),
+    )
+        .prop_map(|(price_cents, by_weight, tax_code, fees)| GenItem {
+            price_cents,
+            by_weight,
+            tax_code,
+            fees,
+        })
 }
 
 fn gen_promotion(items: usize) -> impl Strategy<Value = GenPromotion> {
@@ -575,9 +882,14 @@ fn gen_promotion(items: usize) -> impl Strategy<Value = GenPromotion> {
     let rule = prop_oneof![
         prop_oneof![Just(10_000u32), 0u32..=10_000].prop_map(GenRule::PercentOff),
         prop_oneof![0u32..50, 0u32..800].prop_map(GenRule::AmountOff),
-        (1u32..4, 1u32..3, prop_oneof![Just(100u32), 0u32..=100]).prop_map(|(b, g, p)| GenRule::BuyXGetY(b, g, p)),
+        (1u32..4, 1u32..3, prop_oneof![Just(100u32), 0u32..=100])
+            .prop_map(|(b, g, p)| GenRule::BuyXGetY(b, g, p)),
         (1u32..5, 0u32..2000).prop_map(|(q, p)| GenRule::MultiBuy(q, p)),
-        (prop_oneof![Just(0u32), 0u32..10_000], prop_oneof![0u32..300, 0u32..30_000]).prop_map(|(m, a)| GenRule::Threshold(m, a)),
+        (
+            prop_oneof![Just(0u32), 0u32..10_000],
+            prop_oneof![0u32..300, 0u32..30_000]
+        )
+            .prop_map(|(m, a)| GenRule::Threshold(m, a)),
     ];
     (
         rule,
@@ -586,7 +898,13 @@ fn gen_promotion(items: usize) -> impl Strategy<Value = GenPromotion> {
         prop::option::of(any::<bool>()),
         prop::option::of(any::<bool>()),
     )
-        .prop_map(|(rule, skus, priority, store, window)| GenPromotion { rule, skus, priority, store, window })
+        .prop_map(|(rule, skus, priority, store, window)| GenPromotion {
+            rule,
+            skus,
+            priority,
+            store,
+            window,
+        })
 }
 
 fn cents(value: u32) -> String {
@@ -657,11 +975,23 @@ fn gen_cart(items: &[GenItem], lines: &[(usize, u32)]) -> CreatePurchasesRequest
             let index = index % items.len();
             let quantity = if items[index].by_weight {
                 // 0.001 to 30.000 lb
-                crate::contract::create_purchases::Quantity { value: format!("{}.{:03}", amount / 1000, amount % 1000 + 1), unit: "lb".into() }
+                crate::contract::create_purchases::Quantity {
+                    value: format!("{}.{:03}", amount / 1000, amount % 1000 + 1),
+                    unit: "lb".into(),
+                }
             } else {
-                crate::contract::create_purchases::Quantity { value: format!("{}", amount % 12 + 1), unit: "each".into() }
+                crate::contract::create_purchases::Quantity {
+                    value: format!("{}", amount % 12 + 1),
+                    unit: "each".into(),
+                }
             };
-            CartItem { id: format!("SKU-{index}"), item_type: CartItemType::Sku, quantity, external_identifiers: vec![], line_item_id: None }
+            CartItem {
+                id: format!("SKU-{index}"),
+                item_type: CartItemType::Sku,
+                quantity,
+                external_identifiers: vec![],
+                line_item_id: None,
+            }
         })
         .collect();
     let mut request = request_at("S1", "2024-03-22T17:09:39Z", &[]);

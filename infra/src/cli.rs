@@ -1,0 +1,45 @@
+//! Command-line surface of `jwo`: one subcommand per task, each in `commands/`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use jwo_shared::pricing::AmountBasis;
+
+use crate::commands;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "jwo",
+    version,
+    about = "Just Walk Out ordering connector: local connector, price checks and test tools"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Price a Create Purchases body (stdin) and print the Checkout Service body (stdout).
+    ///
+    /// An empty cart prints nothing. Exit codes: 0 priced (or empty cart), 1 the price book
+    /// cannot be used, 2 bad command line, 3 the request is invalid (what Amazon would get a 400
+    /// for), 4 the cart cannot be priced with this price book (unknown SKU, missing tax rate).
+    Price {
+        /// The price book (JSON).
+        #[arg(long, value_name = "FILE")]
+        pricebook: PathBuf,
+        /// Amount basis of the output; defaults to the price book's `amountBasis` (line).
+        #[arg(long, value_name = "line|unit")]
+        basis: Option<AmountBasis>,
+    },
+}
+
+impl Cli {
+    pub fn run(self) -> ExitCode {
+        match self.command {
+            Command::Price { pricebook, basis } => commands::price::run(&pricebook, basis),
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! One module per `jwo` subcommand.
+
+pub mod price;

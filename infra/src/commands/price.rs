@@ -1,0 +1,72 @@
+//! `jwo price`: a retailer's check of what the connector will charge, before going live.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use jwo_shared::pricing::{AmountBasis, PriceBook, PricingOutcome, price_cart};
+use jwo_shared::validation::validate_create_purchases;
+
+/// Exit codes, documented in `jwo price --help`.
+pub const EXIT_PRICE_BOOK: u8 = 1;
+pub const EXIT_INVALID_REQUEST: u8 = 3;
+pub const EXIT_UNPRICEABLE: u8 = 4;
+
+pub fn run(price_book_path: &Path, basis: Option<AmountBasis>) -> ExitCode {
+    let book = match load_price_book(price_book_path) {
+        Ok(book) => book,
+        Err(message) => return fail(EXIT_PRICE_BOOK, &message),
+    };
+    let mut body = Vec::new();
+    if let Err(error) = std::io::stdin().read_to_end(&mut body) {
+        return fail(
+            EXIT_INVALID_REQUEST,
+            &format!("cannot read the request from stdin: {error}"),
+        );
+    }
+    let request = match validate_create_purchases(&body) {
+        Ok(request) => request,
+        Err(invalid) => {
+            let mut message = String::from("the request is invalid (Amazon would get a 400):");
+            for error in &invalid.errors {
+                message.push_str(&format!("\n  {}: {}", error.field, error.reason));
+            }
+            return fail(EXIT_INVALID_REQUEST, &message);
+        }
+    };
+    match price_cart(&book, &request, basis.unwrap_or(book.amount_basis)) {
+        PricingOutcome::EmptyCart => ExitCode::SUCCESS,
+        PricingOutcome::Priced(checkout) => {
+            let mut stdout = std::io::stdout().lock();
+            let written = serde_json::to_writer_pretty(&mut stdout, &checkout)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(stdout));
+            match written {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => fail(1, &format!("cannot write the result: {error}")),
+            }
+        }
+        PricingOutcome::Unpriceable(constraints) => {
+            let mut message = String::from("the cart cannot be priced with this price book:");
+            for constraint in &constraints {
+                message.push_str(&format!(
+                    "\n  {} ({}): {}",
+                    constraint.field, constraint.kind, constraint.detail
+                ));
+            }
+            fail(EXIT_UNPRICEABLE, &message)
+        }
+    }
+}
+
+/// Reads and checks a price book file; the error names the file and every refused entry.
+pub fn load_price_book(path: &Path) -> Result<PriceBook, String> {
+    let bytes = std::fs::read(path)
+        .map_err(|error| format!("cannot read price book {}: {error}", path.display()))?;
+    PriceBook::from_json(&bytes).map_err(|error| format!("{}: {error}", path.display()))
+}
+
+fn fail(code: u8, message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(code)
+}

@@ -1,0 +1,158 @@
+//! `jwo price` as a retailer runs it: a body on stdin, the Checkout Service body on stdout.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use jwo_end_to_end::{fixtures, sample_price_book};
+use jwo_shared::checkout_rules::check_checkout_request;
+use jwo_shared::pricing::AmountBasis;
+use jwo_shared::validation::validate_create_purchases;
+use serde_json::Value;
+
+fn jwo_price(price_book: &std::path::Path, extra: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jwo"))
+        .arg("price")
+        .arg("--pricebook")
+        .arg(price_book)
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("jwo runs");
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixtures("create_purchases").join(name)).unwrap()
+}
+
+fn amount(body: &Value, pointer: &str) -> String {
+    body.pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{pointer}"))
+        .to_owned()
+}
+
+#[test]
+fn prices_the_multi_item_case_exactly() {
+    let request = fixture("1.02_multi_item_cart.json");
+    let output = jwo_price(&sample_price_book(), &[], &request);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let body: Value = serde_json::from_slice(&output.stdout).unwrap();
+    // 2 × water 1.99, 10% off → round2(0.398) = 0.40, tax round2(3.58 × 0.0825) = 0.30, CRV 0.10.
+    assert_eq!(amount(&body, "/lineItems/0/unitPrice/price/amount"), "3.98");
+    assert_eq!(
+        amount(
+            &body,
+            "/lineItems/0/unitPrice/promotions/0/promotionAmount/amount"
+        ),
+        "0.40"
+    );
+    assert_eq!(
+        amount(&body, "/lineItems/0/unitPrice/salesTax/amount"),
+        "0.30"
+    );
+    assert_eq!(
+        amount(&body, "/lineItems/0/unitPrice/totalPrice/amount"),
+        "3.98"
+    );
+    // Chips 3.49 − 0.50, tax round2(2.99 × 0.0825 = 0.246675) = 0.25.
+    assert_eq!(
+        amount(&body, "/lineItems/1/unitPrice/totalPrice/amount"),
+        "3.24"
+    );
+    // 3 yogurts, buy 2 get 1: 3.75 − 1.25, no tax on food.
+    assert_eq!(
+        amount(&body, "/lineItems/2/unitPrice/totalPrice/amount"),
+        "2.50"
+    );
+    assert_eq!(amount(&body, "/orderTotals/subTotal/amount"), "11.22");
+    assert_eq!(amount(&body, "/orderTotals/promotionsTotal/amount"), "2.15");
+    assert_eq!(amount(&body, "/orderTotals/salesTaxTotal/amount"), "0.55");
+    assert_eq!(amount(&body, "/orderTotals/priceTotal/amount"), "9.72");
+    let cart = validate_create_purchases(&request).unwrap();
+    assert_eq!(
+        check_checkout_request(&body, &cart.cart_items, AmountBasis::Line),
+        vec![]
+    );
+}
+
+#[test]
+fn unit_basis_on_request() {
+    let request = fixture("1.13_group_trip_multiple_auth_events.json");
+    let output = jwo_price(&sample_price_book(), &["--basis", "unit"], &request);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let body: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(amount(&body, "/lineItems/0/unitPrice/price/amount"), "1.99");
+    let cart = validate_create_purchases(&request).unwrap();
+    assert_eq!(
+        check_checkout_request(&body, &cart.cart_items, AmountBasis::Unit),
+        vec![]
+    );
+}
+
+#[test]
+fn an_empty_cart_prints_nothing_and_succeeds() {
+    let output = jwo_price(&sample_price_book(), &[], &fixture("1.07_empty_cart.json"));
+    assert!(output.status.success());
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn an_invalid_request_exits_3_naming_the_field() {
+    let output = jwo_price(
+        &sample_price_book(),
+        &[],
+        &fixture("3.25_quantity_value_exceeds_10.json"),
+    );
+    assert_eq!(output.status.code(), Some(3));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cartItems[0].quantity.value"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_sku_exits_4_naming_the_sku() {
+    let mut request: Value =
+        serde_json::from_slice(&fixture("1.01_single_item_sku_unit.json")).unwrap();
+    request["cartItems"][0]["id"] = "SKU-GONE".into();
+    let output = jwo_price(&sample_price_book(), &[], request.to_string().as_bytes());
+    assert_eq!(output.status.code(), Some(4));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("SKU-GONE") && stderr.contains("UnknownSku"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_refused_price_book_exits_1_naming_the_entry() {
+    let dir = std::env::temp_dir().join(format!("jwo-price-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("book.json");
+    let mut book: Value =
+        serde_json::from_slice(&std::fs::read(sample_price_book()).unwrap()).unwrap();
+    book["items"][1]["price"] = "3.499".into();
+    std::fs::write(&path, book.to_string()).unwrap();
+    let output = jwo_price(&path, &[], &fixture("1.01_single_item_sku_unit.json"));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("items[1].price"), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_bad_basis_is_a_usage_error() {
+    let output = jwo_price(&sample_price_book(), &["--basis", "order"], b"");
+    assert_eq!(output.status.code(), Some(2));
+}
