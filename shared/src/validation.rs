@@ -272,15 +272,11 @@ fn read_optional_id_object(
     key: &'static str,
     root: &Path<'_>,
 ) -> Option<Option<Redacted>> {
-    let path = root.key(key);
-    match Fields::optional(body, key) {
-        None => Some(None),
-        Some(value) => {
-            let object = fields.object(value, &path)?;
-            let id = read_required(fields, object, "id", &path, text_rule)?;
-            Some(Some(Redacted(id.to_owned())))
-        }
-    }
+    read_optional_with(fields, body, key, root, |fields, value, path| {
+        let object = fields.object(value, path)?;
+        let id = read_required(fields, object, "id", path, text_rule)?;
+        Some(Redacted(id.to_owned()))
+    })
 }
 
 fn read_shopping_trip(
@@ -325,7 +321,7 @@ fn read_auth_event(
     path: &Path<'_>,
 ) -> Option<AuthEvent> {
     let id = read_required(fields, event, "id", path, uuid_rule);
-    let timestamp = read_optional_timestamp(fields, event, "timestamp", path);
+    let timestamp = read_optional_with(fields, event, "timestamp", path, read_timestamp);
     let location = read_optional_enum(
         fields,
         event,
@@ -500,7 +496,22 @@ fn read_required<'v>(
     read_checked(fields, value, &path, rule)
 }
 
-/// An optional string member: `Some(None)` when absent, `None` when present but invalid.
+/// An optional member: `Some(None)` when absent (or `null`), `Some(Some(_))` when present and
+/// valid, `None` when present but invalid (the error is recorded).
+fn read_optional_with<'v, T>(
+    fields: &mut Fields,
+    object: &'v Map<String, Value>,
+    key: &'static str,
+    parent: &Path<'_>,
+    read: impl FnOnce(&mut Fields, &'v Value, &Path<'_>) -> Option<T>,
+) -> Option<Option<T>> {
+    match Fields::optional(object, key) {
+        None => Some(None),
+        Some(value) => read(fields, value, &parent.key(key)).map(Some),
+    }
+}
+
+/// An optional string member that keeps `rule`.
 fn read_optional<'v>(
     fields: &mut Fields,
     object: &'v Map<String, Value>,
@@ -508,10 +519,9 @@ fn read_optional<'v>(
     parent: &Path<'_>,
     rule: impl Fn(&str) -> Rule,
 ) -> Option<Option<&'v str>> {
-    match Fields::optional(object, key) {
-        None => Some(None),
-        Some(value) => read_checked(fields, value, &parent.key(key), rule).map(Some),
-    }
+    read_optional_with(fields, object, key, parent, |fields, value, path| {
+        read_checked(fields, value, path, rule)
+    })
 }
 
 fn read_checked<'v>(
@@ -541,18 +551,6 @@ fn read_required_timestamp(
     read_timestamp(fields, value, &path)
 }
 
-fn read_optional_timestamp(
-    fields: &mut Fields,
-    object: &Map<String, Value>,
-    key: &'static str,
-    parent: &Path<'_>,
-) -> Option<Option<Timestamp>> {
-    match Fields::optional(object, key) {
-        None => Some(None),
-        Some(value) => read_timestamp(fields, value, &parent.key(key)).map(Some),
-    }
-}
-
 fn read_timestamp(fields: &mut Fields, value: &Value, path: &Path<'_>) -> Option<Timestamp> {
     let text = fields.string(value, path)?;
     match Timestamp::parse(text) {
@@ -578,10 +576,9 @@ fn read_optional_enum<T: Copy + std::fmt::Display>(
     parse: fn(&str) -> Option<T>,
     accepted: &[T],
 ) -> Option<Option<T>> {
-    match Fields::optional(object, key) {
-        None => Some(None),
-        Some(value) => read_enum(fields, value, &parent.key(key), parse, accepted).map(Some),
-    }
+    read_optional_with(fields, object, key, parent, |fields, value, path| {
+        read_enum(fields, value, path, parse, accepted)
+    })
 }
 
 fn read_enum<T: Copy + std::fmt::Display>(
