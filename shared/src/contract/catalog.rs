@@ -133,3 +133,63 @@ pub struct IngestionNotification {
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ingestion_notifications_are_read_tolerantly() {
+        for body in [
+            r#"{"ingestionId":"i","processingStatus":"FATAL","reportDownloadLink":"https://x","extra":{"a":1}}"#,
+            r#"{"IngestionId":"i","status":"FATAL"}"#,
+            r#"{"ingestion_id":"i","processing_status":"FATAL"}"#,
+        ] {
+            let notification: IngestionNotification = serde_json::from_str(body).unwrap();
+            assert_eq!(
+                notification.processing_status,
+                ProcessingStatus::Fatal,
+                "{body}"
+            );
+            assert!(notification.processing_status.needs_attention());
+        }
+        let kept: IngestionNotification = serde_json::from_str(
+            r#"{"ingestionId":"i","processingStatus":"DONE","extra":{"a":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(kept.other["extra"]["a"], 1);
+        assert!(
+            serde_json::from_str::<IngestionNotification>(
+                r#"{"ingestionId":"i","processingStatus":"LOST"}"#
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn statuses_only_move_forward() {
+        use ProcessingStatus::*;
+        assert!(InQueue.rank() < InProgress.rank() && InProgress.rank() < Done.rank());
+        assert!(
+            Done.is_final() && Fatal.is_final() && Cancelled.is_final() && !InProgress.is_final()
+        );
+    }
+
+    #[test]
+    fn catalog_items_use_the_catalog_api_names_and_keep_unknown_attributes() {
+        let item: CatalogItem = serde_json::from_str(
+            r#"{"item_sku":"SKU-1","item_name":"Water","store_id":"S","standard_price":"1.99",
+                "external_product_id":"012345678905","external_product_id_type":"UPC","color":"blue"}"#,
+        )
+        .unwrap();
+        assert_eq!(item.other["color"], "blue");
+        let upload = serde_json::to_value(CatalogUploadRequest {
+            catalog_items: vec![item],
+        })
+        .unwrap();
+        assert_eq!(upload["catalogItems"][0]["item_sku"], "SKU-1");
+        assert_eq!(upload["catalogItems"][0]["color"], "blue");
+        let error: CatalogErrorBody = serde_json::from_str(r#"{"errorMsg":"bad"}"#).unwrap();
+        assert_eq!(error.error_msg, "bad");
+    }
+}

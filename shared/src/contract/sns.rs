@@ -61,3 +61,40 @@ pub struct SnsEnvelope {
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_subscription_confirmation_and_a_notification() {
+        let confirmation: SnsEnvelope = serde_json::from_str(
+            r#"{"Type":"SubscriptionConfirmation","MessageId":"m-1","Token":"tok-123",
+                "TopicArn":"arn:aws:sns:us-east-1:123456789012:catalog","Message":"You have chosen to subscribe",
+                "SubscribeURL":"https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=tok-123",
+                "Timestamp":"2024-03-22T17:09:39.000Z","SignatureVersion":"1","Signature":"c2ln",
+                "SigningCertURL":"https://sns.us-east-1.amazonaws.com/cert.pem"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            confirmation.message_type,
+            SnsMessageType::SubscriptionConfirmation
+        );
+        assert_eq!(confirmation.token.as_deref(), Some("tok-123"));
+
+        let notification: SnsEnvelope = serde_json::from_str(
+            r#"{"Type":"Notification","MessageId":"m-2","TopicArn":"arn:aws:sns:us-east-1:123456789012:catalog",
+                "Message":"{\"ingestionId\":\"ing-1\",\"processingStatus\":\"DONE\"}","Timestamp":"2024-03-22T17:09:39.000Z",
+                "MessageAttributes":{"kind":{"Type":"String","Value":"catalog"}},"SomethingNew":1}"#,
+        )
+        .unwrap();
+        assert_eq!(notification.message_type, SnsMessageType::Notification);
+        // Unknown members are kept, and written back.
+        assert!(notification.other.contains_key("MessageAttributes"));
+        let again = serde_json::to_value(&notification).unwrap();
+        assert_eq!(again["SomethingNew"], 1);
+        let message: crate::contract::catalog::IngestionNotification =
+            serde_json::from_str(&notification.message).unwrap();
+        assert_eq!(message.ingestion_id, "ing-1");
+    }
+}
