@@ -5,11 +5,18 @@
 //! - [`money`]: decimal money with one named rounding strategy,
 //! - [`validation`]: the Create Purchases body, every offending field named,
 //! - [`pricing`]: the price book and the pricing engine of PRICING.md,
-//! - [`checkout_rules`]: Amazon's six checkout rules, checked independently of the engine.
+//! - [`checkout_rules`]: Amazon's six checkout rules, checked independently of the engine,
+//! - [`purchase`]: the purchase record and its lifecycle.
+//!
+//! At the edges: [`ports`], the small traits the handlers are generic over, and [`adapters`],
+//! their implementations over DynamoDB, SNS, and an embedded database.
 
+pub mod adapters;
 pub mod checkout_rules;
 pub mod contract;
 mod json_fields;
 pub mod money;
+pub mod ports;
 pub mod pricing;
+pub mod purchase;
 pub mod validation;

@@ -1,6 +1,11 @@
-//! Helpers shared by the end-to-end tests: where the fixtures and the sample price book are.
+//! Helpers shared by the tests: where the fixtures and the sample price book are, and the AWS
+//! emulator.
+
+mod moto;
 
 use std::path::PathBuf;
+
+pub use moto::{moto_endpoint, unique_name, wait_for_port};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {

@@ -1,0 +1,229 @@
+//! Configuration, from environment variables (README "Configuration").
+
+use chrono::Duration;
+use jwo_shared::pricing::AmountBasis;
+
+use crate::DEFAULT_RETENTION;
+
+/// What the handler needs to know, whatever runs it.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Defence in depth behind API Gateway's IAM authorization.
+    pub allowed_callers: AllowedCallers,
+    /// How long purchase records are kept.
+    pub retention: Duration,
+    /// Overrides the price book's amount basis.
+    pub basis: Option<AmountBasis>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            allowed_callers: AllowedCallers::any(),
+            retention: DEFAULT_RETENTION,
+            basis: None,
+        }
+    }
+}
+
+/// The IAM principals allowed to call, from `ALLOWED_CALLER_ARNS` (comma-separated role ARNs,
+/// as Amazon gives them at onboarding). Empty: any caller API Gateway let through.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowedCallers(Vec<String>);
+
+impl AllowedCallers {
+    pub fn any() -> AllowedCallers {
+        AllowedCallers(Vec::new())
+    }
+
+    pub fn parse(list: &str) -> Result<AllowedCallers, String> {
+        let arns: Vec<String> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|arn| !arn.is_empty())
+            .map(str::to_owned)
+            .collect();
+        for arn in &arns {
+            if !arn.starts_with("arn:") {
+                return Err(format!("'{arn}' is not an ARN"));
+            }
+        }
+        Ok(AllowedCallers(arns))
+    }
+
+    /// A caller signing with a role arrives as its session,
+    /// `arn:aws:sts::123456789012:assumed-role/OrderingGateway/session`; that matches the role
+    /// `arn:aws:iam::123456789012:role/OrderingGateway` (or the same role under a path).
+    pub fn allows(&self, caller_arn: Option<&str>) -> bool {
+        if self.0.is_empty() {
+            return true;
+        }
+        let Some(caller) = caller_arn else {
+            return false;
+        };
+        let caller_role = role_of_session(caller);
+        self.0.iter().any(|allowed| {
+            allowed == caller
+                || caller_role
+                    .as_ref()
+                    .is_some_and(|(partition, account, role)| {
+                        role_arn_parts(allowed)
+                            .is_some_and(|(p, a, r)| p == *partition && a == *account && r == *role)
+                    })
+        })
+    }
+}
+
+/// (partition, account, role name) of an assumed-role session ARN.
+fn role_of_session(arn: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    let (_, partition, service, _, account, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    let role = resource.strip_prefix("assumed-role/")?.split('/').next()?;
+    (service == "sts").then_some((partition, account, role))
+}
+
+/// (partition, account, role name) of a role ARN, path ignored.
+fn role_arn_parts(arn: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = arn.splitn(6, ':');
+    let (_, partition, service, _, account, resource) = (
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+        parts.next()?,
+    );
+    let role = resource.strip_prefix("role/")?.rsplit('/').next()?;
+    (service == "iam").then_some((partition, account, role))
+}
+
+/// The Lambda's settings. Read once at cold start; a missing or bad one stops the start with an
+/// error naming it.
+#[derive(Debug, Clone)]
+pub struct LambdaSettings {
+    /// `PURCHASES_TABLE`: the DynamoDB table of purchases.
+    pub purchases_table: String,
+    /// `ALERTS_TOPIC_ARN`: the SNS topic alerts go to.
+    pub alerts_topic_arn: String,
+    /// `PRICE_BOOK_FILE`: the price book shipped with the function.
+    pub price_book_file: String,
+    pub config: Config,
+}
+
+impl LambdaSettings {
+    pub fn from_env() -> Result<LambdaSettings, String> {
+        LambdaSettings::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<LambdaSettings, String> {
+        let required = |name: &str| {
+            get(name)
+                .filter(|v| !v.trim().is_empty())
+                .ok_or_else(|| format!("{name} is not set"))
+        };
+        let allowed_callers = match get("ALLOWED_CALLER_ARNS") {
+            Some(list) => {
+                AllowedCallers::parse(&list).map_err(|e| format!("ALLOWED_CALLER_ARNS: {e}"))?
+            }
+            None => AllowedCallers::any(),
+        };
+        let retention = match get("RETENTION_DAYS") {
+            None => DEFAULT_RETENTION,
+            Some(days) => match days.trim().parse::<u32>() {
+                Ok(days) if days >= 1 => Duration::days(i64::from(days)),
+                _ => {
+                    return Err(format!(
+                        "RETENTION_DAYS: '{days}' is not a whole number of days ≥ 1"
+                    ));
+                }
+            },
+        };
+        let basis = get("AMOUNT_BASIS")
+            .map(|basis| {
+                basis
+                    .parse::<AmountBasis>()
+                    .map_err(|e| format!("AMOUNT_BASIS: {e}"))
+            })
+            .transpose()?;
+        Ok(LambdaSettings {
+            purchases_table: required("PURCHASES_TABLE")?,
+            alerts_topic_arn: required("ALERTS_TOPIC_ARN")?,
+            price_book_file: required("PRICE_BOOK_FILE")?,
+            config: Config {
+                allowed_callers,
+                retention,
+                basis,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_of_an_allowed_role_are_allowed() {
+        let allowed = AllowedCallers::parse("arn:aws:iam::111122223333:role/OrderingGateway, arn:aws:iam::111122223333:role/ops/Other").unwrap();
+        assert!(allowed.allows(Some(
+            "arn:aws:sts::111122223333:assumed-role/OrderingGateway/session-1"
+        )));
+        assert!(allowed.allows(Some("arn:aws:sts::111122223333:assumed-role/Other/x")));
+        assert!(allowed.allows(Some("arn:aws:iam::111122223333:role/OrderingGateway")));
+        assert!(!allowed.allows(Some(
+            "arn:aws:sts::999999999999:assumed-role/OrderingGateway/session-1"
+        )));
+        assert!(!allowed.allows(Some(
+            "arn:aws:sts::111122223333:assumed-role/OrderingGatewayX/s"
+        )));
+        assert!(!allowed.allows(Some("arn:aws:iam::111122223333:user/OrderingGateway")));
+        assert!(!allowed.allows(None));
+        assert!(AllowedCallers::any().allows(None));
+        assert!(AllowedCallers::parse("OrderingGateway").is_err());
+    }
+
+    #[test]
+    fn settings_name_what_is_missing_or_wrong() {
+        let base = |name: &str| match name {
+            "PURCHASES_TABLE" => Some("purchases".to_owned()),
+            "ALERTS_TOPIC_ARN" => Some("arn:aws:sns:us-east-1:111122223333:alerts".to_owned()),
+            "PRICE_BOOK_FILE" => Some("pricebook.json".to_owned()),
+            _ => None,
+        };
+        let settings = LambdaSettings::from_lookup(base).unwrap();
+        assert_eq!(settings.config.retention, Duration::days(30));
+        assert_eq!(settings.config.basis, None);
+        let without_table = LambdaSettings::from_lookup(|n| {
+            if n == "PURCHASES_TABLE" {
+                None
+            } else {
+                base(n)
+            }
+        });
+        assert_eq!(without_table.unwrap_err(), "PURCHASES_TABLE is not set");
+        let bad_days = LambdaSettings::from_lookup(|n| {
+            if n == "RETENTION_DAYS" {
+                Some("0".into())
+            } else {
+                base(n)
+            }
+        });
+        assert!(bad_days.unwrap_err().starts_with("RETENTION_DAYS"));
+        let unit = LambdaSettings::from_lookup(|n| {
+            if n == "AMOUNT_BASIS" {
+                Some("unit".into())
+            } else {
+                base(n)
+            }
+        })
+        .unwrap();
+        assert_eq!(unit.config.basis, Some(AmountBasis::Unit));
+    }
+}

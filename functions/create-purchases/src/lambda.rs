@@ -1,0 +1,48 @@
+//! The Lambda side: an API Gateway REST proxy event in, a response out.
+
+use jwo_shared::ports::{Alerts, PriceBooks, PurchaseStore};
+use lambda_http::http::header::{ALLOW, CONTENT_TYPE};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Error, Request, RequestExt, Response};
+
+use crate::{CreatePurchases, PurchaseRequest};
+
+/// The IAM principal API Gateway authorized (`requestContext.identity.userArn`).
+pub fn caller_arn(event: &Request) -> Option<&str> {
+    match event.request_context_ref()? {
+        RequestContext::ApiGatewayV1(context) => context.identity.user_arn.as_deref(),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+pub async fn handle_event<S, A, B>(
+    service: &CreatePurchases<S, A, B>,
+    event: Request,
+) -> Result<Response<Body>, Error>
+where
+    S: PurchaseStore,
+    A: Alerts,
+    B: PriceBooks,
+{
+    let content_type = event
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok());
+    let request = PurchaseRequest {
+        method: event.method().as_str(),
+        // The resource path without the stage prefix (`/Prod`).
+        path: event.raw_http_path(),
+        content_type,
+        caller_arn: caller_arn(&event),
+        body: event.body().as_ref(),
+    };
+    let answer = service.handle(request).await;
+    let mut response = Response::builder()
+        .status(answer.status)
+        .header(CONTENT_TYPE, "application/json");
+    if let Some(allow) = answer.allow {
+        response = response.header(ALLOW, allow);
+    }
+    Ok(response.body(Body::Binary(answer.body))?)
+}

@@ -1,0 +1,540 @@
+//! The Create Purchases function as API Gateway (REST, IAM authorization) invokes it: every one
+//! of Amazon's test cases, idempotency, the HTTP edges, alerts and store faults.
+//!
+//! Events start from `aws_lambda_events`' own example REST request
+//! (`tests/fixtures/apigw/rest_request.json`), given the path, headers, body and caller of
+//! each case, and go through `lambda_http`'s conversion, as in the deployed function.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use create_purchases::lambda::handle_event;
+use create_purchases::{AllowedCallers, Config, CreatePurchases};
+use jwo_end_to_end::{create_purchases_cases, fixtures, moto_endpoint, unique_name};
+use jwo_shared::adapters::dynamodb::{self, DynamoDbPurchaseStore};
+use jwo_shared::adapters::embedded::EmbeddedPurchaseStore;
+use jwo_shared::adapters::local_alerts::LocalAlerts;
+use jwo_shared::adapters::price_book_file::FixedPriceBook;
+use jwo_shared::adapters::sns_alerts::SnsAlerts;
+use jwo_shared::ports::{Alerts, PriceBooks, PurchaseStore};
+use jwo_shared::purchase::{PurchaseState, purchase_id};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequest;
+use lambda_http::request::LambdaRequest;
+use serde_json::{Value, json};
+
+const ORDERING_GATEWAY_ROLE: &str = "arn:aws:iam::111122223333:role/OrderingGateway";
+const ORDERING_GATEWAY_SESSION: &str =
+    "arn:aws:sts::111122223333:assumed-role/OrderingGateway/jwo-session";
+
+/// An API Gateway REST proxy event for `POST /v1/order/purchases` on stage `Prod`.
+fn event(
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    caller: Option<&str>,
+    body: &[u8],
+) -> lambda_http::Request {
+    let mut event: Value =
+        serde_json::from_slice(&std::fs::read(fixtures("apigw/rest_request.json")).unwrap())
+            .unwrap();
+    event["resource"] = json!("/v1/order/purchases");
+    event["path"] = json!(path);
+    event["httpMethod"] = json!(method);
+    event["requestContext"]["path"] = json!(format!("/Prod{path}"));
+    event["requestContext"]["stage"] = json!("Prod");
+    event["requestContext"]["resourcePath"] = json!("/v1/order/purchases");
+    event["requestContext"]["httpMethod"] = json!(method);
+    event["requestContext"]["identity"]["userArn"] = json!(caller);
+    event["requestContext"]["identity"]["caller"] = json!(caller);
+    let mut headers = json!({ "Host": "gy415nuibc.execute-api.us-east-1.amazonaws.com" });
+    if let Some(content_type) = content_type {
+        headers["Content-Type"] = json!(content_type);
+    }
+    event["multiValueHeaders"] = json!(
+        headers
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), json!([v])))
+            .collect::<serde_json::Map<_, _>>()
+    );
+    event["headers"] = headers;
+    event["body"] = json!(String::from_utf8_lossy(body));
+    event["isBase64Encoded"] = json!(false);
+    let request: ApiGatewayProxyRequest = serde_json::from_value(event).unwrap();
+    LambdaRequest::ApiGatewayV1(request).into()
+}
+
+fn purchase_event(body: &[u8]) -> lambda_http::Request {
+    event(
+        "POST",
+        "/v1/order/purchases",
+        Some("application/json"),
+        Some(ORDERING_GATEWAY_SESSION),
+        body,
+    )
+}
+
+struct Answer {
+    status: u16,
+    body: Value,
+    allow: Option<String>,
+}
+
+async fn send<S: PurchaseStore, A: Alerts, B: PriceBooks>(
+    service: &CreatePurchases<S, A, B>,
+    request: lambda_http::Request,
+) -> Answer {
+    let response = handle_event(service, request).await.unwrap();
+    assert_eq!(response.headers()["content-type"], "application/json");
+    Answer {
+        status: response.status().as_u16(),
+        body: serde_json::from_slice(response.body().as_ref()).unwrap(),
+        allow: response
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_owned()),
+    }
+}
+
+fn local_service(
+    config: Config,
+) -> (
+    tempfile::TempDir,
+    CreatePurchases<EmbeddedPurchaseStore, LocalAlerts, FixedPriceBook>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedPurchaseStore::open(&dir.path().join("purchases.redb")).unwrap();
+    (
+        dir,
+        CreatePurchases::new(
+            store,
+            LocalAlerts::new(100),
+            FixedPriceBook::sample(),
+            config,
+        ),
+    )
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixtures("create_purchases").join(name)).unwrap()
+}
+
+/// The (store id, trip id) a body names, when it names both as strings.
+fn trip_of(body: &[u8]) -> Option<(String, String)> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    Some((
+        value["storeId"].as_str()?.to_owned(),
+        value["idempotentShoppingTripId"].as_str()?.to_owned(),
+    ))
+}
+
+#[tokio::test]
+async fn every_published_case_answers_as_amazon_expects() {
+    let (_dir, service) = local_service(Config::default());
+    for (case, body) in create_purchases_cases()
+        .into_iter()
+        .filter(|(case, _)| !case.file.starts_with("2."))
+    {
+        let answer = send(&service, purchase_event(&body)).await;
+        assert_eq!(answer.status, case.status, "{}: {}", case.file, answer.body);
+        match case.status {
+            201 => {
+                let id = answer.body["purchaseId"].as_str().unwrap();
+                let (store_id, trip_id) = trip_of(&body).unwrap();
+                let stored = service
+                    .store
+                    .get(&purchase_id(&store_id, &trip_id))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                if case.file.starts_with("1.07") {
+                    assert_eq!(id, "", "an empty cart answers an empty purchaseId");
+                    assert_eq!(stored.state, PurchaseState::Canceled);
+                } else {
+                    assert_eq!(id, stored.purchase_id, "{}", case.file);
+                    assert!(stored.is_ready_for_checkout(), "{}", case.file);
+                    assert!(answer.body["orderTotals"]["priceTotal"]["amount"].is_string());
+                }
+            }
+            _ => {
+                let named: BTreeSet<&str> = answer.body["errors"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["field"].as_str().unwrap())
+                    .collect();
+                let expected: BTreeSet<&str> = case.fields.iter().map(String::as_str).collect();
+                assert_eq!(named, expected, "{}", case.file);
+                assert!(
+                    answer.body["message"]
+                        .as_str()
+                        .is_some_and(|m| !m.is_empty())
+                );
+                // A refused request stores nothing.
+                if let Some((store_id, trip_id)) = trip_of(&body) {
+                    assert_eq!(
+                        service
+                            .store
+                            .get(&purchase_id(&store_id, &trip_id))
+                            .await
+                            .unwrap(),
+                        None,
+                        "{}",
+                        case.file
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_replay_answers_the_same_purchase_and_a_changed_cart_is_a_conflict() {
+    let (_dir, service) = local_service(Config::default());
+    let first = send(
+        &service,
+        purchase_event(&fixture("2.1_replay_first_call.json")),
+    )
+    .await;
+    assert_eq!(first.status, 201);
+    let again = send(
+        &service,
+        purchase_event(&fixture("2.1_replay_first_call.json")),
+    )
+    .await;
+    assert_eq!(
+        (again.status, &again.body["purchaseId"]),
+        (201, &first.body["purchaseId"])
+    );
+
+    let (store_id, trip_id) = trip_of(&fixture("2.1_replay_first_call.json")).unwrap();
+    let before = service
+        .store
+        .get(&purchase_id(&store_id, &trip_id))
+        .await
+        .unwrap()
+        .unwrap();
+    let changed = send(
+        &service,
+        purchase_event(&fixture("2.2_replay_with_changed_cart.json")),
+    )
+    .await;
+    assert_eq!(changed.status, 409, "{}", changed.body);
+    assert!(
+        changed.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("different cart")
+    );
+    let after = service
+        .store
+        .get(&purchase_id(&store_id, &trip_id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(before, after, "a conflicting replay changes nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_identical_requests_make_one_purchase() {
+    let (_dir, service) = local_service(Config::default());
+    let service = Arc::new(service);
+    let body = fixture("1.13_group_trip_multiple_auth_events.json");
+    let answers: Vec<_> = (0..50)
+        .map(|_| {
+            let service = Arc::clone(&service);
+            let body = body.clone();
+            tokio::spawn(async move { send(&service, purchase_event(&body)).await })
+        })
+        .collect();
+    let mut ids = BTreeSet::new();
+    for answer in answers {
+        let answer = answer.await.unwrap();
+        assert_eq!(answer.status, 201);
+        ids.insert(answer.body["purchaseId"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(ids.len(), 1);
+    assert_eq!(service.store.list_open().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unknown_sku_is_stored_held_back_and_alerted_once() {
+    let (_dir, service) = local_service(Config::default());
+    let mut body: Value = serde_json::from_slice(&fixture("1.02_multi_item_cart.json")).unwrap();
+    body["cartItems"][1]["id"] = json!("SKU-NOT-IN-BOOK");
+    let body = body.to_string().into_bytes();
+    let answer = send(&service, purchase_event(&body)).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let id = answer.body["purchaseId"].as_str().unwrap();
+    assert!(
+        answer.body.get("orderTotals").is_none(),
+        "no totals for an unpriced cart"
+    );
+    let stored = service.store.get(id).await.unwrap().unwrap();
+    assert_eq!(stored.state, PurchaseState::Open);
+    assert!(!stored.is_ready_for_checkout());
+    assert_eq!(stored.constraints[0].field, "cartItems[1].id");
+    assert!(stored.alerted);
+    let alerts = service.alerts.recent();
+    assert_eq!(alerts.len(), 1);
+    assert!(alerts[0].detail.contains("SKU-NOT-IN-BOOK"));
+    // A replay answers the same and does not alert again.
+    let replay = send(&service, purchase_event(&body)).await;
+    assert_eq!(
+        (replay.status, replay.body["purchaseId"].as_str()),
+        (201, Some(id))
+    );
+    assert_eq!(service.alerts.recent().len(), 1);
+}
+
+#[tokio::test]
+async fn http_edges_get_clear_4xx_answers() {
+    let (_dir, service) = local_service(Config::default());
+    let body = fixture("1.01_single_item_sku_unit.json");
+
+    let wrong_method = send(
+        &service,
+        event(
+            "GET",
+            "/v1/order/purchases",
+            Some("application/json"),
+            Some(ORDERING_GATEWAY_SESSION),
+            b"",
+        ),
+    )
+    .await;
+    assert_eq!(
+        (wrong_method.status, wrong_method.allow.as_deref()),
+        (405, Some("POST"))
+    );
+
+    let wrong_path = send(
+        &service,
+        event(
+            "POST",
+            "/v1/order/purchase",
+            Some("application/json"),
+            Some(ORDERING_GATEWAY_SESSION),
+            &body,
+        ),
+    )
+    .await;
+    assert_eq!(wrong_path.status, 404);
+    assert!(
+        wrong_path.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("/v1/order/purchases")
+    );
+
+    for content_type in [Some("text/plain"), Some("application/xml"), None] {
+        let answer = send(
+            &service,
+            event(
+                "POST",
+                "/v1/order/purchases",
+                content_type,
+                Some(ORDERING_GATEWAY_SESSION),
+                &body,
+            ),
+        )
+        .await;
+        assert_eq!(answer.status, 415, "{content_type:?}");
+    }
+    let with_charset = send(
+        &service,
+        event(
+            "POST",
+            "/v1/order/purchases",
+            Some("application/json; charset=utf-8"),
+            Some(ORDERING_GATEWAY_SESSION),
+            &body,
+        ),
+    )
+    .await;
+    assert_eq!(with_charset.status, 201);
+
+    let mut huge: Value = serde_json::from_slice(&body).unwrap();
+    huge["idempotentShoppingTripId"] = json!(unique_name("huge"));
+    huge["padding"] = json!("x".repeat(create_purchases::MAX_BODY_BYTES));
+    let huge = huge.to_string().into_bytes();
+    let too_large = send(&service, purchase_event(&huge)).await;
+    assert_eq!(too_large.status, 413);
+    let (store_id, trip_id) = trip_of(&huge).unwrap();
+    assert_eq!(
+        service
+            .store
+            .get(&purchase_id(&store_id, &trip_id))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn only_the_allowed_callers_get_through() {
+    let config = Config {
+        allowed_callers: AllowedCallers::parse(ORDERING_GATEWAY_ROLE).unwrap(),
+        ..Config::default()
+    };
+    let (_dir, service) = local_service(config);
+    let body = fixture("1.01_single_item_sku_unit.json");
+    for caller in [
+        None,
+        Some("arn:aws:sts::999999999999:assumed-role/OrderingGateway/s"),
+        Some("arn:aws:iam::111122223333:user/someone"),
+    ] {
+        let answer = send(
+            &service,
+            event(
+                "POST",
+                "/v1/order/purchases",
+                Some("application/json"),
+                caller,
+                &body,
+            ),
+        )
+        .await;
+        assert_eq!(answer.status, 403, "{caller:?}");
+    }
+    let (store_id, trip_id) = trip_of(&body).unwrap();
+    assert_eq!(
+        service
+            .store
+            .get(&purchase_id(&store_id, &trip_id))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(send(&service, purchase_event(&body)).await.status, 201);
+}
+
+async fn dynamodb_store() -> DynamoDbPurchaseStore {
+    let config = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = unique_name("purchases");
+    dynamodb::create_table(&client, &table).await.unwrap();
+    DynamoDbPurchaseStore::new(client, table)
+}
+
+#[tokio::test]
+async fn on_dynamodb_a_failed_alert_is_a_503_and_the_replay_sends_it() {
+    let store = dynamodb_store().await;
+    let config = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
+    let broken_alerts = SnsAlerts::new(
+        aws_sdk_sns::Client::new(&config),
+        "arn:aws:sns:us-east-1:123456789012:no-such-topic",
+    );
+    let failing = CreatePurchases::new(
+        store.clone(),
+        broken_alerts,
+        FixedPriceBook::sample(),
+        Config::default(),
+    );
+    let mut body: Value =
+        serde_json::from_slice(&fixture("1.01_single_item_sku_unit.json")).unwrap();
+    body["idempotentShoppingTripId"] = json!(unique_name("trip"));
+    body["cartItems"][0]["id"] = json!("SKU-UNKNOWN");
+    let body = body.to_string().into_bytes();
+    let answer = send(&failing, purchase_event(&body)).await;
+    assert_eq!(answer.status, 503, "{}", answer.body);
+
+    // The purchase is stored (Amazon's retry finds it), not yet marked alerted.
+    let (store_id, trip_id) = trip_of(&body).unwrap();
+    let stored = store
+        .get(&purchase_id(&store_id, &trip_id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!stored.alerted);
+
+    let working = CreatePurchases::new(
+        store.clone(),
+        LocalAlerts::new(10),
+        FixedPriceBook::sample(),
+        Config::default(),
+    );
+    let retry = send(&working, purchase_event(&body)).await;
+    assert_eq!(
+        (retry.status, retry.body["purchaseId"].as_str()),
+        (201, Some(stored.purchase_id.as_str()))
+    );
+    assert_eq!(working.alerts.recent().len(), 1);
+    assert!(
+        store
+            .get(&stored.purchase_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .alerted
+    );
+}
+
+#[tokio::test]
+async fn on_dynamodb_a_store_fault_is_a_5xx_and_nothing_is_written() {
+    let store = dynamodb_store().await;
+    let config = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let missing_table = CreatePurchases::new(
+        DynamoDbPurchaseStore::new(client, unique_name("never-created")),
+        LocalAlerts::new(10),
+        FixedPriceBook::sample(),
+        Config::default(),
+    );
+    let body = fixture("1.02_multi_item_cart.json");
+    let answer = send(&missing_table, purchase_event(&body)).await;
+    assert_eq!(answer.status, 503, "{}", answer.body);
+    assert!(
+        answer.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("unavailable")
+    );
+
+    // The same request against a working table then succeeds, once.
+    let working = CreatePurchases::new(
+        store,
+        LocalAlerts::new(10),
+        FixedPriceBook::sample(),
+        Config::default(),
+    );
+    let (store_id, trip_id) = trip_of(&body).unwrap();
+    assert_eq!(
+        working
+            .store
+            .get(&purchase_id(&store_id, &trip_id))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(send(&working, purchase_event(&body)).await.status, 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_dynamodb_fifty_concurrent_identical_requests_make_one_purchase() {
+    let service = Arc::new(CreatePurchases::new(
+        dynamodb_store().await,
+        LocalAlerts::new(10),
+        FixedPriceBook::sample(),
+        Config::default(),
+    ));
+    let mut body: Value = serde_json::from_slice(&fixture("1.02_multi_item_cart.json")).unwrap();
+    body["idempotentShoppingTripId"] = json!(unique_name("trip"));
+    let body = body.to_string().into_bytes();
+    let answers: Vec<_> = (0..50)
+        .map(|_| {
+            let service = Arc::clone(&service);
+            let body = body.clone();
+            tokio::spawn(async move { send(&service, purchase_event(&body)).await })
+        })
+        .collect();
+    let mut ids = BTreeSet::new();
+    for answer in answers {
+        let answer = answer.await.unwrap();
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        ids.insert(answer.body["purchaseId"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(ids.len(), 1);
+    assert_eq!(service.store.list_open().await.unwrap().len(), 1);
+}

@@ -1,0 +1,118 @@
+//! Ports: the small traits the handlers are generic over, shaped by what the domain needs
+//! (insert-if-absent, conditional change, list what is open), not by any database's API.
+//! Their adapters live in [`crate::adapters`].
+
+use std::future::Future;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::pricing::PriceBook;
+use crate::purchase::Purchase;
+
+/// A store that could not do what was asked. Every variant means "nothing was written".
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The store cannot be reached or refused for a reason that may pass (throttling, network,
+    /// a file lock): worth retrying, so callers answer 5xx.
+    #[error("purchase store unavailable: {0}")]
+    Unavailable(String),
+    /// A stored record that cannot be read back: needs a person.
+    #[error("stored purchase {purchase_id} cannot be read: {reason}")]
+    Corrupt { purchase_id: String, reason: String },
+    /// A record the store cannot hold (too large, for one).
+    #[error("purchase {purchase_id} cannot be stored: {reason}")]
+    Rejected { purchase_id: String, reason: String },
+}
+
+/// What an insert-if-absent found.
+#[derive(Debug)]
+pub enum Inserted {
+    /// The record was written.
+    New,
+    /// A record with this purchase id already exists; here it is, unchanged.
+    Existing(Box<Purchase>),
+}
+
+/// What a conditional update found.
+#[derive(Debug)]
+pub enum Updated {
+    /// The new version was written.
+    Done,
+    /// The stored record is no longer the version the change was computed from (or is gone);
+    /// nothing was written. Here is what is stored now.
+    Conflict(Option<Box<Purchase>>),
+}
+
+/// Where purchases are kept: DynamoDB in AWS, an embedded database locally.
+pub trait PurchaseStore: Send + Sync + 'static {
+    /// Writes `purchase` unless a record with its purchase id exists, durably, before returning.
+    fn insert_if_absent(
+        &self,
+        purchase: &Purchase,
+    ) -> impl Future<Output = Result<Inserted, StoreError>> + Send;
+
+    fn get(
+        &self,
+        purchase_id: &str,
+    ) -> impl Future<Output = Result<Option<Purchase>, StoreError>> + Send;
+
+    /// Writes `next` only if the stored record still has `next.version - 1`.
+    fn update(&self, next: &Purchase) -> impl Future<Output = Result<Updated, StoreError>> + Send;
+
+    /// Every purchase in the Open state.
+    fn list_open(&self) -> impl Future<Output = Result<Vec<Purchase>, StoreError>> + Send;
+}
+
+/// Something that needs a person: published, never dropped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Alert {
+    pub kind: AlertKind,
+    /// One line, for an e-mail subject or a pager.
+    pub subject: String,
+    /// What happened and what to do. Never holds payment, shopper or device identifiers.
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_id: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AlertKind {
+    /// A purchase was stored but cannot go to checkout (unknown SKU, missing tax rate...).
+    PurchaseBlocked,
+    /// The Checkout Service refused a cart (400).
+    CheckoutDeclined,
+    /// The Checkout Service refused our signature or account (403).
+    CheckoutForbidden,
+    /// A purchase stayed Open longer than the configured window.
+    PurchaseStuckOpen,
+    /// A catalog upload ended FATAL or CANCELLED.
+    CatalogIngestionFailed,
+    /// A catalog notification could not be read.
+    UnreadableNotification,
+}
+
+#[derive(Debug, Error)]
+#[error("alert could not be published: {0}")]
+pub struct AlertError(pub String);
+
+/// Where alerts go: an SNS topic in AWS, the log (and a list to show) locally.
+pub trait Alerts: Send + Sync + 'static {
+    fn publish(&self, alert: &Alert) -> impl Future<Output = Result<(), AlertError>> + Send;
+}
+
+/// A price book and the version it is known by (recorded on every purchase priced with it).
+#[derive(Debug)]
+pub struct VersionedPriceBook {
+    pub version: String,
+    pub book: PriceBook,
+}
+
+/// Where the current price book comes from.
+pub trait PriceBooks: Send + Sync + 'static {
+    fn current(&self) -> impl Future<Output = Result<Arc<VersionedPriceBook>, StoreError>> + Send;
+}

@@ -1,0 +1,77 @@
+//! The AWS emulator (`moto_server`, PyPI `moto[server]`) for tests that need DynamoDB, SNS or
+//! SQS. `infra/scripts/test` starts one for the whole run and exports `MOTO_ENDPOINT`; a test
+//! binary run on its own starts its own from `.venv/bin/moto_server` (or `$MOTO_SERVER`), which
+//! stops when the test process ends.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+static ENDPOINT: OnceLock<String> = OnceLock::new();
+
+/// The emulator's base URL (`http://127.0.0.1:PORT`), started on first use.
+pub fn moto_endpoint() -> &'static str {
+    ENDPOINT.get_or_init(|| match std::env::var("MOTO_ENDPOINT") {
+        Ok(endpoint) if !endpoint.is_empty() => endpoint,
+        _ => start_moto(),
+    })
+}
+
+fn start_moto() -> String {
+    let server = std::env::var_os("MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::repo_root().join(".venv/bin/moto_server"));
+    assert!(
+        server.exists(),
+        "{} not found: run infra/scripts/test (it installs moto into .venv), or set MOTO_ENDPOINT \
+         to a running moto_server, or MOTO_SERVER to its path",
+        server.display()
+    );
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // A watchdog shell stops the emulator when this test process goes away.
+    let script = format!(
+        "'{}' -H 127.0.0.1 -p {port} >/dev/null 2>&1 & child=$!; \
+         while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $child",
+        server.display(),
+        parent = std::process::id()
+    );
+    let mut watchdog = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("sh starts moto_server");
+    // Reaped whenever it ends, so it never lingers as a zombie.
+    std::thread::spawn(move || watchdog.wait());
+    wait_for_port(port, Duration::from_secs(60));
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Waits until something accepts connections on `port`.
+pub fn wait_for_port(port: u16, limit: Duration) {
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < limit,
+            "nothing listens on port {port} after {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A name no other test in this run uses (tables, topics, queues).
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
