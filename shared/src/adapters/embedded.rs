@@ -199,6 +199,66 @@ mod tests {
         assert_eq!(store.list_open().await.unwrap(), vec![purchase]);
     }
 
+    const WRITER: &str = "JWO_TEST_EMBEDDED_WRITER";
+
+    /// Given a store file by the parent, inserts purchases until killed, printing each purchase
+    /// id once its insert has returned (acknowledged).
+    fn write_until_killed(path: &str) {
+        use std::io::Write;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let store = EmbeddedPurchaseStore::open(Path::new(path)).unwrap();
+            for n in 0.. {
+                let purchase = store_contract::sample_purchase(&format!("kill-{n}"), n % 2 == 0);
+                store.insert_if_absent(&purchase).await.unwrap();
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "ack {}", purchase.purchase_id).unwrap();
+                out.flush().unwrap();
+            }
+        });
+    }
+
+    #[test]
+    fn every_acknowledged_purchase_survives_kill_9() {
+        use std::io::BufRead;
+        if let Ok(path) = std::env::var(WRITER) {
+            return write_until_killed(&path);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("purchases.redb");
+        // This very test, run again in a child process, as the writer.
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "adapters::embedded::tests::every_acknowledged_purchase_survives_kill_9", "--nocapture", "--test-threads=1"])
+            .env(WRITER, &path)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut acknowledged = Vec::new();
+        while acknowledged.len() < 40 {
+            let line = lines.next().expect("the writer stopped early").unwrap();
+            if let Some(id) = line.strip_prefix("ack ") {
+                acknowledged.push(id.to_owned());
+            }
+        }
+        child.kill().unwrap(); // SIGKILL: no destructor, no flush, no commit runs
+        child.wait().unwrap();
+        // Acknowledgements already in the pipe count too.
+        acknowledged.extend(lines.map_while(Result::ok).filter_map(|l| l.strip_prefix("ack ").map(str::to_owned)));
+
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let store = EmbeddedPurchaseStore::open(&path).unwrap();
+            for id in &acknowledged {
+                let stored = store.get(id).await.unwrap();
+                assert!(stored.is_some(), "acknowledged purchase {id} was lost");
+            }
+            let open = store.list_open().await.unwrap();
+            assert!(open.len() >= acknowledged.len());
+        });
+    }
+
     #[test]
     fn a_second_process_cannot_open_the_same_file() {
         let dir = tempfile::tempdir().unwrap();
