@@ -1,5 +1,8 @@
 //! The Create Purchases Lambda: tracing, configuration and clients once, then the runtime.
 
+use std::sync::Once;
+use std::time::Instant;
+
 use create_purchases::CreatePurchases;
 use create_purchases::config::LambdaSettings;
 use create_purchases::lambda::handle_event;
@@ -10,6 +13,7 @@ use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    let started = Instant::now();
     lambda_http::tracing::init_default_subscriber();
     let settings = LambdaSettings::from_env()?;
     let price_book_bytes = std::fs::read(&settings.price_book_file)
@@ -26,6 +30,23 @@ async fn main() -> Result<(), Error> {
         price_books,
         settings.config,
     );
+    tracing::info!(
+        init_ms = started.elapsed().as_millis() as u64,
+        "initialized"
+    );
     let service = &service;
-    run(service_fn(move |event| handle_event(service, event))).await
+    let first_response = Once::new();
+    let first_response = &first_response;
+    run(service_fn(move |event| async move {
+        let response = handle_event(service, event).await;
+        // The cold start as the function sees it: process start to its first answer.
+        first_response.call_once(|| {
+            tracing::info!(
+                cold_start_ms = started.elapsed().as_millis() as u64,
+                "first response"
+            )
+        });
+        response
+    }))
+    .await
 }

@@ -205,7 +205,10 @@ mod tests {
     /// id once its insert has returned (acknowledged).
     fn write_until_killed(path: &str) {
         use std::io::Write;
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async {
             let store = EmbeddedPurchaseStore::open(Path::new(path)).unwrap();
             for n in 0.. {
@@ -228,7 +231,12 @@ mod tests {
         let path = dir.path().join("purchases.redb");
         // This very test, run again in a child process, as the writer.
         let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "adapters::embedded::tests::every_acknowledged_purchase_survives_kill_9", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "adapters::embedded::tests::every_acknowledged_purchase_survives_kill_9",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(WRITER, &path)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
@@ -245,9 +253,16 @@ mod tests {
         child.kill().unwrap(); // SIGKILL: no destructor, no flush, no commit runs
         child.wait().unwrap();
         // Acknowledgements already in the pipe count too.
-        acknowledged.extend(lines.map_while(Result::ok).filter_map(|l| l.strip_prefix("ack ").map(str::to_owned)));
+        acknowledged.extend(
+            lines
+                .map_while(Result::ok)
+                .filter_map(|l| l.strip_prefix("ack ").map(str::to_owned)),
+        );
 
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async {
             let store = EmbeddedPurchaseStore::open(&path).unwrap();
             for id in &acknowledged {
