@@ -19,4 +19,5 @@ pub mod money;
 pub mod ports;
 pub mod pricing;
 pub mod purchase;
+pub mod retry;
 pub mod validation;

@@ -97,12 +97,25 @@ pub struct Purchase {
     /// Submissions to the Checkout Service so far.
     #[serde(default)]
     pub checkout_attempts: u32,
+    /// While set and in the future, one worker holds the right to submit this purchase; no
+    /// other may, so concurrent deliveries of one record submit once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout_lease_until: Option<DateTime<Utc>>,
     /// Bumped by every change; a store writes version n+1 only over version n.
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// When the record may be deleted (the table's TTL attribute).
     pub expires_at: DateTime<Utc>,
+}
+
+/// Why a purchase cannot be claimed for checkout now.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ClaimRefused {
+    #[error("not ready for checkout (state {0}, or constraints, or nothing priced)")]
+    NotReady(PurchaseState),
+    #[error("another worker holds the checkout lease until {0}")]
+    Leased(DateTime<Utc>),
 }
 
 /// A change the lifecycle does not allow from the purchase's current state.
@@ -154,6 +167,7 @@ impl Purchase {
             order_id: None,
             alerted: false,
             checkout_attempts: 0,
+            checkout_lease_until: None,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -206,12 +220,30 @@ impl Purchase {
         next
     }
 
-    /// One more submission to the Checkout Service is about to be made.
-    pub fn with_checkout_attempt(&self, now: DateTime<Utc>) -> Result<Purchase, LifecycleError> {
-        self.require_open("submit to checkout")?;
+    /// Takes the right to submit the purchase to the Checkout Service until `now + lease`.
+    /// Refused unless the purchase is ready for checkout and no unexpired lease is held.
+    pub fn claim_for_checkout(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<Purchase, ClaimRefused> {
+        if !self.is_ready_for_checkout() {
+            return Err(ClaimRefused::NotReady(self.state));
+        }
+        if let Some(until) = self.checkout_lease_until.filter(|until| *until > now) {
+            return Err(ClaimRefused::Leased(until));
+        }
         let mut next = self.next(now);
         next.checkout_attempts += 1;
+        next.checkout_lease_until = Some(now + lease);
         Ok(next)
+    }
+
+    /// Gives the lease back after a submission that may be retried later.
+    pub fn release_checkout(&self, now: DateTime<Utc>) -> Purchase {
+        let mut next = self.next(now);
+        next.checkout_lease_until = None;
+        next
     }
 
     /// Open → Completed: the Checkout Service accepted the cart.
@@ -220,6 +252,7 @@ impl Purchase {
         let mut next = self.next(now);
         next.state = PurchaseState::Completed;
         next.order_id = Some(order_id.to_owned());
+        next.checkout_lease_until = None;
         Ok(next)
     }
 
@@ -235,6 +268,7 @@ impl Purchase {
         next.state = PurchaseState::Canceled;
         next.reason_code = Some(reason_code);
         next.reason = Some(reason.to_owned());
+        next.checkout_lease_until = None;
         Ok(next)
     }
 }
@@ -331,16 +365,25 @@ mod tests {
         );
     }
 
-    #[test]
-    fn transitions_only_from_open_and_each_bumps_the_version() {
-        let now = Utc::now();
+    fn ready() -> Purchase {
         let cart = request(
             serde_json::json!([{ "id": "A", "type": "SKU", "quantity": { "value": "1", "unit": "each" } }]),
         );
-        let open = Purchase::new(&cart, unpriceable(), "v1", now, Duration::days(30));
-        let attempted = open.with_checkout_attempt(now).unwrap();
-        assert_eq!((attempted.version, attempted.checkout_attempts), (2, 1));
-        let completed = attempted.complete("order-1", now).unwrap();
+        let book = crate::pricing::PriceBook::from_json(
+            br#"{"currency":"USD","stores":{"S":{"taxRates":{"STD":"0.05"}}},"items":[{"sku":"A","name":"A","price":"1.00","taxCode":"STD"}]}"#,
+        )
+        .unwrap();
+        let pricing = crate::pricing::price_cart(&book, &cart, crate::pricing::AmountBasis::Line);
+        Purchase::new(&cart, pricing, "v1", Utc::now(), Duration::days(30))
+    }
+
+    #[test]
+    fn transitions_only_from_open_and_each_bumps_the_version() {
+        let now = Utc::now();
+        let open = ready();
+        let claimed = open.claim_for_checkout(now, Duration::seconds(30)).unwrap();
+        assert_eq!((claimed.version, claimed.checkout_attempts), (2, 1));
+        let completed = claimed.complete("order-1", now).unwrap();
         assert_eq!(
             (
                 completed.state,
@@ -349,15 +392,52 @@ mod tests {
             ),
             (PurchaseState::Completed, Some("order-1"), 3)
         );
+        assert_eq!(completed.checkout_lease_until, None);
         assert!(completed.complete("order-2", now).is_err());
         assert!(completed.cancel(CancelReason::Declined, "no", now).is_err());
-        assert!(completed.with_checkout_attempt(now).is_err());
+        assert_eq!(
+            completed.claim_for_checkout(now, Duration::seconds(30)),
+            Err(ClaimRefused::NotReady(PurchaseState::Completed))
+        );
         let declined = open
             .cancel(CancelReason::Declined, "InvalidTotals", now)
             .unwrap();
         assert_eq!(
             (declined.state, declined.reason.as_deref()),
             (PurchaseState::Canceled, Some("InvalidTotals"))
+        );
+    }
+
+    #[test]
+    fn one_lease_at_a_time_until_it_expires_or_is_released() {
+        let now = Utc::now();
+        let claimed = ready()
+            .claim_for_checkout(now, Duration::seconds(30))
+            .unwrap();
+        assert!(matches!(
+            claimed.claim_for_checkout(now + Duration::seconds(29), Duration::seconds(30)),
+            Err(ClaimRefused::Leased(_))
+        ));
+        // A worker that died: its lease runs out and another may claim.
+        let reclaimed = claimed
+            .claim_for_checkout(now + Duration::seconds(31), Duration::seconds(30))
+            .unwrap();
+        assert_eq!(reclaimed.checkout_attempts, 2);
+        // Released after a transient failure: claimable at once.
+        let released = claimed.release_checkout(now);
+        assert!(
+            released
+                .claim_for_checkout(now, Duration::seconds(30))
+                .is_ok()
+        );
+        // A blocked purchase is never claimed.
+        let cart = request(
+            serde_json::json!([{ "id": "A", "type": "SKU", "quantity": { "value": "1", "unit": "each" } }]),
+        );
+        let blocked = Purchase::new(&cart, unpriceable(), "v1", now, Duration::days(30));
+        assert_eq!(
+            blocked.claim_for_checkout(now, Duration::seconds(30)),
+            Err(ClaimRefused::NotReady(PurchaseState::Open))
         );
     }
 }

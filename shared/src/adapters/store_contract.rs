@@ -69,7 +69,9 @@ async fn update_is_conditional_on_the_version(store: &impl PurchaseStore) {
     let purchase = sample_purchase("update-1", true);
     store.insert_if_absent(&purchase).await.unwrap();
     let now = purchase.created_at;
-    let attempted = purchase.with_checkout_attempt(now).unwrap();
+    let attempted = purchase
+        .claim_for_checkout(now, chrono::Duration::seconds(30))
+        .unwrap();
     assert!(matches!(
         store.update(&attempted).await.unwrap(),
         Updated::Done
@@ -96,7 +98,7 @@ async fn update_is_conditional_on_the_version(store: &impl PurchaseStore) {
     ));
     // An update of a record that does not exist writes nothing.
     let ghost = sample_purchase("never-inserted", true)
-        .with_checkout_attempt(now)
+        .claim_for_checkout(now, chrono::Duration::seconds(30))
         .unwrap();
     assert!(matches!(
         store.update(&ghost).await.unwrap(),
