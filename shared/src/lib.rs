@@ -12,6 +12,7 @@
 //! their implementations over DynamoDB, SNS, and an embedded database.
 
 pub mod adapters;
+pub mod amazon;
 pub mod checkout_rules;
 pub mod contract;
 mod json_fields;

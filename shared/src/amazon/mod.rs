@@ -1,0 +1,4 @@
+//! Talking to Amazon's APIs: request signing (and its verification, for the local stand-ins of
+//! Amazon's side).
+
+pub mod sigv4;
