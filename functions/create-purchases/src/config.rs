@@ -74,10 +74,10 @@ impl AllowedCallers {
     }
 }
 
-/// (partition, account, role name) of an assumed-role session ARN.
-fn role_of_session(arn: &str) -> Option<(&str, &str, &str)> {
+/// (partition, service, account, resource) of an ARN.
+fn arn_parts(arn: &str) -> Option<(&str, &str, &str, &str)> {
     let mut parts = arn.splitn(6, ':');
-    let (_, partition, service, _, account, resource) = (
+    let (_arn, partition, service, _region, account, resource) = (
         parts.next()?,
         parts.next()?,
         parts.next()?,
@@ -85,21 +85,19 @@ fn role_of_session(arn: &str) -> Option<(&str, &str, &str)> {
         parts.next()?,
         parts.next()?,
     );
+    Some((partition, service, account, resource))
+}
+
+/// (partition, account, role name) of an assumed-role session ARN.
+fn role_of_session(arn: &str) -> Option<(&str, &str, &str)> {
+    let (partition, service, account, resource) = arn_parts(arn)?;
     let role = resource.strip_prefix("assumed-role/")?.split('/').next()?;
     (service == "sts").then_some((partition, account, role))
 }
 
 /// (partition, account, role name) of a role ARN, path ignored.
 fn role_arn_parts(arn: &str) -> Option<(&str, &str, &str)> {
-    let mut parts = arn.splitn(6, ':');
-    let (_, partition, service, _, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
+    let (partition, service, account, resource) = arn_parts(arn)?;
     let role = resource.strip_prefix("role/")?.rsplit('/').next()?;
     (service == "iam").then_some((partition, account, role))
 }

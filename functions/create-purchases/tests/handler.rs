@@ -236,11 +236,11 @@ async fn a_replay_answers_the_same_purchase_and_a_changed_cart_is_a_conflict() {
     assert_eq!(before, after, "a conflicting replay changes nothing");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_concurrent_identical_requests_make_one_purchase() {
-    let (_dir, service) = local_service(Config::default());
-    let service = Arc::new(service);
-    let body = fixture("1.13_group_trip_multiple_auth_events.json");
+/// Sends `body` 50 times at once; every answer must be 201. Returns the distinct purchase ids.
+async fn fifty_at_once<S: PurchaseStore, A: Alerts, B: PriceBooks>(
+    service: Arc<CreatePurchases<S, A, B>>,
+    body: Vec<u8>,
+) -> BTreeSet<String> {
     let answers: Vec<_> = (0..50)
         .map(|_| {
             let service = Arc::clone(&service);
@@ -251,9 +251,21 @@ async fn fifty_concurrent_identical_requests_make_one_purchase() {
     let mut ids = BTreeSet::new();
     for answer in answers {
         let answer = answer.await.unwrap();
-        assert_eq!(answer.status, 201);
+        assert_eq!(answer.status, 201, "{}", answer.body);
         ids.insert(answer.body["purchaseId"].as_str().unwrap().to_owned());
     }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_identical_requests_make_one_purchase() {
+    let (_dir, service) = local_service(Config::default());
+    let service = Arc::new(service);
+    let ids = fifty_at_once(
+        Arc::clone(&service),
+        fixture("1.13_group_trip_multiple_auth_events.json"),
+    )
+    .await;
     assert_eq!(ids.len(), 1);
     assert_eq!(service.store.list_open().await.unwrap().len(), 1);
 }
@@ -521,20 +533,7 @@ async fn on_dynamodb_fifty_concurrent_identical_requests_make_one_purchase() {
     ));
     let mut body: Value = serde_json::from_slice(&fixture("1.02_multi_item_cart.json")).unwrap();
     body["idempotentShoppingTripId"] = json!(unique_name("trip"));
-    let body = body.to_string().into_bytes();
-    let answers: Vec<_> = (0..50)
-        .map(|_| {
-            let service = Arc::clone(&service);
-            let body = body.clone();
-            tokio::spawn(async move { send(&service, purchase_event(&body)).await })
-        })
-        .collect();
-    let mut ids = BTreeSet::new();
-    for answer in answers {
-        let answer = answer.await.unwrap();
-        assert_eq!(answer.status, 201, "{}", answer.body);
-        ids.insert(answer.body["purchaseId"].as_str().unwrap().to_owned());
-    }
+    let ids = fifty_at_once(Arc::clone(&service), body.to_string().into_bytes()).await;
     assert_eq!(ids.len(), 1);
     assert_eq!(service.store.list_open().await.unwrap().len(), 1);
 }

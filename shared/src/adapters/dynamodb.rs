@@ -60,39 +60,34 @@ where
 /// The item for a purchase.
 pub fn to_item(purchase: &Purchase) -> Item {
     let document = serde_json::to_vec(purchase).expect("a purchase always serializes");
-    let mut item = Item::new();
-    item.insert(
-        "purchaseId".into(),
-        AttributeValue::S(purchase.purchase_id.clone()),
-    );
-    item.insert(
-        "storeId".into(),
-        AttributeValue::S(purchase.store_id.clone()),
-    );
-    item.insert(
-        "idempotentShoppingTripId".into(),
-        AttributeValue::S(purchase.idempotent_shopping_trip_id.clone()),
-    );
-    item.insert(
-        "state".into(),
-        AttributeValue::S(purchase.state.to_string()),
-    );
-    item.insert(
-        "readyForCheckout".into(),
-        AttributeValue::Bool(purchase.is_ready_for_checkout()),
-    );
-    item.insert(
-        "constraintCount".into(),
-        AttributeValue::N(purchase.constraints.len().to_string()),
-    );
-    item.insert(
-        "version".into(),
-        AttributeValue::N(purchase.version.to_string()),
-    );
-    item.insert(
-        "expiresAt".into(),
-        AttributeValue::N(purchase.expires_at.timestamp().to_string()),
-    );
+    let mut item: Item = [
+        (
+            "purchaseId",
+            AttributeValue::S(purchase.purchase_id.clone()),
+        ),
+        ("storeId", AttributeValue::S(purchase.store_id.clone())),
+        (
+            "idempotentShoppingTripId",
+            AttributeValue::S(purchase.idempotent_shopping_trip_id.clone()),
+        ),
+        ("state", AttributeValue::S(purchase.state.to_string())),
+        (
+            "readyForCheckout",
+            AttributeValue::Bool(purchase.is_ready_for_checkout()),
+        ),
+        (
+            "constraintCount",
+            AttributeValue::N(purchase.constraints.len().to_string()),
+        ),
+        ("version", AttributeValue::N(purchase.version.to_string())),
+        (
+            "expiresAt",
+            AttributeValue::N(purchase.expires_at.timestamp().to_string()),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect();
     if document.len() > GZIP_ABOVE_BYTES {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         encoder.write_all(&document).expect("writing to memory");
