@@ -34,12 +34,28 @@ pub enum Command {
         #[arg(long, value_name = "line|unit")]
         basis: Option<AmountBasis>,
     },
+    /// Run a stand-in for one of Amazon's services.
+    Simulate {
+        #[command(subcommand)]
+        service: Simulated,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Simulated {
+    /// The Checkout Service (POST /v1/checkout/carts): verifies SigV4, applies Amazon's six
+    /// rules to the carts sent to Create Purchases, charges each trip once, injects faults on
+    /// request, and counts everything (GET /_simulator/stats).
+    Checkout(commands::simulate::SimulateCheckout),
 }
 
 impl Cli {
     pub fn run(self) -> ExitCode {
         match self.command {
             Command::Price { pricebook, basis } => commands::price::run(&pricebook, basis),
+            Command::Simulate {
+                service: Simulated::Checkout(args),
+            } => commands::simulate::run(args),
         }
     }
 }

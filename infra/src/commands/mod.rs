@@ -1,3 +1,4 @@
 //! One module per `jwo` subcommand.
 
 pub mod price;
+pub mod simulate;

@@ -1,4 +1,5 @@
 //! Talking to Amazon's APIs: request signing (and its verification, for the local stand-ins of
 //! Amazon's side).
 
+pub mod checkout_client;
 pub mod sigv4;

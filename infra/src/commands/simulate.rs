@@ -1,0 +1,104 @@
+//! `jwo simulate checkout`: the Checkout Service simulator on its own, for a connector whose
+//! purchases are in DynamoDB (in AWS, or `moto` via `AWS_ENDPOINT_URL`).
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_credential_types::Credentials;
+use clap::Args;
+use jwo_shared::adapters::dynamodb::DynamoDbPurchaseStore;
+use jwo_shared::pricing::AmountBasis;
+
+use crate::simulator::{CheckoutSimulator, Faults, SimulatorConfig, StoredCarts, router};
+
+#[derive(Debug, Args)]
+pub struct SimulateCheckout {
+    /// Address to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:9100")]
+    pub listen: SocketAddr,
+    /// Region the signatures must be made for.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// The access key requests must be signed with.
+    #[arg(long, env = "AWS_ACCESS_KEY_ID")]
+    pub access_key_id: String,
+    /// Its secret.
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub secret_access_key: String,
+    /// The connector's DynamoDB table of purchases: where the carts sent to Create Purchases are.
+    #[arg(long, value_name = "TABLE")]
+    pub purchases_table: String,
+    /// Amount basis the carts are checked in.
+    #[arg(long, default_value = "line", value_name = "line|unit")]
+    pub basis: AmountBasis,
+    /// Percent of requests answered with one of --failure-statuses (nothing charged).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub failure_percent: u32,
+    #[arg(long, value_delimiter = ',', default_value = "429,500,503")]
+    pub failure_statuses: Vec<u16>,
+    /// Retry-After of an injected 429, in seconds.
+    #[arg(long, default_value_t = 1)]
+    pub retry_after_seconds: u64,
+    /// Percent of requests left hanging for --hang-ms, then dropped (nothing charged).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub timeout_percent: u32,
+    #[arg(long, default_value_t = 30_000)]
+    pub hang_ms: u64,
+    /// Latency added to every answer.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+}
+
+pub fn run(args: SimulateCheckout) -> ExitCode {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: SimulateCheckout) -> Result<(), String> {
+    let aws = jwo_shared::adapters::aws::sdk_config().await;
+    let store =
+        DynamoDbPurchaseStore::new(aws_sdk_dynamodb::Client::new(&aws), &args.purchases_table);
+    let config = SimulatorConfig {
+        region: args.region,
+        credentials: vec![Credentials::new(
+            args.access_key_id,
+            args.secret_access_key,
+            None,
+            None,
+            "jwo-simulate",
+        )],
+        basis: args.basis,
+        faults: Faults {
+            failure_percent: args.failure_percent,
+            statuses: args.failure_statuses,
+            retry_after_seconds: args.retry_after_seconds,
+            timeout_percent: args.timeout_percent,
+            hang: Duration::from_millis(args.hang_ms),
+            latency: Duration::from_millis(args.latency_ms),
+        },
+    };
+    let simulator = Arc::new(CheckoutSimulator::new(config, StoredCarts(store)));
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
+    let address = listener.local_addr().map_err(|error| error.to_string())?;
+    println!("Checkout Service simulator listening on http://{address}");
+    println!("  POST http://{address}/v1/checkout/carts   (SigV4, service execute-api)");
+    println!(
+        "  GET  http://{address}/_simulator/stats    (charges per trip, duplicates, rejections)"
+    );
+    axum::serve(listener, router(simulator))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|error| error.to_string())
+}

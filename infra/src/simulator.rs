@@ -1,0 +1,309 @@
+//! A Checkout Service simulator (`jwo simulate checkout`, and inside `jwo serve`): it answers
+//! `POST /v1/checkout/carts` the way CONTRACT.md §2 says Amazon does. It verifies the SigV4
+//! signature, knows the carts sent to Create Purchases (so "line items match the cart" is
+//! really checked), applies the six rules with the shared checker, charges a trip once (a
+//! repeat gets the same orderId and counts as a duplicate), can inject faults, and counts
+//! everything so tests can prove "exactly once".
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use http::HeaderMap;
+use jwo_shared::amazon::sigv4;
+use jwo_shared::checkout_rules::{CheckoutRule, check_checkout_request};
+use jwo_shared::contract::create_purchases::CartItem;
+use jwo_shared::ports::PurchaseStore;
+use jwo_shared::pricing::AmountBasis;
+use jwo_shared::purchase::purchase_id;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// Where the simulator finds the cart Amazon sent to Create Purchases for a trip.
+pub trait Carts: Send + Sync + 'static {
+    fn cart(
+        &self,
+        store_id: &str,
+        trip_id: &str,
+    ) -> impl Future<Output = Option<Vec<CartItem>>> + Send;
+}
+
+/// The carts of the purchases a connector stored (the embedded store under `jwo serve`).
+pub struct StoredCarts<S>(pub S);
+
+impl<S: PurchaseStore> Carts for StoredCarts<S> {
+    async fn cart(&self, store_id: &str, trip_id: &str) -> Option<Vec<CartItem>> {
+        let purchase = self.0.get(&purchase_id(store_id, trip_id)).await.ok()??;
+        Some(purchase.cart_items)
+    }
+}
+
+/// Faults to inject, each drawn at random per request.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Percent of requests answered with one of `statuses` (without charging).
+    pub failure_percent: u32,
+    /// The failure statuses to pick from (429, 500, 503).
+    pub statuses: Vec<u16>,
+    /// `Retry-After` seconds on a 429.
+    pub retry_after_seconds: u64,
+    /// Percent of requests that hang for `hang` and are then dropped (504), without charging.
+    pub timeout_percent: u32,
+    pub hang: Duration,
+    /// Added to every answer.
+    pub latency: Duration,
+}
+
+pub struct SimulatorConfig {
+    pub region: String,
+    /// Accepted signing credentials (access key → secret).
+    pub credentials: Vec<Credentials>,
+    pub basis: AmountBasis,
+    pub faults: Faults,
+}
+
+/// What the simulator has seen; `GET /_simulator/stats`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stats {
+    /// Charges per `storeId/tripId`: exactly once means every value is 1.
+    pub charges: BTreeMap<String, u32>,
+    /// Repeats of an already charged trip (answered with its orderId, not charged again).
+    pub duplicates: u64,
+    /// Refused carts, by the rule they broke.
+    pub rejections: BTreeMap<String, u64>,
+    pub unknown_trips: u64,
+    pub signature_failures: u64,
+    pub faults_injected: u64,
+}
+
+/// An answer: status, extra headers, JSON body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Value,
+}
+
+impl Answer {
+    fn json(status: u16, body: Value) -> Answer {
+        Answer {
+            status,
+            headers: Vec::new(),
+            body,
+        }
+    }
+
+    /// Amazon's error shape: `{"__type": "...Exception", "message": "..."}`.
+    fn error(status: u16, exception: &str, message: impl Into<String>) -> Answer {
+        Answer::json(
+            status,
+            json!({ "__type": exception, "message": message.into() }),
+        )
+    }
+}
+
+pub struct CheckoutSimulator<C> {
+    config: SimulatorConfig,
+    carts: C,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// `storeId/tripId` → orderId of the charge.
+    orders: HashMap<String, String>,
+    stats: Stats,
+}
+
+impl<C: Carts> CheckoutSimulator<C> {
+    pub fn new(config: SimulatorConfig, carts: C) -> Self {
+        CheckoutSimulator {
+            config,
+            carts,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.lock().stats.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// `POST /v1/checkout/carts`.
+    pub async fn checkout(&self, path_and_query: &str, headers: &HeaderMap, body: &[u8]) -> Answer {
+        let known = |access_key: &str| {
+            self.config
+                .credentials
+                .iter()
+                .find(|c| c.access_key_id() == access_key)
+                .cloned()
+        };
+        let verified = sigv4::verify_request(
+            "POST",
+            path_and_query,
+            headers,
+            body,
+            known,
+            &self.config.region,
+            SystemTime::now(),
+        );
+        if let Err(error) = verified {
+            self.lock().stats.signature_failures += 1;
+            return Answer::error(403, "AccessDeniedException", error.to_string());
+        }
+        if let Some(fault) = self.inject_fault().await {
+            return fault;
+        }
+        tokio::time::sleep(self.config.faults.latency).await;
+
+        let request: Value = match serde_json::from_slice(body) {
+            Ok(request) => request,
+            Err(error) => {
+                return self.reject(
+                    CheckoutRule::WellFormed,
+                    format!("the body is not JSON: {error}"),
+                );
+            }
+        };
+        let (Some(store_id), Some(trip_id)) = (
+            request["storeId"].as_str(),
+            request["idempotentShoppingTripId"].as_str(),
+        ) else {
+            return self.reject(
+                CheckoutRule::WellFormed,
+                "storeId and idempotentShoppingTripId are required",
+            );
+        };
+        let key = format!("{store_id}/{trip_id}");
+        // Bound first: a guard in an `if let` condition lives through its block.
+        let charged = self.lock().orders.get(&key).cloned();
+        if let Some(order_id) = charged {
+            self.lock().stats.duplicates += 1;
+            return Answer::json(201, json!({ "orderId": order_id }));
+        }
+        let Some(cart) = self.carts.cart(store_id, trip_id).await else {
+            self.lock().stats.unknown_trips += 1;
+            return Answer::error(
+                400,
+                "UnknownShoppingTripException",
+                format!("no shopping trip {trip_id} at store {store_id}"),
+            );
+        };
+        let violations = check_checkout_request(&request, &cart, self.config.basis);
+        if let Some(first) = violations.first() {
+            let mut state = self.lock();
+            for violation in &violations {
+                *state
+                    .stats
+                    .rejections
+                    .entry(format!("{:?}", violation.rule))
+                    .or_default() += 1;
+            }
+            let message: Vec<String> = violations.iter().map(ToString::to_string).collect();
+            let exception = if first.rule == CheckoutRule::NotEmpty {
+                "EmptyCartException"
+            } else {
+                "InvalidCartException"
+            };
+            return Answer::error(400, exception, message.join("; "));
+        }
+        let mut state = self.lock();
+        // Checked again under the lock: two concurrent first submissions charge once.
+        if let Some(order_id) = state.orders.get(&key).cloned() {
+            state.stats.duplicates += 1;
+            return Answer::json(201, json!({ "orderId": order_id }));
+        }
+        let order_id = uuid::Uuid::new_v4().to_string();
+        state.orders.insert(key.clone(), order_id.clone());
+        *state.stats.charges.entry(key).or_default() += 1;
+        Answer::json(201, json!({ "orderId": order_id }))
+    }
+
+    fn reject(&self, rule: CheckoutRule, message: impl Into<String>) -> Answer {
+        *self
+            .lock()
+            .stats
+            .rejections
+            .entry(format!("{rule:?}"))
+            .or_default() += 1;
+        Answer::error(400, "InvalidCartException", message)
+    }
+
+    /// A fault for this request, if the dice say so. Nothing is charged.
+    async fn inject_fault(&self) -> Option<Answer> {
+        let faults = &self.config.faults;
+        if faults.timeout_percent > 0 && fastrand::u32(0..100) < faults.timeout_percent {
+            self.lock().stats.faults_injected += 1;
+            tokio::time::sleep(faults.hang).await;
+            return Some(Answer::error(
+                504,
+                "GatewayTimeoutException",
+                "injected timeout",
+            ));
+        }
+        if faults.failure_percent > 0
+            && !faults.statuses.is_empty()
+            && fastrand::u32(0..100) < faults.failure_percent
+        {
+            self.lock().stats.faults_injected += 1;
+            let status = faults.statuses[fastrand::usize(..faults.statuses.len())];
+            let mut answer = Answer::error(
+                status,
+                "InjectedFaultException",
+                format!("injected {status}"),
+            );
+            if status == 429 {
+                answer
+                    .headers
+                    .push(("retry-after", faults.retry_after_seconds.to_string()));
+            }
+            return Some(answer);
+        }
+        None
+    }
+}
+
+/// The simulator over HTTP: `POST /v1/checkout/carts` and `GET /_simulator/stats`.
+pub fn router<C: Carts>(simulator: std::sync::Arc<CheckoutSimulator<C>>) -> axum::Router {
+    use axum::extract::State;
+    use axum::response::IntoResponse;
+    use axum::routing::{get, post};
+
+    async fn checkout<C: Carts>(
+        State(simulator): State<std::sync::Arc<CheckoutSimulator<C>>>,
+        uri: http::Uri,
+        headers: HeaderMap,
+        body: bytes::Bytes,
+    ) -> axum::response::Response {
+        let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+        let answer = simulator.checkout(path, &headers, &body).await;
+        let status = http::StatusCode::from_u16(answer.status)
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(answer.body)).into_response();
+        for (name, value) in answer.headers {
+            if let Ok(value) = http::HeaderValue::from_str(&value) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        response
+    }
+
+    async fn stats<C: Carts>(
+        State(simulator): State<std::sync::Arc<CheckoutSimulator<C>>>,
+    ) -> axum::Json<Stats> {
+        axum::Json(simulator.stats())
+    }
+
+    axum::Router::new()
+        .route("/v1/checkout/carts", post(checkout::<C>))
+        .route("/_simulator/stats", get(stats::<C>))
+        .with_state(simulator)
+}

@@ -1,0 +1,231 @@
+//! The Checkout Service client against the simulator, over loopback HTTP: signatures, the
+//! rules, once-only charging, and retries through injected faults.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use jwo::simulator::{CheckoutSimulator, Faults, SimulatorConfig, StoredCarts, router};
+use jwo_end_to_end::fixtures;
+use jwo_shared::adapters::embedded::EmbeddedPurchaseStore;
+use jwo_shared::amazon::checkout_client::{CheckoutClient, CheckoutOutcome};
+use jwo_shared::ports::PurchaseStore;
+use jwo_shared::pricing::{AmountBasis, PriceBook, price_cart};
+use jwo_shared::purchase::Purchase;
+use jwo_shared::retry::Backoff;
+use jwo_shared::validation::validate_create_purchases;
+use serde_json::{Value, json};
+
+const KEY: &str = "AKIDSIMULATOR";
+const SECRET: &str = "simulator-secret-key";
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    simulator: Arc<CheckoutSimulator<StoredCarts<EmbeddedPurchaseStore>>>,
+    endpoint: String,
+    store: EmbeddedPurchaseStore,
+}
+
+async fn setup(faults: Faults) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedPurchaseStore::open(&dir.path().join("purchases.redb")).unwrap();
+    let config = SimulatorConfig {
+        region: "us-east-1".into(),
+        credentials: vec![Credentials::new(KEY, SECRET, None, None, "simulator")],
+        basis: AmountBasis::Line,
+        faults,
+    };
+    let simulator = Arc::new(CheckoutSimulator::new(config, StoredCarts(store.clone())));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let app = router(Arc::clone(&simulator));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    Setup {
+        _dir: dir,
+        simulator,
+        endpoint,
+        store,
+    }
+}
+
+/// Stores a priced purchase for trip `trip` and returns the Checkout body to submit.
+async fn purchase(store: &EmbeddedPurchaseStore, trip: &str) -> Vec<u8> {
+    let mut body: Value = serde_json::from_slice(
+        &std::fs::read(fixtures("create_purchases/1.02_multi_item_cart.json")).unwrap(),
+    )
+    .unwrap();
+    body["idempotentShoppingTripId"] = json!(trip);
+    let request = validate_create_purchases(body.to_string().as_bytes()).unwrap();
+    let book =
+        PriceBook::from_json(&std::fs::read(jwo_end_to_end::sample_price_book()).unwrap()).unwrap();
+    let purchase = Purchase::new(
+        &request,
+        price_cart(&book, &request, AmountBasis::Line),
+        "v1",
+        chrono::Utc::now(),
+        chrono::Duration::days(1),
+    );
+    store.insert_if_absent(&purchase).await.unwrap();
+    purchase.checkout.unwrap().to_json_bytes()
+}
+
+fn client(endpoint: &str, secret: &str) -> CheckoutClient {
+    let credentials =
+        SharedCredentialsProvider::new(Credentials::new(KEY, secret, None, None, "test"));
+    let mut client = CheckoutClient::new(endpoint, "us-east-1", credentials).unwrap();
+    client.attempt_timeout = Duration::from_millis(300);
+    client.backoff = Backoff {
+        base: Duration::from_millis(5),
+        cap: Duration::from_millis(40),
+        max_attempts: 60,
+    };
+    client
+}
+
+fn soon() -> Instant {
+    Instant::now() + Duration::from_secs(30)
+}
+
+#[tokio::test]
+async fn a_cart_is_charged_once_and_a_repeat_is_a_duplicate() {
+    let setup = setup(Faults::default()).await;
+    let body = purchase(&setup.store, "trip-1").await;
+    let client = client(&setup.endpoint, SECRET);
+    let CheckoutOutcome::Accepted { order_id } = client.submit(&body, soon()).await else {
+        panic!("not accepted")
+    };
+    assert_eq!(
+        client.submit(&body, soon()).await,
+        CheckoutOutcome::Accepted { order_id }
+    );
+    let stats = setup.simulator.stats();
+    assert_eq!(stats.charges.values().copied().collect::<Vec<_>>(), [1]);
+    assert_eq!(stats.duplicates, 1);
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_forbidden_and_nothing_is_charged() {
+    let setup = setup(Faults::default()).await;
+    let body = purchase(&setup.store, "trip-2").await;
+    let outcome = client(&setup.endpoint, "wrong-secret")
+        .submit(&body, soon())
+        .await;
+    assert!(
+        matches!(outcome, CheckoutOutcome::Forbidden { ref message } if message.contains("signature")),
+        "{outcome:?}"
+    );
+    let stats = setup.simulator.stats();
+    assert_eq!((stats.signature_failures, stats.charges.len()), (1, 0));
+}
+
+#[tokio::test]
+async fn a_tampered_total_or_an_unknown_trip_is_declined_not_retried() {
+    let setup = setup(Faults::default()).await;
+    let body = purchase(&setup.store, "trip-3").await;
+    let mut tampered: Value = serde_json::from_slice(&body).unwrap();
+    tampered["orderTotals"]["priceTotal"]["amount"] = json!("0.01");
+    let outcome = client(&setup.endpoint, SECRET)
+        .submit(tampered.to_string().as_bytes(), soon())
+        .await;
+    let CheckoutOutcome::Declined { code, message } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(code.as_deref(), Some("InvalidCartException"));
+    assert!(message.contains("orderTotals.priceTotal"), "{message}");
+
+    let mut unknown: Value = serde_json::from_slice(&body).unwrap();
+    unknown["idempotentShoppingTripId"] = json!("never-sent-to-create-purchases");
+    let outcome = client(&setup.endpoint, SECRET)
+        .submit(unknown.to_string().as_bytes(), soon())
+        .await;
+    assert!(
+        matches!(outcome, CheckoutOutcome::Declined { code: Some(ref c), .. } if c == "UnknownShoppingTripException"),
+        "{outcome:?}"
+    );
+
+    let stats = setup.simulator.stats();
+    assert_eq!(
+        (
+            stats.charges.len(),
+            stats.rejections["OrderTotals"],
+            stats.unknown_trips
+        ),
+        (0, 1, 1)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_30_percent_faults_and_timeouts_every_cart_is_charged_exactly_once() {
+    let faults = Faults {
+        failure_percent: 30,
+        statuses: vec![429, 500, 503],
+        retry_after_seconds: 0,
+        timeout_percent: 10,
+        hang: Duration::from_millis(600),
+        latency: Duration::ZERO,
+    };
+    let setup = setup(faults).await;
+    let client = Arc::new(client(&setup.endpoint, SECRET));
+    let mut submissions = Vec::new();
+    for n in 0..25 {
+        let body = purchase(&setup.store, &format!("faulty-{n}")).await;
+        let client = Arc::clone(&client);
+        submissions.push(tokio::spawn(
+            async move { client.submit(&body, soon()).await },
+        ));
+    }
+    for submission in submissions {
+        let outcome = submission.await.unwrap();
+        assert!(
+            matches!(outcome, CheckoutOutcome::Accepted { .. }),
+            "{outcome:?}"
+        );
+    }
+    let stats = setup.simulator.stats();
+    assert!(stats.faults_injected > 0, "no fault was injected");
+    assert_eq!(stats.charges.len(), 25);
+    assert!(stats.charges.values().all(|charges| *charges == 1));
+    assert_eq!(
+        stats.duplicates, 0,
+        "a retry after a refused attempt is not a duplicate"
+    );
+}
+
+#[tokio::test]
+async fn it_gives_up_when_attempts_or_time_run_out() {
+    let always_failing = Faults {
+        failure_percent: 100,
+        statuses: vec![503],
+        ..Faults::default()
+    };
+    let failing = setup(always_failing).await;
+    let body = purchase(&failing.store, "trip-5").await;
+    let mut limited = client(&failing.endpoint, SECRET);
+    limited.backoff.max_attempts = 3;
+    let outcome = limited.submit(&body, soon()).await;
+    assert!(
+        matches!(outcome, CheckoutOutcome::GaveUp { attempts: 3, .. }),
+        "{outcome:?}"
+    );
+
+    let throttled = setup(Faults {
+        failure_percent: 100,
+        statuses: vec![429],
+        retry_after_seconds: 30,
+        ..Faults::default()
+    })
+    .await;
+    let body = purchase(&throttled.store, "trip-6").await;
+    let started = Instant::now();
+    let outcome = client(&throttled.endpoint, SECRET)
+        .submit(&body, Instant::now() + Duration::from_secs(2))
+        .await;
+    // Retry-After 30 s does not fit a 2 s deadline: give up at once rather than overrun.
+    assert!(
+        matches!(outcome, CheckoutOutcome::GaveUp { attempts: 1, .. }),
+        "{outcome:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(throttled.simulator.stats().charges.len(), 0);
+}

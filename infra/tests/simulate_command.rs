@@ -1,0 +1,97 @@
+//! `jwo simulate checkout` as a process: carts from a DynamoDB purchases table (moto), a signed
+//! submission accepted, a wrongly signed one refused.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use jwo_end_to_end::{fixtures, moto_endpoint, unique_name};
+use jwo_shared::adapters::dynamodb::{self, DynamoDbPurchaseStore};
+use jwo_shared::amazon::checkout_client::{CheckoutClient, CheckoutOutcome};
+use jwo_shared::ports::PurchaseStore;
+use jwo_shared::pricing::{AmountBasis, PriceBook, price_cart};
+use jwo_shared::purchase::Purchase;
+use jwo_shared::validation::validate_create_purchases;
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_simulator_charges_a_signed_cart_from_the_purchases_table() {
+    let config = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
+    let client = aws_sdk_dynamodb::Client::new(&config);
+    let table = unique_name("purchases");
+    dynamodb::create_table(&client, &table).await.unwrap();
+    let request = validate_create_purchases(
+        &std::fs::read(fixtures("create_purchases/1.02_multi_item_cart.json")).unwrap(),
+    )
+    .unwrap();
+    let book =
+        PriceBook::from_json(&std::fs::read(jwo_end_to_end::sample_price_book()).unwrap()).unwrap();
+    let purchase = Purchase::new(
+        &request,
+        price_cart(&book, &request, AmountBasis::Line),
+        "v1",
+        chrono::Utc::now(),
+        chrono::Duration::days(1),
+    );
+    DynamoDbPurchaseStore::new(client, &table)
+        .insert_if_absent(&purchase)
+        .await
+        .unwrap();
+
+    let mut simulator = Command::new(env!("CARGO_BIN_EXE_jwo"))
+        .args([
+            "simulate",
+            "checkout",
+            "--listen",
+            "127.0.0.1:0",
+            "--purchases-table",
+            &table,
+        ])
+        .env("AWS_ENDPOINT_URL", moto_endpoint())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "AKIDLOCAL")
+        .env("AWS_SECRET_ACCESS_KEY", "local-secret")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let first_line = BufReader::new(simulator.stdout.take().unwrap())
+        .lines()
+        .next()
+        .unwrap()
+        .unwrap();
+    let _simulator = Killed(simulator);
+    let endpoint = first_line.rsplit(' ').next().unwrap().to_owned();
+    assert!(endpoint.starts_with("http://127.0.0.1:"), "{first_line}");
+
+    let body = purchase.checkout.unwrap().to_json_bytes();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let signed_with = |secret: &str| {
+        let credentials = SharedCredentialsProvider::new(Credentials::new(
+            "AKIDLOCAL",
+            secret,
+            None,
+            None,
+            "test",
+        ));
+        CheckoutClient::new(&endpoint, "us-east-1", credentials).unwrap()
+    };
+    assert!(matches!(
+        signed_with("local-secret").submit(&body, deadline).await,
+        CheckoutOutcome::Accepted { .. }
+    ));
+    assert!(matches!(
+        signed_with("guessed").submit(&body, deadline).await,
+        CheckoutOutcome::Forbidden { .. }
+    ));
+}

@@ -1,0 +1,243 @@
+//! The Checkout Service client (CONTRACT.md §2): `POST {endpoint}/v1/checkout/carts`, SigV4
+//! signed (`execute-api`, the endpoint's region), the exact body bytes, signed again for every
+//! attempt. Transient failures (429, 5xx, timeouts, connection errors) are retried with
+//! [`Backoff`] inside the caller's deadline; a 400 or 403 never is.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HOST, RETRY_AFTER};
+use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use super::sigv4;
+use crate::contract::checkout::{CheckoutErrorBody, CheckoutResponse};
+use crate::retry::{Backoff, NextStep, parse_retry_after, random_jitter};
+
+/// The Checkout Service's one route.
+pub const CHECKOUT_PATH: &str = "/v1/checkout/carts";
+/// Answers larger than this are not read.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// How a submission ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckoutOutcome {
+    /// 201: the cart is accepted (or was already, for a repeat of the trip).
+    Accepted { order_id: String },
+    /// 400: Amazon refused the cart. Not retried; it needs a person.
+    Declined {
+        code: Option<String>,
+        message: String,
+    },
+    /// 403: signing or allowlisting is wrong. Not retried now; the purchase stays Open.
+    Forbidden { message: String },
+    /// Only transient failures, until the attempts or the time ran out. Retry later.
+    GaveUp { attempts: u32, last_error: String },
+}
+
+/// One attempt's result.
+enum Attempt {
+    Done(CheckoutOutcome),
+    Transient {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+pub struct CheckoutClient {
+    base: Uri,
+    region: String,
+    credentials: SharedCredentialsProvider,
+    http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    /// One attempt (connect, send, answer) may take this long.
+    pub attempt_timeout: Duration,
+    pub backoff: Backoff,
+}
+
+impl CheckoutClient {
+    /// `endpoint` is the base URL from configuration (`CHECKOUT_ENDPOINT`), for example
+    /// `https://us-east-1.test.checkout.amazonphysicalstores.com`; test and live differ only
+    /// there. Plain `http://` is accepted for local stand-ins.
+    pub fn new(
+        endpoint: &str,
+        region: &str,
+        credentials: SharedCredentialsProvider,
+    ) -> Result<CheckoutClient, String> {
+        let base: Uri = endpoint
+            .trim_end_matches('/')
+            .parse()
+            .map_err(|error| format!("checkout endpoint '{endpoint}' is not a URL: {error}"))?;
+        match (base.scheme_str(), base.authority()) {
+            (Some("https" | "http"), Some(_)) => {}
+            _ => {
+                return Err(format!(
+                    "checkout endpoint '{endpoint}' must be an http(s) URL with a host"
+                ));
+            }
+        }
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(|error| format!("cannot load the system's root certificates: {error}"))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Ok(CheckoutClient {
+            base,
+            region: region.to_owned(),
+            credentials,
+            http: Client::builder(TokioExecutor::new()).build(https),
+            attempt_timeout: Duration::from_secs(10),
+            backoff: Backoff::default(),
+        })
+    }
+
+    /// Submits the exact `body` bytes, retrying transient failures until `deadline`.
+    pub async fn submit(&self, body: &[u8], deadline: Instant) -> CheckoutOutcome {
+        let body = Bytes::copy_from_slice(body);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let (reason, retry_after) = match self.attempt(&body).await {
+                Attempt::Done(outcome) => return outcome,
+                Attempt::Transient {
+                    reason,
+                    retry_after,
+                } => (reason, retry_after),
+            };
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match self.backoff.next_step(
+                attempts,
+                retry_after,
+                remaining,
+                self.attempt_timeout,
+                random_jitter,
+            ) {
+                NextStep::RetryAfter(wait) => {
+                    tracing::warn!(attempt = attempts, wait_ms = wait.as_millis() as u64, %reason, "checkout attempt failed; retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                NextStep::GiveUp => {
+                    return CheckoutOutcome::GaveUp {
+                        attempts,
+                        last_error: reason,
+                    };
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, body: &Bytes) -> Attempt {
+        let transient = |reason: String| Attempt::Transient {
+            reason,
+            retry_after: None,
+        };
+        let credentials = match self.credentials.provide_credentials().await {
+            Ok(credentials) => credentials,
+            Err(error) => return transient(format!("no AWS credentials: {error}")),
+        };
+        let authority = self.base.authority().expect("checked in new").clone();
+        let path = format!("{}{CHECKOUT_PATH}", self.base.path().trim_end_matches('/'));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HOST,
+            HeaderValue::from_str(authority.as_str()).expect("an authority is a valid header"),
+        );
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        // Signed now, for this attempt: a retry never reuses an old signature.
+        let signature = match sigv4::sign_request(
+            "POST",
+            &path,
+            &headers,
+            body,
+            &credentials,
+            &self.region,
+            SystemTime::now(),
+        ) {
+            Ok(signature) => signature,
+            Err(error) => return transient(format!("cannot sign: {error}")),
+        };
+        let uri = Uri::builder()
+            .scheme(self.base.scheme_str().expect("checked in new"))
+            .authority(authority)
+            .path_and_query(path.as_str())
+            .build()
+            .expect("parts of a valid URL");
+        let mut request = Request::builder().method(Method::POST).uri(uri);
+        for (name, value) in headers.iter().chain(std::iter::empty()) {
+            request = request.header(name, value);
+        }
+        for (name, value) in signature {
+            request = request.header(name, value);
+        }
+        let request = request
+            .body(Full::new(body.clone()))
+            .expect("a well-formed request");
+
+        let exchange = async {
+            let response = self
+                .http
+                .request(request)
+                .await
+                .map_err(|error| format!("request failed: {error}"))?;
+            let (parts, body) = response.into_parts();
+            let answer = Limited::new(body, MAX_ANSWER_BYTES)
+                .collect()
+                .await
+                .map_err(|error| format!("reading the answer failed: {error}"))?
+                .to_bytes();
+            Ok::<_, String>((parts, answer))
+        };
+        let (parts, answer) = match tokio::time::timeout(self.attempt_timeout, exchange).await {
+            Err(_) => return transient(format!("no answer within {:?}", self.attempt_timeout)),
+            Ok(Err(reason)) => return transient(reason),
+            Ok(Ok(exchange)) => exchange,
+        };
+        classify(parts.status, parts.headers.get(RETRY_AFTER), &answer)
+    }
+}
+
+/// What an answer means for the purchase.
+fn classify(status: StatusCode, retry_after: Option<&HeaderValue>, answer: &[u8]) -> Attempt {
+    let text = || {
+        String::from_utf8_lossy(answer)
+            .chars()
+            .take(500)
+            .collect::<String>()
+    };
+    match status.as_u16() {
+        200 | 201 => match serde_json::from_slice::<CheckoutResponse>(answer) {
+            Ok(accepted) if !accepted.order_id.is_empty() => {
+                Attempt::Done(CheckoutOutcome::Accepted {
+                    order_id: accepted.order_id,
+                })
+            }
+            // Accepted but unreadable: submitting again is safe (Amazon answers a repeat of the
+            // trip with the same orderId), so find out by retrying.
+            _ => Attempt::Transient {
+                reason: format!("{status} without an orderId: {}", text()),
+                retry_after: None,
+            },
+        },
+        429 | 500..=599 => Attempt::Transient {
+            reason: format!("{status}: {}", text()),
+            retry_after: retry_after
+                .and_then(|value| value.to_str().ok())
+                .and_then(parse_retry_after),
+        },
+        403 => Attempt::Done(CheckoutOutcome::Forbidden { message: text() }),
+        _ => {
+            let body: CheckoutErrorBody = serde_json::from_slice(answer).unwrap_or_default();
+            Attempt::Done(CheckoutOutcome::Declined {
+                code: body.code,
+                message: body
+                    .message
+                    .unwrap_or_else(|| format!("{status}: {}", text())),
+            })
+        }
+    }
+}
