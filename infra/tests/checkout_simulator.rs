@@ -1,20 +1,19 @@
 //! The Checkout Service client against the simulator, over loopback HTTP: signatures, the
 //! rules, once-only charging, and retries through injected faults.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use jwo::simulator::{CheckoutSimulator, Faults, SimulatorConfig, StoredCarts, router};
-use jwo_end_to_end::fixtures;
 use jwo_shared::adapters::embedded::EmbeddedPurchaseStore;
 use jwo_shared::amazon::checkout_client::{CheckoutClient, CheckoutOutcome};
 use jwo_shared::ports::PurchaseStore;
-use jwo_shared::pricing::{AmountBasis, PriceBook, price_cart};
-use jwo_shared::purchase::Purchase;
+use jwo_shared::pricing::AmountBasis;
 use jwo_shared::retry::Backoff;
-use jwo_shared::validation::validate_create_purchases;
 use serde_json::{Value, json};
 
 const KEY: &str = "AKIDSIMULATOR";
@@ -51,21 +50,7 @@ async fn setup(faults: Faults) -> Setup {
 
 /// Stores a priced purchase for trip `trip` and returns the Checkout body to submit.
 async fn purchase(store: &EmbeddedPurchaseStore, trip: &str) -> Vec<u8> {
-    let mut body: Value = serde_json::from_slice(
-        &std::fs::read(fixtures("create_purchases/1.02_multi_item_cart.json")).unwrap(),
-    )
-    .unwrap();
-    body["idempotentShoppingTripId"] = json!(trip);
-    let request = validate_create_purchases(body.to_string().as_bytes()).unwrap();
-    let book =
-        PriceBook::from_json(&std::fs::read(jwo_end_to_end::sample_price_book()).unwrap()).unwrap();
-    let purchase = Purchase::new(
-        &request,
-        price_cart(&book, &request, AmountBasis::Line),
-        "v1",
-        chrono::Utc::now(),
-        chrono::Duration::days(1),
-    );
+    let purchase = common::priced_purchase(trip);
     store.insert_if_absent(&purchase).await.unwrap();
     purchase.checkout.unwrap().to_json_bytes()
 }

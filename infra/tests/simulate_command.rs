@@ -1,19 +1,18 @@
 //! `jwo simulate checkout` as a process: carts from a DynamoDB purchases table (moto), a signed
 //! submission accepted, a wrongly signed one refused.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use jwo_end_to_end::{fixtures, moto_endpoint, unique_name};
+use jwo_end_to_end::{moto_endpoint, unique_name};
 use jwo_shared::adapters::dynamodb::{self, DynamoDbPurchaseStore};
 use jwo_shared::amazon::checkout_client::{CheckoutClient, CheckoutOutcome};
 use jwo_shared::ports::PurchaseStore;
-use jwo_shared::pricing::{AmountBasis, PriceBook, price_cart};
-use jwo_shared::purchase::Purchase;
-use jwo_shared::validation::validate_create_purchases;
 
 struct Killed(Child);
 
@@ -30,19 +29,7 @@ async fn the_simulator_charges_a_signed_cart_from_the_purchases_table() {
     let client = aws_sdk_dynamodb::Client::new(&config);
     let table = unique_name("purchases");
     dynamodb::create_table(&client, &table).await.unwrap();
-    let request = validate_create_purchases(
-        &std::fs::read(fixtures("create_purchases/1.02_multi_item_cart.json")).unwrap(),
-    )
-    .unwrap();
-    let book =
-        PriceBook::from_json(&std::fs::read(jwo_end_to_end::sample_price_book()).unwrap()).unwrap();
-    let purchase = Purchase::new(
-        &request,
-        price_cart(&book, &request, AmountBasis::Line),
-        "v1",
-        chrono::Utc::now(),
-        chrono::Duration::days(1),
-    );
+    let purchase = common::priced_purchase("simulated-1");
     DynamoDbPurchaseStore::new(client, &table)
         .insert_if_absent(&purchase)
         .await
