@@ -1,0 +1,135 @@
+//! Submissions per second through the Checkout Service client (signing each attempt) against
+//! the simulator on loopback HTTP, one client at a time and 8 at once, 20-line carts.
+//!
+//! cargo bench -p jwo --bench checkout_submissions
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use jwo::simulator::{Carts, CheckoutSimulator, Faults, SimulatorConfig, router};
+use jwo_shared::adapters::price_book_file::SAMPLE_PRICE_BOOK;
+use jwo_shared::amazon::checkout_client::{CheckoutClient, CheckoutOutcome};
+use jwo_shared::contract::create_purchases::CartItem;
+use jwo_shared::pricing::{AmountBasis, PriceBook, PricingOutcome, price_cart};
+use jwo_shared::validation::validate_create_purchases;
+use serde_json::json;
+
+/// Every trip has the same 20-line cart.
+struct SameCart(Vec<CartItem>);
+
+impl Carts for SameCart {
+    async fn cart(&self, _store_id: &str, _trip_id: &str) -> Option<Vec<CartItem>> {
+        Some(self.0.clone())
+    }
+}
+
+fn body(trip: usize) -> (Vec<u8>, Vec<CartItem>) {
+    let skus = [
+        "SKU-001", "SKU-002", "SKU-003", "SKU-005", "SKU-007", "SKU-009", "SKU-010", "SKU-008",
+    ];
+    let items: Vec<_> = (0..20).map(|n| json!({ "id": skus[n % skus.len()], "type": "SKU", "quantity": { "value": "1", "unit": "each" } })).collect();
+    let request = json!({
+        "requestId": "a1b2c3d4-e5f6-7890-abcd-ef1234567890", "idempotentShoppingTripId": format!("bench-{trip}"), "storeId": "STORE-001",
+        "shoppingTrip": { "startTime": "2024-03-22T17:00:00Z", "endTime": "2024-03-22T17:09:39Z",
+            "authEvents": [{ "id": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "payloadType": "FINANCIAL" }] },
+        "cartItems": items
+    });
+    let request = validate_create_purchases(request.to_string().as_bytes()).unwrap();
+    let book = PriceBook::from_json(SAMPLE_PRICE_BOOK.as_bytes()).unwrap();
+    let PricingOutcome::Priced(checkout) = price_cart(&book, &request, AmountBasis::Line) else {
+        panic!()
+    };
+    (checkout.to_json_bytes(), request.cart_items)
+}
+
+fn report(label: &str, mut latencies: Vec<Duration>, wall: Duration) {
+    latencies.sort();
+    let at = |percent: usize| latencies[(latencies.len() * percent / 100).min(latencies.len() - 1)];
+    #[allow(clippy::float_arithmetic)]
+    let per_second = latencies.len() as f64 / wall.as_secs_f64();
+    println!(
+        "{label:<22} n={:<5} p50={:>9.3?} p99={:>9.3?}  {per_second:>7.0} submissions/s",
+        latencies.len(),
+        at(50),
+        at(99)
+    );
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--test" || a == "--list") {
+        return;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (_, cart) = body(0);
+        let config = SimulatorConfig {
+            region: "us-east-1".into(),
+            credentials: vec![Credentials::new(
+                "AKIDBENCH",
+                "bench-secret",
+                None,
+                None,
+                "bench",
+            )],
+            basis: AmountBasis::Line,
+            faults: Faults::default(),
+        };
+        let simulator = Arc::new(CheckoutSimulator::new(config, SameCart(cart)));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router(simulator)).await.unwrap() });
+        let credentials = SharedCredentialsProvider::new(Credentials::new(
+            "AKIDBENCH",
+            "bench-secret",
+            None,
+            None,
+            "bench",
+        ));
+        let client = Arc::new(CheckoutClient::new(&endpoint, "us-east-1", credentials).unwrap());
+        let deadline = || Instant::now() + Duration::from_secs(30);
+
+        let bodies: Vec<Vec<u8>> = (0..2_000).map(|trip| body(trip).0).collect();
+        let start = Instant::now();
+        let mut latencies = Vec::new();
+        for body in &bodies {
+            let t = Instant::now();
+            assert!(matches!(
+                client.submit(body, deadline()).await,
+                CheckoutOutcome::Accepted { .. }
+            ));
+            latencies.push(t.elapsed());
+        }
+        report("1 client", latencies, start.elapsed());
+
+        let bodies: Arc<Vec<Vec<u8>>> = Arc::new((2_000..6_000).map(|trip| body(trip).0).collect());
+        let start = Instant::now();
+        let tasks: Vec<_> = (0..8)
+            .map(|n| {
+                let (client, bodies) = (Arc::clone(&client), Arc::clone(&bodies));
+                tokio::spawn(async move {
+                    let mut latencies = Vec::new();
+                    for body in bodies.iter().skip(n).step_by(8) {
+                        let t = Instant::now();
+                        assert!(matches!(
+                            client.submit(body, deadline()).await,
+                            CheckoutOutcome::Accepted { .. }
+                        ));
+                        latencies.push(t.elapsed());
+                    }
+                    latencies
+                })
+            })
+            .collect();
+        let mut latencies = Vec::new();
+        for task in tasks {
+            latencies.extend(task.await.unwrap());
+        }
+        report("8 concurrent clients", latencies, start.elapsed());
+    });
+}
