@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use jwo::simulator::{Carts, CheckoutSimulator, Faults, SimulatorConfig, router};
+use jwo_end_to_end::report_latencies;
 use jwo_shared::adapters::price_book_file::SAMPLE_PRICE_BOOK;
 use jwo_shared::amazon::checkout_client::{CheckoutClient, CheckoutOutcome};
 use jwo_shared::contract::create_purchases::CartItem;
@@ -42,19 +43,6 @@ fn body(trip: usize) -> (Vec<u8>, Vec<CartItem>) {
         panic!()
     };
     (checkout.to_json_bytes(), request.cart_items)
-}
-
-fn report(label: &str, mut latencies: Vec<Duration>, wall: Duration) {
-    latencies.sort();
-    let at = |percent: usize| latencies[(latencies.len() * percent / 100).min(latencies.len() - 1)];
-    #[allow(clippy::float_arithmetic)]
-    let per_second = latencies.len() as f64 / wall.as_secs_f64();
-    println!(
-        "{label:<22} n={:<5} p50={:>9.3?} p99={:>9.3?}  {per_second:>7.0} submissions/s",
-        latencies.len(),
-        at(50),
-        at(99)
-    );
 }
 
 fn main() {
@@ -105,7 +93,7 @@ fn main() {
             ));
             latencies.push(t.elapsed());
         }
-        report("1 client", latencies, start.elapsed());
+        report_latencies("1 client", "submissions", latencies, start.elapsed());
 
         let bodies: Arc<Vec<Vec<u8>>> = Arc::new((2_000..6_000).map(|trip| body(trip).0).collect());
         let start = Instant::now();
@@ -130,6 +118,11 @@ fn main() {
         for task in tasks {
             latencies.extend(task.await.unwrap());
         }
-        report("8 concurrent clients", latencies, start.elapsed());
+        report_latencies(
+            "8 concurrent clients",
+            "submissions",
+            latencies,
+            start.elapsed(),
+        );
     });
 }

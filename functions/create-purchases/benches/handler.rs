@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use create_purchases::{Config, CreatePurchases, PurchaseRequest};
+use jwo_end_to_end::report_latencies;
 use jwo_shared::adapters::embedded::EmbeddedPurchaseStore;
 use jwo_shared::adapters::local_alerts::LocalAlerts;
 use jwo_shared::adapters::price_book_file::FixedPriceBook;
@@ -67,27 +68,6 @@ async fn post(service: &Service, body: &[u8]) -> Duration {
     took
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    // Nearest rank; no money here.
-    #[allow(clippy::float_arithmetic)]
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-fn report(label: &str, mut latencies: Vec<Duration>, wall: Duration) {
-    latencies.sort();
-    #[allow(clippy::float_arithmetic)]
-    let per_second = latencies.len() as f64 / wall.as_secs_f64();
-    println!(
-        "{label:<34} n={:<6} p50={:>9.3?} p90={:>9.3?} p99={:>9.3?} max={:>9.3?}  {per_second:>8.0} carts/s",
-        latencies.len(),
-        percentile(&latencies, 50.0),
-        percentile(&latencies, 90.0),
-        percentile(&latencies, 99.0),
-        latencies[latencies.len() - 1],
-    );
-}
-
 fn main() {
     // `cargo test --benches` runs benches as tests; skip the long run then.
     if std::env::args().any(|a| a == "--test" || a == "--list") {
@@ -127,8 +107,9 @@ fn main() {
             for body in &bodies {
                 latencies.push(post(&service, body).await);
             }
-            report(
+            report_latencies(
                 &format!("{lines} lines, 1 client"),
+                "carts",
                 latencies,
                 start.elapsed(),
             );
@@ -159,8 +140,9 @@ fn main() {
             for client in clients {
                 latencies.extend(client.await.unwrap());
             }
-            report(
+            report_latencies(
                 &format!("{lines} lines, 8 concurrent clients"),
+                "carts",
                 latencies,
                 start.elapsed(),
             );

@@ -120,6 +120,12 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(fixtures("create_purchases").join(name)).unwrap()
 }
 
+/// What the store holds for the trip a body names.
+async fn stored(store: &impl PurchaseStore, body: &[u8]) -> Option<jwo_shared::purchase::Purchase> {
+    let (store_id, trip_id) = trip_of(body)?;
+    store.get(&purchase_id(&store_id, &trip_id)).await.unwrap()
+}
+
 /// The (store id, trip id) a body names, when it names both as strings.
 fn trip_of(body: &[u8]) -> Option<(String, String)> {
     let value: Value = serde_json::from_slice(body).ok()?;
@@ -373,15 +379,7 @@ async fn http_edges_get_clear_4xx_answers() {
     let huge = huge.to_string().into_bytes();
     let too_large = send(&service, purchase_event(&huge)).await;
     assert_eq!(too_large.status, 413);
-    let (store_id, trip_id) = trip_of(&huge).unwrap();
-    assert_eq!(
-        service
-            .store
-            .get(&purchase_id(&store_id, &trip_id))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(stored(&service.store, &huge).await, None);
 }
 
 #[tokio::test]
@@ -410,15 +408,7 @@ async fn only_the_allowed_callers_get_through() {
         .await;
         assert_eq!(answer.status, 403, "{caller:?}");
     }
-    let (store_id, trip_id) = trip_of(&body).unwrap();
-    assert_eq!(
-        service
-            .store
-            .get(&purchase_id(&store_id, &trip_id))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(stored(&service.store, &body).await, None);
     assert_eq!(send(&service, purchase_event(&body)).await.status, 201);
 }
 
@@ -511,15 +501,7 @@ async fn on_dynamodb_a_store_fault_is_a_5xx_and_nothing_is_written() {
         FixedPriceBook::sample(),
         Config::default(),
     );
-    let (store_id, trip_id) = trip_of(&body).unwrap();
-    assert_eq!(
-        working
-            .store
-            .get(&purchase_id(&store_id, &trip_id))
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(stored(&working.store, &body).await, None);
     assert_eq!(send(&working, purchase_event(&body)).await.status, 201);
 }
 

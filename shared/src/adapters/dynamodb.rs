@@ -309,15 +309,7 @@ mod tests {
         assert_eq!(from_item(&item).unwrap(), purchase);
 
         // A cart big enough to need compression.
-        let mut big = purchase.clone();
-        let line = big.cart_items[0].clone();
-        big.cart_items = (0..5_000)
-            .map(|n| {
-                let mut line = line.clone();
-                line.line_item_id = Some(format!("line-{n}"));
-                line
-            })
-            .collect();
+        let big = big_purchase("item-big");
         let item = to_item(&big);
         let AttributeValue::B(blob) = &item["documentGzip"] else {
             panic!("not gzipped")
@@ -328,6 +320,20 @@ mod tests {
             blob.as_ref().len()
         );
         assert_eq!(from_item(&item).unwrap(), big);
+    }
+
+    /// A 5,000-line purchase: big enough to be stored gzipped.
+    fn big_purchase(trip: &str) -> Purchase {
+        let mut big = store_contract::sample_purchase(trip, true);
+        let line = big.cart_items[0].clone();
+        big.cart_items = (0..5_000)
+            .map(|n| {
+                let mut line = line.clone();
+                line.line_item_id = Some(format!("line-{n}"));
+                line
+            })
+            .collect();
+        big
     }
 
     async fn store_on_moto() -> DynamoDbPurchaseStore {
@@ -352,15 +358,7 @@ mod tests {
     #[tokio::test]
     async fn a_large_cart_is_stored_gzipped_and_read_back() {
         let store = store_on_moto().await;
-        let mut big = store_contract::sample_purchase("big-1", true);
-        let line = big.cart_items[0].clone();
-        big.cart_items = (0..5_000)
-            .map(|n| {
-                let mut line = line.clone();
-                line.line_item_id = Some(format!("line-{n}"));
-                line
-            })
-            .collect();
+        let big = big_purchase("big-1");
         assert!(matches!(
             store.insert_if_absent(&big).await.unwrap(),
             Inserted::New
