@@ -21,8 +21,8 @@ use serde_json::json;
 struct SameCart(Vec<CartItem>);
 
 impl Carts for SameCart {
-    async fn cart(&self, _store_id: &str, _trip_id: &str) -> Option<Vec<CartItem>> {
-        Some(self.0.clone())
+    async fn cart(&self, _store_id: &str, _trip_id: &str) -> Result<Option<Vec<CartItem>>, String> {
+        Ok(Some(self.0.clone()))
     }
 }
 

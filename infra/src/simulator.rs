@@ -21,22 +21,27 @@ use jwo_shared::purchase::purchase_id;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-/// Where the simulator finds the cart Amazon sent to Create Purchases for a trip.
+/// Where the simulator finds the cart Amazon sent to Create Purchases for a trip: `Ok(None)` for
+/// a trip it does not know, `Err` when it cannot look (answered 503, never as an unknown trip).
 pub trait Carts: Send + Sync + 'static {
     fn cart(
         &self,
         store_id: &str,
         trip_id: &str,
-    ) -> impl Future<Output = Option<Vec<CartItem>>> + Send;
+    ) -> impl Future<Output = Result<Option<Vec<CartItem>>, String>> + Send;
 }
 
 /// The carts of the purchases a connector stored (the embedded store under `jwo serve`).
 pub struct StoredCarts<S>(pub S);
 
 impl<S: PurchaseStore> Carts for StoredCarts<S> {
-    async fn cart(&self, store_id: &str, trip_id: &str) -> Option<Vec<CartItem>> {
-        let purchase = self.0.get(&purchase_id(store_id, trip_id)).await.ok()??;
-        Some(purchase.cart_items)
+    async fn cart(&self, store_id: &str, trip_id: &str) -> Result<Option<Vec<CartItem>>, String> {
+        let purchase = self
+            .0
+            .get(&purchase_id(store_id, trip_id))
+            .await
+            .map_err(|error| error.to_string())?;
+        Ok(purchase.map(|purchase| purchase.cart_items))
     }
 }
 
@@ -189,13 +194,24 @@ impl<C: Carts> CheckoutSimulator<C> {
             self.lock().stats.duplicates += 1;
             return Answer::json(201, json!({ "orderId": order_id }));
         }
-        let Some(cart) = self.carts.cart(store_id, trip_id).await else {
-            self.lock().stats.unknown_trips += 1;
-            return Answer::error(
-                400,
-                "UnknownShoppingTripException",
-                format!("no shopping trip {trip_id} at store {store_id}"),
-            );
+        let cart = match self.carts.cart(store_id, trip_id).await {
+            Ok(Some(cart)) => cart,
+            Ok(None) => {
+                self.lock().stats.unknown_trips += 1;
+                return Answer::error(
+                    400,
+                    "UnknownShoppingTripException",
+                    format!("no shopping trip {trip_id} at store {store_id}"),
+                );
+            }
+            // The simulator's own fault: transient, so the client retries; never a decline.
+            Err(error) => {
+                return Answer::error(
+                    503,
+                    "ServiceUnavailableException",
+                    format!("cannot read the carts: {error}"),
+                );
+            }
         };
         let violations = check_checkout_request(&request, &cart, self.config.basis);
         if let Some(first) = violations.first() {

@@ -214,3 +214,41 @@ async fn it_gives_up_when_attempts_or_time_run_out() {
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(throttled.simulator.stats().charges.len(), 0);
 }
+
+/// A cart source that cannot be read.
+struct UnreadableCarts;
+
+impl jwo::simulator::Carts for UnreadableCarts {
+    async fn cart(
+        &self,
+        _store_id: &str,
+        _trip_id: &str,
+    ) -> Result<Option<Vec<jwo_shared::contract::create_purchases::CartItem>>, String> {
+        Err("the purchases table is unavailable".into())
+    }
+}
+
+#[tokio::test]
+async fn when_the_simulator_cannot_read_its_carts_the_answer_is_transient_not_a_decline() {
+    let config = SimulatorConfig {
+        region: "us-east-1".into(),
+        credentials: vec![Credentials::new(KEY, SECRET, None, None, "simulator")],
+        basis: AmountBasis::Line,
+        faults: Faults::default(),
+    };
+    let simulator = Arc::new(CheckoutSimulator::new(config, UnreadableCarts));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router(simulator)).await.unwrap() });
+    let body = common::priced_purchase("unreadable-1")
+        .checkout
+        .unwrap()
+        .to_json_bytes();
+    let mut client = client(&endpoint, SECRET);
+    client.backoff.max_attempts = 2;
+    let outcome = client.submit(&body, soon()).await;
+    assert!(
+        matches!(outcome, CheckoutOutcome::GaveUp { attempts: 2, ref last_error } if last_error.contains("503")),
+        "{outcome:?}"
+    );
+}

@@ -73,10 +73,11 @@ async fn the_simulator_charges_a_signed_cart_from_the_purchases_table() {
         ));
         CheckoutClient::new(&endpoint, "us-east-1", credentials).unwrap()
     };
-    assert!(matches!(
-        signed_with("local-secret").submit(&body, deadline).await,
-        CheckoutOutcome::Accepted { .. }
-    ));
+    let outcome = signed_with("local-secret").submit(&body, deadline).await;
+    assert!(
+        matches!(outcome, CheckoutOutcome::Accepted { .. }),
+        "{outcome:?}"
+    );
     assert!(matches!(
         signed_with("guessed").submit(&body, deadline).await,
         CheckoutOutcome::Forbidden { .. }
