@@ -52,11 +52,9 @@ async fn the_simulator_charges_a_signed_cart_from_the_purchases_table() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let first_line = BufReader::new(simulator.stdout.take().unwrap())
-        .lines()
-        .next()
-        .unwrap()
-        .unwrap();
+    // Kept open for the whole test: the simulator may still be writing its banner.
+    let mut banner = BufReader::new(simulator.stdout.take().unwrap()).lines();
+    let first_line = banner.next().unwrap().unwrap();
     let _simulator = Killed(simulator);
     let endpoint = first_line.rsplit(' ').next().unwrap().to_owned();
     assert!(endpoint.starts_with("http://127.0.0.1:"), "{first_line}");

@@ -1,6 +1,7 @@
 //! `jwo simulate checkout`: the Checkout Service simulator on its own, for a connector whose
 //! purchases are in DynamoDB (in AWS, or `moto` via `AWS_ENDPOINT_URL`).
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -90,10 +91,13 @@ async fn serve(args: SimulateCheckout) -> Result<(), String> {
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
     let address = listener.local_addr().map_err(|error| error.to_string())?;
-    println!("Checkout Service simulator listening on http://{address}");
-    println!("  POST http://{address}/v1/checkout/carts   (SigV4, service execute-api)");
-    println!(
-        "  GET  http://{address}/_simulator/stats    (charges per trip, duplicates, rejections)"
+    // A banner nobody reads (a closed stdout) must not stop the server: write errors are
+    // ignored, where println! would panic.
+    let _ = writeln!(
+        std::io::stdout(),
+        "Checkout Service simulator listening on http://{address}\n  \
+         POST http://{address}/v1/checkout/carts   (SigV4, service execute-api)\n  \
+         GET  http://{address}/_simulator/stats    (charges per trip, duplicates, rejections)"
     );
     axum::serve(listener, router(simulator))
         .with_graceful_shutdown(async {
