@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use jwo::simulator::{Carts, CheckoutSimulator, Faults, SimulatorConfig, router};
-use jwo_end_to_end::report_latencies;
+use jwo_end_to_end::{report_latencies, run_latency_bench};
 use jwo_shared::adapters::price_book_file::SAMPLE_PRICE_BOOK;
 use jwo_shared::amazon::checkout_client::{CheckoutClient, CheckoutOutcome};
 use jwo_shared::contract::create_purchases::CartItem;
@@ -46,15 +46,7 @@ fn body(trip: usize) -> (Vec<u8>, Vec<CartItem>) {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--test" || a == "--list") {
-        return;
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    run_latency_bench(async {
         let (_, cart) = body(0);
         let config = SimulatorConfig {
             region: "us-east-1".into(),

@@ -81,3 +81,17 @@ pub fn report_latencies(
         latencies[latencies.len() - 1],
     );
 }
+
+/// Runs a latency benchmark's body on a 2-worker tokio runtime (the machine's cores), unless
+/// `cargo test --benches` is only checking that benches run (`--test`, `--list`).
+pub fn run_latency_bench<F: std::future::Future<Output = ()>>(bench: F) {
+    if std::env::args().any(|a| a == "--test" || a == "--list") {
+        return;
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+        .block_on(bench);
+}

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use create_purchases::{Config, CreatePurchases, PurchaseRequest};
-use jwo_end_to_end::report_latencies;
+use jwo_end_to_end::{report_latencies, run_latency_bench};
 use jwo_shared::adapters::embedded::EmbeddedPurchaseStore;
 use jwo_shared::adapters::local_alerts::LocalAlerts;
 use jwo_shared::adapters::price_book_file::FixedPriceBook;
@@ -69,16 +69,7 @@ async fn post(service: &Service, body: &[u8]) -> Duration {
 }
 
 fn main() {
-    // `cargo test --benches` runs benches as tests; skip the long run then.
-    if std::env::args().any(|a| a == "--test" || a == "--list") {
-        return;
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    run_latency_bench(async {
         let dir = tempfile::tempdir().unwrap();
         let store = EmbeddedPurchaseStore::open(&dir.path().join("purchases.redb")).unwrap();
         let service = Arc::new(CreatePurchases::new(

@@ -148,7 +148,7 @@ impl PurchaseStore for EmbeddedPurchaseStore {
             let purchases = txn.open_table(PURCHASES).map_err(unavailable)?;
             let mut found = Vec::new();
             for entry in open.iter().map_err(unavailable)? {
-                let (id, ()) = entry.map_err(unavailable).map(|(k, v)| (k, v.value()))?;
+                let (id, _) = entry.map_err(unavailable)?;
                 if let Some(bytes) = purchases.get(id.value()).map_err(unavailable)? {
                     found.push(decode(id.value(), bytes.value())?);
                 }

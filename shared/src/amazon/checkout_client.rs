@@ -168,7 +168,7 @@ impl CheckoutClient {
             .build()
             .expect("parts of a valid URL");
         let mut request = Request::builder().method(Method::POST).uri(uri);
-        for (name, value) in headers.iter().chain(std::iter::empty()) {
+        for (name, value) in &headers {
             request = request.header(name, value);
         }
         for (name, value) in signature {
