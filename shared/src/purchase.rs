@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::contract::Timestamp;
 use crate::contract::checkout::CheckoutRequest;
 use crate::contract::create_purchases::{CartItem, CreatePurchasesRequest};
+use crate::ports::AlertKind;
 use crate::pricing::{Constraint, PricingOutcome};
 
 /// Fixed namespace of purchase ids (UUID version 5).
@@ -91,9 +92,9 @@ pub struct Purchase {
     pub price_book_version: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
-    /// Whether the alert a blocked purchase needs has been published.
-    #[serde(default)]
-    pub alerted: bool,
+    /// The alerts published about this purchase, so each goes out once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alerts_sent: Vec<AlertKind>,
     /// Submissions to the Checkout Service so far.
     #[serde(default)]
     pub checkout_attempts: u32,
@@ -165,7 +166,7 @@ impl Purchase {
             checkout,
             price_book_version: Some(price_book_version.to_owned()),
             order_id: None,
-            alerted: false,
+            alerts_sent: Vec::new(),
             checkout_attempts: 0,
             checkout_lease_until: None,
             version: 1,
@@ -213,11 +214,28 @@ impl Purchase {
         }
     }
 
-    /// The alert for a blocked purchase was published.
-    pub fn with_alert_sent(&self, now: DateTime<Utc>) -> Purchase {
+    /// Whether an alert of this kind was published about the purchase.
+    pub fn was_alerted(&self, kind: AlertKind) -> bool {
+        self.alerts_sent.contains(&kind)
+    }
+
+    /// Records a published alert on a version about to be written (no version of its own).
+    pub fn mark_alerted(&mut self, kind: AlertKind) {
+        if !self.was_alerted(kind) {
+            self.alerts_sent.push(kind);
+        }
+    }
+
+    /// The next version, recording that an alert of this kind was published.
+    pub fn with_alert_sent(&self, kind: AlertKind, now: DateTime<Utc>) -> Purchase {
         let mut next = self.next(now);
-        next.alerted = true;
+        next.mark_alerted(kind);
         next
+    }
+
+    /// Open for longer than `window` since it was created: checkout should have happened by now.
+    pub fn is_stuck_open(&self, now: DateTime<Utc>, window: Duration) -> bool {
+        self.state == PurchaseState::Open && now - self.created_at > window
     }
 
     /// Takes the right to submit the purchase to the Checkout Service until `now + lease`.

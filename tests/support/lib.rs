@@ -1,10 +1,12 @@
 //! Helpers shared by the tests: where the fixtures and the sample price book are, and the AWS
 //! emulator.
 
+mod lambda;
 mod moto;
 
 use std::path::PathBuf;
 
+pub use lambda::{Killed, LambdaUnderTest, path_with_venv};
 pub use moto::{moto_endpoint, unique_name, wait_for_port};
 
 /// The repository root.

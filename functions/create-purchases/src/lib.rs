@@ -204,7 +204,7 @@ impl<S: PurchaseStore, A: Alerts, B: PriceBooks> CreatePurchases<S, A, B> {
                     });
                 }
             };
-            if purchase.needs_attention() && !purchase.alerted {
+            if purchase.needs_attention() && !purchase.was_alerted(AlertKind::PurchaseBlocked) {
                 self.alert_blocked(&purchase).await?;
             }
             Ok(PurchaseResponse::json(
@@ -246,7 +246,7 @@ impl<S: PurchaseStore, A: Alerts, B: PriceBooks> CreatePurchases<S, A, B> {
         self.alerts.publish(&alert).await?;
         match self
             .store
-            .update(&purchase.with_alert_sent(Utc::now()))
+            .update(&purchase.with_alert_sent(AlertKind::PurchaseBlocked, Utc::now()))
             .await?
         {
             Updated::Done => {}

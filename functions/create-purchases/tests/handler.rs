@@ -16,7 +16,7 @@ use jwo_shared::adapters::embedded::EmbeddedPurchaseStore;
 use jwo_shared::adapters::local_alerts::LocalAlerts;
 use jwo_shared::adapters::price_book_file::FixedPriceBook;
 use jwo_shared::adapters::sns_alerts::SnsAlerts;
-use jwo_shared::ports::{Alerts, PriceBooks, PurchaseStore};
+use jwo_shared::ports::{AlertKind, Alerts, PriceBooks, PurchaseStore};
 use jwo_shared::purchase::{PurchaseState, purchase_id};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use lambda_http::request::LambdaRequest;
@@ -293,7 +293,7 @@ async fn an_unknown_sku_is_stored_held_back_and_alerted_once() {
     assert_eq!(stored.state, PurchaseState::Open);
     assert!(!stored.is_ready_for_checkout());
     assert_eq!(stored.constraints[0].field, "cartItems[1].id");
-    assert!(stored.alerted);
+    assert!(stored.was_alerted(AlertKind::PurchaseBlocked));
     let alerts = service.alerts.recent();
     assert_eq!(alerts.len(), 1);
     assert!(alerts[0].detail.contains("SKU-NOT-IN-BOOK"));
@@ -449,7 +449,7 @@ async fn on_dynamodb_a_failed_alert_is_a_503_and_the_replay_sends_it() {
         .await
         .unwrap()
         .unwrap();
-    assert!(!stored.alerted);
+    assert!(!stored.was_alerted(AlertKind::PurchaseBlocked));
 
     let working = CreatePurchases::new(
         store.clone(),
@@ -469,7 +469,7 @@ async fn on_dynamodb_a_failed_alert_is_a_503_and_the_replay_sends_it() {
             .await
             .unwrap()
             .unwrap()
-            .alerted
+            .was_alerted(AlertKind::PurchaseBlocked)
     );
 }
 

@@ -3,35 +3,13 @@
 //! settings the stack gives it, `cargo lambda invoke --data-file` sends an API Gateway REST
 //! event, and the purchase lands in DynamoDB (moto).
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::path::Path;
 
-use jwo_end_to_end::{fixtures, moto_endpoint, repo_root, unique_name, wait_for_port};
+use jwo_end_to_end::{LambdaUnderTest, fixtures, moto_endpoint, repo_root, unique_name};
 use jwo_shared::adapters::dynamodb::{self, DynamoDbPurchaseStore};
 use jwo_shared::ports::PurchaseStore;
 use jwo_shared::purchase::purchase_id;
 use serde_json::Value;
-
-/// Kills a process when the test ends, however it ends.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `PATH` with the project's `.venv/bin` (where cargo-lambda is installed) in front.
-fn path_with_venv() -> String {
-    let venv: PathBuf = repo_root().join(".venv/bin");
-    format!(
-        "{}:{}",
-        venv.display(),
-        std::env::var("PATH").unwrap_or_default()
-    )
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoked_through_the_lambda_runtime_it_stores_the_purchase() {
@@ -40,77 +18,23 @@ async fn invoked_through_the_lambda_runtime_it_stores_the_purchase() {
     let table = unique_name("purchases");
     dynamodb::create_table(&client, &table).await.unwrap();
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let emulator = Command::new("cargo")
-        .args(["lambda", "watch", "--only-lambda-apis", "--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string()])
-        .current_dir(repo_root())
-        .env("PATH", path_with_venv())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("cargo lambda watch starts (cargo-lambda is installed into .venv by infra/scripts/test)");
-    let _emulator = Killed(emulator);
-    wait_for_port(port, Duration::from_secs(60));
-
-    let function = Command::new(env!("CARGO_BIN_EXE_create-purchases"))
-        // What the runtime API emulator asks of a function it does not start itself.
-        .env(
-            "AWS_LAMBDA_RUNTIME_API",
-            format!("http://127.0.0.1:{port}/.rt"),
-        )
-        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_ENDPOINT_URL", moto_endpoint())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("PURCHASES_TABLE", &table)
-        .env(
-            "ALERTS_TOPIC_ARN",
-            "arn:aws:sns:us-east-1:123456789012:alerts",
-        )
-        .env(
-            "PRICE_BOOK_FILE",
-            repo_root().join("infra/pricebook/sample.json"),
-        )
-        .env(
-            "ALLOWED_CALLER_ARNS",
-            "arn:aws:iam::111122223333:role/OrderingGateway",
-        )
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _function = Killed(function);
+    let topic = "arn:aws:sns:us-east-1:123456789012:alerts";
+    let price_book = repo_root().join("infra/pricebook/sample.json");
+    let function = LambdaUnderTest::start(
+        Path::new(env!("CARGO_BIN_EXE_create-purchases")),
+        &[
+            ("PURCHASES_TABLE", &table),
+            ("ALERTS_TOPIC_ARN", topic),
+            ("PRICE_BOOK_FILE", price_book.to_str().unwrap()),
+            (
+                "ALLOWED_CALLER_ARNS",
+                "arn:aws:iam::111122223333:role/OrderingGateway",
+            ),
+        ],
+    );
 
     let event = fixtures("apigw/create_purchases_event.json");
-    let output = Command::new("cargo")
-        .args([
-            "lambda",
-            "invoke",
-            "_",
-            "--invoke-address",
-            "127.0.0.1",
-            "--invoke-port",
-            &port.to_string(),
-            "--data-file",
-        ])
-        .arg(&event)
-        .current_dir(repo_root())
-        .env("PATH", path_with_venv())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let response: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let response = function.invoke(&event);
     assert_eq!(response["statusCode"], 201, "{response}");
     let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
 

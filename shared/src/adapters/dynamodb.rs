@@ -264,11 +264,13 @@ impl PurchaseStore for DynamoDbPurchaseStore {
     }
 }
 
-/// Creates the purchases table with the key design above, on demand billing. For emulators and
-/// tests: in AWS the CloudFormation template creates it (with TTL, PITR and the stream).
+/// Creates the purchases table with the key design above, on demand billing, and the stream
+/// that drives checkout (new and old images). For emulators and tests: in AWS the
+/// CloudFormation template creates it (with TTL and PITR too).
 pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
     use aws_sdk_dynamodb::types::{
         AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        StreamSpecification, StreamViewType,
     };
     client
         .create_table()
@@ -288,6 +290,13 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
                 .expect("complete key schema"),
         )
         .billing_mode(BillingMode::PayPerRequest)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .expect("complete stream specification"),
+        )
         .send()
         .await
         .map_err(unavailable)?;

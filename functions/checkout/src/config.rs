@@ -1,0 +1,157 @@
+//! Configuration, from environment variables (README "Configuration").
+
+use chrono::Duration;
+
+/// What the checkout needs to know, whatever runs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// A purchase still Open this long after it was stored raises an alert (once).
+    pub stuck_open_after: Duration,
+}
+
+/// Two hours: a cart is normally checked out within seconds, and this is well inside the
+/// days a card pre-authorization is held.
+pub const DEFAULT_STUCK_OPEN_AFTER: Duration = Duration::hours(2);
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            stuck_open_after: DEFAULT_STUCK_OPEN_AFTER,
+        }
+    }
+}
+
+/// The Lambda's settings, read once at cold start; a missing or bad one stops the start with
+/// an error naming it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LambdaSettings {
+    /// `PURCHASES_TABLE`: the DynamoDB table of purchases.
+    pub purchases_table: String,
+    /// `ALERTS_TOPIC_ARN`: the SNS topic alerts go to.
+    pub alerts_topic_arn: String,
+    /// `CHECKOUT_ENDPOINT`: the Checkout Service's base URL, e.g.
+    /// `https://us-east-1.test.checkout.amazonphysicalstores.com` (test) or without `.test`.
+    pub checkout_endpoint: String,
+    /// `CHECKOUT_REGION`, else the region in an Amazon endpoint's host name.
+    pub checkout_region: String,
+    pub settings: Settings,
+}
+
+impl LambdaSettings {
+    pub fn from_env() -> Result<LambdaSettings, String> {
+        LambdaSettings::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<LambdaSettings, String> {
+        let get = |name: &str| get(name).filter(|value| !value.trim().is_empty());
+        let required = |name: &str| get(name).ok_or_else(|| format!("{name} is not set"));
+        let checkout_endpoint = required("CHECKOUT_ENDPOINT")?;
+        let checkout_region = match get("CHECKOUT_REGION") {
+            Some(region) => region,
+            None => region_of_endpoint(&checkout_endpoint).ok_or_else(|| {
+                format!(
+                    "CHECKOUT_REGION is not set and CHECKOUT_ENDPOINT '{checkout_endpoint}' is not an Amazon checkout host ({{region}}[.test].checkout.amazonphysicalstores.com) to read it from"
+                )
+            })?,
+        };
+        let stuck_open_after = match get("STUCK_OPEN_AFTER_MINUTES") {
+            None => DEFAULT_STUCK_OPEN_AFTER,
+            Some(minutes) => match minutes.trim().parse::<u32>() {
+                Ok(minutes) if minutes >= 1 => Duration::minutes(i64::from(minutes)),
+                _ => {
+                    return Err(format!(
+                        "STUCK_OPEN_AFTER_MINUTES: '{minutes}' is not a whole number of minutes ≥ 1"
+                    ));
+                }
+            },
+        };
+        Ok(LambdaSettings {
+            purchases_table: required("PURCHASES_TABLE")?,
+            alerts_topic_arn: required("ALERTS_TOPIC_ARN")?,
+            checkout_endpoint,
+            checkout_region,
+            settings: Settings { stuck_open_after },
+        })
+    }
+}
+
+/// `us-east-1` of `https://us-east-1.test.checkout.amazonphysicalstores.com`: the Checkout
+/// Service is signed for the region of its endpoint.
+pub fn region_of_endpoint(endpoint: &str) -> Option<String> {
+    let host = endpoint
+        .split_once("://")
+        .map_or(endpoint, |(_, rest)| rest)
+        .split(['/', ':'])
+        .next()?;
+    let prefix = host.strip_suffix(".checkout.amazonphysicalstores.com")?;
+    let region = prefix.strip_suffix(".test").unwrap_or(prefix);
+    (!region.is_empty() && !region.contains('.')).then(|| region.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base(name: &str) -> Option<String> {
+        match name {
+            "PURCHASES_TABLE" => Some("purchases".into()),
+            "ALERTS_TOPIC_ARN" => Some("arn:aws:sns:us-east-1:111122223333:alerts".into()),
+            "CHECKOUT_ENDPOINT" => {
+                Some("https://eu-west-1.test.checkout.amazonphysicalstores.com".into())
+            }
+            _ => None,
+        }
+    }
+
+    fn with(name: &'static str, value: Option<&'static str>) -> impl Fn(&str) -> Option<String> {
+        move |n| {
+            if n == name {
+                value.map(str::to_owned)
+            } else {
+                base(n)
+            }
+        }
+    }
+
+    #[test]
+    fn the_region_comes_from_the_endpoint_unless_configured() {
+        let settings = LambdaSettings::from_lookup(base).unwrap();
+        assert_eq!(settings.checkout_region, "eu-west-1");
+        assert_eq!(settings.settings.stuck_open_after, Duration::hours(2));
+        assert_eq!(
+            region_of_endpoint("https://us-east-1.checkout.amazonphysicalstores.com/"),
+            Some("us-east-1".into())
+        );
+        assert_eq!(region_of_endpoint("http://127.0.0.1:9000"), None);
+        let local =
+            LambdaSettings::from_lookup(with("CHECKOUT_ENDPOINT", Some("http://127.0.0.1:9000")));
+        assert!(local.unwrap_err().starts_with("CHECKOUT_REGION is not set"));
+        let configured = LambdaSettings::from_lookup(|n| match n {
+            "CHECKOUT_ENDPOINT" => Some("http://127.0.0.1:9000".into()),
+            "CHECKOUT_REGION" => Some("us-west-2".into()),
+            _ => base(n),
+        })
+        .unwrap();
+        assert_eq!(configured.checkout_region, "us-west-2");
+    }
+
+    #[test]
+    fn settings_name_what_is_missing_or_wrong() {
+        assert_eq!(
+            LambdaSettings::from_lookup(with("PURCHASES_TABLE", None)).unwrap_err(),
+            "PURCHASES_TABLE is not set"
+        );
+        assert_eq!(
+            LambdaSettings::from_lookup(with("CHECKOUT_ENDPOINT", Some(" "))).unwrap_err(),
+            "CHECKOUT_ENDPOINT is not set"
+        );
+        assert!(
+            LambdaSettings::from_lookup(with("STUCK_OPEN_AFTER_MINUTES", Some("0")))
+                .unwrap_err()
+                .starts_with("STUCK_OPEN_AFTER_MINUTES")
+        );
+        let minutes =
+            LambdaSettings::from_lookup(with("STUCK_OPEN_AFTER_MINUTES", Some("45"))).unwrap();
+        assert_eq!(minutes.settings.stuck_open_after, Duration::minutes(45));
+    }
+}

@@ -1,0 +1,582 @@
+//! Purchases to checkout, end to end: the Create Purchases handler stores carts in DynamoDB
+//! (moto); the table's real stream (moto's DynamoDB Streams) is read and delivered to the
+//! checkout's stream handler the way Lambda would, failed records redelivered; the checkout
+//! submits over loopback HTTP to the Checkout Service simulator, which checks signatures, the
+//! six rules against the carts in the table, and counts every charge.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord, StreamRecord};
+use checkout::lambda::handle_stream;
+use checkout::{CheckedOut, Checkout, CheckoutError, Settings};
+use create_purchases::{Config, CreatePurchases, PATH, PurchaseRequest};
+use jwo::simulator::{CheckoutSimulator, Faults, SimulatorConfig, StoredCarts, router};
+use jwo_end_to_end::{fixtures, moto_endpoint, unique_name};
+use jwo_shared::adapters::dynamodb::{self, DynamoDbPurchaseStore};
+use jwo_shared::adapters::local_alerts::LocalAlerts;
+use jwo_shared::adapters::price_book_file::FixedPriceBook;
+use jwo_shared::amazon::checkout_client::CheckoutClient;
+use jwo_shared::ports::{AlertKind, PurchaseStore, Updated};
+use jwo_shared::pricing::AmountBasis;
+use jwo_shared::purchase::{CancelReason, Purchase, PurchaseState, purchase_id};
+use jwo_shared::retry::Backoff;
+use serde_json::{Value, json};
+
+const KEY: &str = "AKIDCHECKOUT";
+const SECRET: &str = "checkout-secret-key";
+/// The store of Amazon's test carts, priced by the sample price book.
+const STORE: &str = "STORE-001";
+
+type Simulator = CheckoutSimulator<StoredCarts<DynamoDbPurchaseStore>>;
+
+/// One connector in AWS, as far as checkout is concerned.
+struct Connector {
+    create: CreatePurchases<DynamoDbPurchaseStore, LocalAlerts, FixedPriceBook>,
+    checkout: Checkout<DynamoDbPurchaseStore, LocalAlerts>,
+    store: DynamoDbPurchaseStore,
+    simulator: Arc<Simulator>,
+    endpoint: String,
+    stream: TableStream,
+}
+
+impl Connector {
+    async fn start(faults: Faults, settings: Settings) -> Connector {
+        let aws = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
+        let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+        let table = unique_name("checkout");
+        dynamodb::create_table(&dynamo, &table).await.unwrap();
+        let store = DynamoDbPurchaseStore::new(dynamo.clone(), &table);
+
+        let simulator = Arc::new(CheckoutSimulator::new(
+            SimulatorConfig {
+                region: "us-east-1".into(),
+                credentials: vec![Credentials::new(KEY, SECRET, None, None, "simulator")],
+                basis: AmountBasis::Line,
+                faults,
+            },
+            StoredCarts(store.clone()),
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let app = router(Arc::clone(&simulator));
+        tokio::spawn(async move { axum_serve(listener, app).await });
+
+        Connector {
+            create: CreatePurchases::new(
+                store.clone(),
+                LocalAlerts::new(100),
+                FixedPriceBook::sample(),
+                Config::default(),
+            ),
+            checkout: Checkout::new(
+                store.clone(),
+                LocalAlerts::new(100),
+                client(&endpoint, SECRET),
+                settings,
+            ),
+            store,
+            simulator,
+            endpoint,
+            stream: TableStream::open(&aws, &dynamo, &table).await,
+        }
+    }
+
+    /// Amazon posts a cart for `trip` (the multi-item test cart, or `items` instead).
+    async fn purchase(&self, trip: &str, items: Option<Value>) -> String {
+        let mut body: Value = serde_json::from_slice(
+            &std::fs::read(fixtures("create_purchases/1.02_multi_item_cart.json")).unwrap(),
+        )
+        .unwrap();
+        body["idempotentShoppingTripId"] = json!(trip);
+        body["storeId"] = json!(STORE);
+        if let Some(items) = items {
+            body["cartItems"] = items;
+        }
+        let body = body.to_string();
+        let answer = self
+            .create
+            .handle(PurchaseRequest {
+                method: "POST",
+                path: PATH,
+                content_type: Some("application/json"),
+                caller_arn: None,
+                body: body.as_bytes(),
+            })
+            .await;
+        assert_eq!(
+            answer.status,
+            201,
+            "{}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        purchase_id(STORE, trip)
+    }
+
+    async fn stored(&self, trip: &str) -> Purchase {
+        self.store
+            .get(&purchase_id(STORE, trip))
+            .await
+            .unwrap()
+            .expect("stored")
+    }
+
+    /// Lambda's side of the stream: every record delivered to the checkout handler, those it
+    /// reports failed delivered again, until the stream is quiet. Every INSERT is delivered
+    /// `copies` times in its batch (at-least-once delivery, concurrently). Returns the number
+    /// of deliveries reported failed.
+    async fn run_stream(&mut self, copies: usize) -> usize {
+        let mut failures = 0;
+        let mut pending: Vec<EventRecord> = Vec::new();
+        for _round in 0..100 {
+            for record in self.stream.poll().await {
+                let copies = if record.event_name == "INSERT" {
+                    copies
+                } else {
+                    1
+                };
+                pending.extend(std::iter::repeat_n(record, copies));
+            }
+            if pending.is_empty() {
+                return failures;
+            }
+            let mut event = StreamEvent::default();
+            event.records = std::mem::take(&mut pending);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let response = handle_stream(&self.checkout, event.clone(), deadline).await;
+            let failed: Vec<String> = response
+                .batch_item_failures
+                .iter()
+                .map(|f| f.item_identifier.clone().unwrap())
+                .collect();
+            failures += failed.len();
+            pending = event
+                .records
+                .into_iter()
+                .filter(|r| failed.contains(r.change.sequence_number.as_ref().unwrap()))
+                .collect();
+            pending.dedup_by(|a, b| a.change.sequence_number == b.change.sequence_number);
+        }
+        panic!("the stream did not settle in 100 rounds");
+    }
+}
+
+async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
+    axum::serve(listener, app).await.unwrap()
+}
+
+fn client(endpoint: &str, secret: &str) -> CheckoutClient {
+    let credentials =
+        SharedCredentialsProvider::new(Credentials::new(KEY, secret, None, None, "test"));
+    let mut client = CheckoutClient::new(endpoint, "us-east-1", credentials).unwrap();
+    client.attempt_timeout = Duration::from_millis(300);
+    // Few attempts per delivery, so that some deliveries give up and the stream's redelivery
+    // is exercised too.
+    client.backoff = Backoff {
+        base: Duration::from_millis(5),
+        cap: Duration::from_millis(40),
+        max_attempts: 3,
+    };
+    client
+}
+
+/// The table's stream, read through moto's DynamoDB Streams API and turned into the records
+/// Lambda delivers.
+struct TableStream {
+    client: aws_sdk_dynamodbstreams::Client,
+    iterators: Vec<String>,
+}
+
+impl TableStream {
+    async fn open(
+        aws: &aws_config::SdkConfig,
+        dynamo: &aws_sdk_dynamodb::Client,
+        table: &str,
+    ) -> TableStream {
+        let client = aws_sdk_dynamodbstreams::Client::new(aws);
+        let arn = dynamo
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .unwrap()
+            .table
+            .unwrap()
+            .latest_stream_arn
+            .expect("the table has a stream");
+        let shards = client
+            .describe_stream()
+            .stream_arn(&arn)
+            .send()
+            .await
+            .unwrap()
+            .stream_description
+            .unwrap()
+            .shards
+            .unwrap_or_default();
+        let mut iterators = Vec::new();
+        for shard in shards {
+            let iterator = client
+                .get_shard_iterator()
+                .stream_arn(&arn)
+                .shard_id(shard.shard_id.unwrap())
+                .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+                .send()
+                .await
+                .unwrap()
+                .shard_iterator
+                .unwrap();
+            iterators.push(iterator);
+        }
+        TableStream { client, iterators }
+    }
+
+    /// The records written since the last poll.
+    async fn poll(&mut self) -> Vec<EventRecord> {
+        let mut records = Vec::new();
+        for iterator in &mut self.iterators {
+            let output = self
+                .client
+                .get_records()
+                .shard_iterator(iterator.as_str())
+                .send()
+                .await
+                .unwrap();
+            if let Some(next) = output.next_shard_iterator {
+                *iterator = next;
+            }
+            records.extend(
+                output
+                    .records
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(to_lambda_record),
+            );
+        }
+        records
+    }
+}
+
+fn to_item(
+    image: Option<HashMap<String, aws_sdk_dynamodbstreams::types::AttributeValue>>,
+) -> serde_dynamo::Item {
+    let map: HashMap<String, serde_dynamo::AttributeValue> = image
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, value)| (name, value.into()))
+        .collect();
+    map.into()
+}
+
+fn to_lambda_record(record: aws_sdk_dynamodbstreams::types::Record) -> EventRecord {
+    let change = record.dynamodb.expect("a stream record carries its change");
+    let mut stream_record = StreamRecord::default();
+    stream_record.keys = to_item(change.keys);
+    stream_record.new_image = to_item(change.new_image);
+    stream_record.old_image = to_item(change.old_image);
+    stream_record.sequence_number = change.sequence_number;
+    stream_record.size_bytes = change.size_bytes.unwrap_or_default();
+    let mut lambda_record = EventRecord::default();
+    lambda_record.event_id = record.event_id.unwrap_or_default();
+    lambda_record.event_name = record
+        .event_name
+        .map(|name| name.as_str().to_owned())
+        .unwrap_or_default();
+    lambda_record.aws_region = "us-east-1".into();
+    lambda_record.event_source = Some("aws:dynamodb".into());
+    lambda_record.change = stream_record;
+    lambda_record
+}
+
+fn no_faults() -> Faults {
+    Faults::default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purchases_are_checked_out_once_and_completed_with_their_order_id() {
+    let mut connector = Connector::start(no_faults(), Settings::default()).await;
+    // Given three ready carts, one with an unknown SKU and one empty cart,
+    for trip in ["trip-a", "trip-b", "trip-c"] {
+        connector.purchase(trip, None).await;
+    }
+    let unknown = json!([{ "id": "NO-SUCH-SKU", "type": "SKU", "quantity": { "value": "1", "unit": "each" } }]);
+    connector.purchase("trip-unknown", Some(unknown)).await;
+    connector.purchase("trip-empty", Some(json!([]))).await;
+
+    // when the stream delivers them (each INSERT twice),
+    let failures = connector.run_stream(2).await;
+
+    // then each ready cart is charged once and Completed with the simulator's order id (a
+    // copy delivered while its twin held the lease was reported failed, and redelivered),
+    assert!(failures <= 3, "{failures}");
+    let stats = connector.simulator.stats();
+    assert_eq!(stats.charges.len(), 3, "{stats:?}");
+    assert!(stats.charges.values().all(|charges| *charges == 1));
+    assert_eq!(stats.duplicates, 0);
+    for trip in ["trip-a", "trip-b", "trip-c"] {
+        let purchase = connector.stored(trip).await;
+        assert_eq!(purchase.state, PurchaseState::Completed, "{trip}");
+        assert!(purchase.order_id.is_some());
+        assert_eq!(purchase.checkout_attempts, 1);
+        assert_eq!(purchase.checkout_lease_until, None);
+    }
+    // and the unknown SKU and the empty cart were never submitted.
+    let unknown = connector.stored("trip-unknown").await;
+    assert_eq!(
+        (unknown.state, unknown.checkout_attempts),
+        (PurchaseState::Open, 0)
+    );
+    let empty = connector.stored("trip-empty").await;
+    assert_eq!(
+        (empty.state, empty.reason_code, empty.checkout_attempts),
+        (PurchaseState::Canceled, Some(CancelReason::EmptyCart), 0)
+    );
+    assert_eq!((stats.unknown_trips, stats.rejections.len()), (0, 0));
+    assert!(
+        !stats
+            .charges
+            .keys()
+            .any(|k| k.ends_with("trip-unknown") || k.ends_with("trip-empty"))
+    );
+
+    // A stored order id is the one the simulator charged under: a repeat gets it back.
+    let completed = connector.stored("trip-a").await;
+    let body = completed.checkout.unwrap().to_json_bytes();
+    let again = client(&connector.endpoint, SECRET)
+        .submit(&body, Instant::now() + Duration::from_secs(10))
+        .await;
+    assert_eq!(
+        again,
+        jwo_shared::amazon::checkout_client::CheckoutOutcome::Accepted {
+            order_id: completed.order_id.unwrap()
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_30_percent_faults_and_timeouts_every_purchase_is_completed_and_charged_once() {
+    let faults = Faults {
+        failure_percent: 30,
+        statuses: vec![429, 500, 503],
+        retry_after_seconds: 0,
+        timeout_percent: 10,
+        hang: Duration::from_millis(600),
+        latency: Duration::ZERO,
+    };
+    let mut connector = Connector::start(faults, Settings::default()).await;
+    let trips: Vec<String> = (0..30).map(|n| format!("faulty-{n}")).collect();
+    for trip in &trips {
+        connector.purchase(trip, None).await;
+    }
+
+    let failures = connector.run_stream(2).await;
+
+    let stats = connector.simulator.stats();
+    assert!(stats.faults_injected > 0, "no fault was injected");
+    for trip in &trips {
+        let purchase = connector.stored(trip).await;
+        assert_eq!(
+            purchase.state,
+            PurchaseState::Completed,
+            "{trip}: {purchase:?}"
+        );
+    }
+    assert_eq!(stats.charges.len(), trips.len());
+    assert!(
+        stats.charges.values().all(|charges| *charges == 1),
+        "{stats:?}"
+    );
+    assert_eq!(
+        stats.duplicates, 0,
+        "a completed purchase was submitted again"
+    );
+    println!(
+        "faults injected: {}, deliveries reported failed: {failures}",
+        stats.faults_injected
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cart_the_service_refuses_is_declined_with_the_reason_and_alerted() {
+    let mut connector = Connector::start(no_faults(), Settings::default()).await;
+    let id = connector.purchase("trip-tampered", None).await;
+    // Someone changed the stored total after pricing.
+    let stored = connector.stored("trip-tampered").await;
+    let mut tampered = serde_json::to_value(&stored).unwrap();
+    tampered["checkout"]["orderTotals"]["priceTotal"]["amount"] = json!("0.01");
+    tampered["version"] = json!(stored.version + 1);
+    let tampered: Purchase = serde_json::from_value(tampered).unwrap();
+    assert!(matches!(
+        connector.store.update(&tampered).await.unwrap(),
+        Updated::Done
+    ));
+
+    let failures = connector.run_stream(1).await;
+
+    assert_eq!(failures, 0, "a 400 is recorded, not retried");
+    let declined = connector.stored("trip-tampered").await;
+    assert_eq!(
+        (declined.state, declined.reason_code),
+        (PurchaseState::Canceled, Some(CancelReason::Declined))
+    );
+    let reason = declined.reason.unwrap();
+    assert!(reason.starts_with("InvalidCartException: "), "{reason}");
+    assert!(reason.contains("orderTotals.priceTotal"), "{reason}");
+    let alerts = connector.checkout.alerts.recent();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].kind, AlertKind::CheckoutDeclined);
+    assert_eq!(alerts[0].purchase_id.as_deref(), Some(id.as_str()));
+    assert!(alerts[0].detail.contains("orderTotals.priceTotal"));
+    let stats = connector.simulator.stats();
+    assert_eq!(
+        (stats.charges.len(), stats.rejections["OrderTotals"]),
+        (0, 1)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_signature_keeps_the_purchase_open_alerts_once_and_a_later_sweep_completes_it() {
+    let mut connector = Connector::start(no_faults(), Settings::default()).await;
+    connector.checkout.client = client(&connector.endpoint, "not-the-secret");
+    let id = connector.purchase("trip-forbidden", None).await;
+
+    // The stream delivery fails (and would go on to the on-failure destination)...
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut event = StreamEvent::default();
+    event.records = connector.stream.poll().await;
+    let response = handle_stream(&connector.checkout, event, deadline).await;
+    assert_eq!(response.batch_item_failures.len(), 1);
+    // ...and a second try is refused too.
+    let second = connector.checkout.check_out(&id, deadline).await;
+    assert!(
+        matches!(second, Err(CheckoutError::Forbidden(_))),
+        "{second:?}"
+    );
+
+    let open = connector.stored("trip-forbidden").await;
+    assert_eq!(
+        (
+            open.state,
+            open.checkout_attempts,
+            open.checkout_lease_until
+        ),
+        (PurchaseState::Open, 2, None)
+    );
+    let alerts = connector.checkout.alerts.recent();
+    assert_eq!(alerts.len(), 1, "one alert per purchase, not per try");
+    assert_eq!(alerts[0].kind, AlertKind::CheckoutForbidden);
+    let stats = connector.simulator.stats();
+    assert_eq!((stats.signature_failures, stats.charges.len()), (2, 0));
+
+    // Once the credentials are fixed, the scheduled sweep checks it out.
+    connector.checkout.client = client(&connector.endpoint, SECRET);
+    let report = connector.checkout.sweep(deadline).await.unwrap();
+    assert_eq!((report.open, report.completed, report.failed), (1, 1, 0));
+    assert_eq!(
+        connector.stored("trip-forbidden").await.state,
+        PurchaseState::Completed
+    );
+    assert_eq!(connector.simulator.stats().charges.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purchase_open_too_long_is_alerted_once() {
+    let settings = Settings {
+        stuck_open_after: chrono::Duration::zero(),
+    };
+    let connector = Connector::start(no_faults(), settings).await;
+    let unknown = json!([{ "id": "NO-SUCH-SKU", "type": "SKU", "quantity": { "value": "1", "unit": "each" } }]);
+    let id = connector.purchase("trip-held", Some(unknown)).await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+
+    let first = connector.checkout.sweep(deadline).await.unwrap();
+    let second = connector.checkout.sweep(deadline).await.unwrap();
+
+    assert_eq!((first.open, first.stuck_alerts, first.completed), (1, 1, 0));
+    assert_eq!((second.open, second.stuck_alerts), (1, 0));
+    let alerts = connector.checkout.alerts.recent();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].kind, AlertKind::PurchaseStuckOpen);
+    assert_eq!(alerts[0].purchase_id.as_deref(), Some(id.as_str()));
+    assert!(alerts[0].detail.contains("held back by constraints"));
+    assert!(
+        connector
+            .stored("trip-held")
+            .await
+            .was_alerted(AlertKind::PurchaseStuckOpen)
+    );
+    // Held back, so never submitted.
+    assert_eq!(connector.simulator.stats().charges.len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_purchase_already_completed_is_never_submitted_again() {
+    let mut connector = Connector::start(no_faults(), Settings::default()).await;
+    let id = connector.purchase("trip-once", None).await;
+    connector.run_stream(1).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+
+    // A late redelivery and a sweep find nothing to do.
+    let again = connector.checkout.check_out(&id, deadline).await.unwrap();
+    assert_eq!(
+        again,
+        CheckedOut::NothingToDo {
+            state: PurchaseState::Completed
+        }
+    );
+    let report = connector.checkout.sweep(deadline).await.unwrap();
+    assert_eq!(report.open, 0);
+    let stats = connector.simulator.stats();
+    assert_eq!((stats.charges.len(), stats.duplicates), (1, 0));
+    // A purchase that is not in the table is retried (and kept), not dropped.
+    let missing = connector
+        .checkout
+        .check_out("no-such-purchase", deadline)
+        .await;
+    assert!(
+        matches!(missing, Err(CheckoutError::Missing(_))),
+        "{missing:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redelivery_while_a_checkout_is_in_flight_is_turned_away_by_the_lease() {
+    let slow = Faults {
+        latency: Duration::from_millis(200),
+        ..Faults::default()
+    };
+    let connector = Connector::start(slow, Settings::default()).await;
+    let id = connector.purchase("trip-in-flight", None).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+
+    let first = connector.checkout.check_out(&id, deadline);
+    let redelivery = async {
+        // Once the first has claimed the purchase (and is waiting on the service),
+        while connector
+            .stored("trip-in-flight")
+            .await
+            .checkout_lease_until
+            .is_none()
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // the same record delivered again is turned away, to be retried later.
+        connector.checkout.check_out(&id, deadline).await
+    };
+    let (first, redelivery) = tokio::join!(first, redelivery);
+
+    assert!(
+        matches!(first, Ok(CheckedOut::Completed { .. })),
+        "{first:?}"
+    );
+    assert!(
+        matches!(redelivery, Err(CheckoutError::Busy)),
+        "{redelivery:?}"
+    );
+    let stats = connector.simulator.stats();
+    assert_eq!((stats.charges.len(), stats.duplicates), (1, 0));
+}
