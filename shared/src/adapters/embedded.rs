@@ -4,11 +4,15 @@
 //! `Durability::Immediate`) and copy-on-write pages mean a crash (kill -9 included) leaves the
 //! last committed state, so every acknowledged purchase survives. One file, no server, no C
 //! toolchain. SQLite would do as well but brings a C build; sled is unmaintained.
+//!
+//! Writes are group-committed (see [`EmbeddedPurchaseStore`]); reads run beside them.
 
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::mpsc;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use tokio::sync::{mpsc as tokio_mpsc, oneshot};
 
 use crate::ports::{Inserted, PurchaseStore, StoreError, Updated};
 use crate::purchase::{Purchase, PurchaseState};
@@ -17,10 +21,48 @@ use crate::purchase::{Purchase, PurchaseState};
 const PURCHASES: TableDefinition<&str, &[u8]> = TableDefinition::new("purchases");
 /// Purchase ids of the Open purchases (an index kept in the same transactions).
 const OPEN: TableDefinition<&str, ()> = TableDefinition::new("open_purchases");
+/// Writes committed together at most (one fsync for all of them).
+const MAX_GROUP: usize = 256;
 
+/// Group commit: every write goes to one writer thread, which applies whatever writes are
+/// waiting in one transaction and commits them with one fsync before answering any of them.
+/// Concurrent purchases share the cost of durability instead of queueing for a commit each.
 #[derive(Clone)]
 pub struct EmbeddedPurchaseStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     db: Arc<Database>,
+    writes: Option<mpsc::Sender<Write>>,
+    writer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the queue ends the writer; joining it releases the file before we return,
+        // so the same file can be opened again at once.
+        self.writes.take();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+enum WriteKind {
+    Insert,
+    Update,
+}
+
+enum Written {
+    Inserted(Inserted),
+    Updated(Updated),
+}
+
+struct Write {
+    kind: WriteKind,
+    purchase: Purchase,
+    answer: oneshot::Sender<Result<Written, StoreError>>,
 }
 
 fn unavailable(error: impl std::fmt::Display) -> StoreError {
@@ -41,6 +83,23 @@ fn encode(purchase: &Purchase) -> Vec<u8> {
 impl EmbeddedPurchaseStore {
     /// Opens the store at `path`, creating the file (not its folder) if needed.
     pub fn open(path: &Path) -> Result<EmbeddedPurchaseStore, StoreError> {
+        Self::start(path, None)
+    }
+
+    /// Opens the store, and a queue that receives the id of every purchase inserted ready for
+    /// checkout, once its insert is committed: what the table's stream is in AWS, for the
+    /// local checkout worker.
+    pub fn open_with_ready_queue(
+        path: &Path,
+    ) -> Result<(EmbeddedPurchaseStore, tokio_mpsc::UnboundedReceiver<String>), StoreError> {
+        let (ready, queue) = tokio_mpsc::unbounded_channel();
+        Ok((Self::start(path, Some(ready))?, queue))
+    }
+
+    fn start(
+        path: &Path,
+        ready: Option<tokio_mpsc::UnboundedSender<String>>,
+    ) -> Result<EmbeddedPurchaseStore, StoreError> {
         let db = Database::create(path).map_err(|error| {
             StoreError::Unavailable(format!("cannot open {}: {error}", path.display()))
         })?;
@@ -49,44 +108,49 @@ impl EmbeddedPurchaseStore {
         txn.open_table(PURCHASES).map_err(unavailable)?;
         txn.open_table(OPEN).map_err(unavailable)?;
         txn.commit().map_err(unavailable)?;
-        Ok(EmbeddedPurchaseStore { db: Arc::new(db) })
+        let db = Arc::new(db);
+        let (writes, queue) = mpsc::channel();
+        let writer_db = Arc::clone(&db);
+        let writer = std::thread::Builder::new()
+            .name("purchase-store-writer".into())
+            .spawn(move || run_writer(&writer_db, &queue, ready.as_ref()))
+            .map_err(unavailable)?;
+        Ok(EmbeddedPurchaseStore {
+            inner: Arc::new(Inner {
+                db,
+                writes: Some(writes),
+                writer: Some(writer),
+            }),
+        })
     }
 
-    /// Runs blocking database work off the async runtime.
+    /// Runs blocking database reads off the async runtime.
     async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let db = Arc::clone(&self.db);
+        let db = Arc::clone(&self.inner.db);
         tokio::task::spawn_blocking(move || work(&db))
             .await
             .map_err(|error| StoreError::Unavailable(format!("store task failed: {error}")))?
     }
 
-    /// Writes a purchase and keeps the Open index in step, inside `txn`.
-    fn put(txn: &WriteTransaction, purchase: &Purchase) -> Result<(), StoreError> {
-        let mut purchases = txn.open_table(PURCHASES).map_err(unavailable)?;
-        purchases
-            .insert(purchase.purchase_id.as_str(), encode(purchase).as_slice())
-            .map_err(unavailable)?;
-        let mut open = txn.open_table(OPEN).map_err(unavailable)?;
-        if purchase.state == PurchaseState::Open {
-            open.insert(purchase.purchase_id.as_str(), ())
-                .map_err(unavailable)?;
-        } else {
-            open.remove(purchase.purchase_id.as_str())
-                .map_err(unavailable)?;
-        }
-        Ok(())
-    }
-
-    /// The stored purchase with this id, read inside `txn`.
-    fn current(txn: &WriteTransaction, purchase_id: &str) -> Result<Option<Purchase>, StoreError> {
-        let purchases = txn.open_table(PURCHASES).map_err(unavailable)?;
-        let found = purchases.get(purchase_id).map_err(unavailable)?;
-        found
-            .map(|bytes| decode(purchase_id, bytes.value()))
-            .transpose()
+    /// Hands a write to the writer and waits for its commit.
+    async fn write(&self, kind: WriteKind, purchase: &Purchase) -> Result<Written, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        let write = Write {
+            kind,
+            purchase: purchase.clone(),
+            answer,
+        };
+        let stopped = || StoreError::Unavailable("the purchase store's writer stopped".into());
+        self.inner
+            .writes
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(write)
+            .map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
     }
 
     fn read(db: &Database, purchase_id: &str) -> Result<Option<Purchase>, StoreError> {
@@ -99,21 +163,112 @@ impl EmbeddedPurchaseStore {
     }
 }
 
+/// The writer thread: takes the writes waiting (up to [`MAX_GROUP`]), applies them in order in
+/// one transaction (each sees the ones before it), commits once, then answers each. If the
+/// commit fails, every write of the group is answered "unavailable": none was acknowledged.
+fn run_writer(
+    db: &Database,
+    queue: &mpsc::Receiver<Write>,
+    ready: Option<&tokio_mpsc::UnboundedSender<String>>,
+) {
+    while let Ok(first) = queue.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(write) => group.push(write),
+                Err(_) => break,
+            }
+        }
+        match commit_group(db, &group) {
+            Ok(results) => {
+                for (write, result) in group.into_iter().zip(results) {
+                    let newly_ready = matches!(result, Ok(Written::Inserted(Inserted::New)))
+                        && write.purchase.is_ready_for_checkout();
+                    if let (true, Some(ready)) = (newly_ready, ready) {
+                        // Nobody listening any more is no loss: a restart sweeps Open purchases.
+                        let _ = ready.send(write.purchase.purchase_id.clone());
+                    }
+                    let _ = write.answer.send(result);
+                }
+            }
+            Err(error) => {
+                for write in group {
+                    let _ = write.answer.send(Err(unavailable(&error)));
+                }
+            }
+        }
+    }
+}
+
+/// Per write its result; `Err` for the whole group when the transaction itself fails.
+fn commit_group(
+    db: &Database,
+    group: &[Write],
+) -> Result<Vec<Result<Written, StoreError>>, StoreError> {
+    let txn = db.begin_write().map_err(unavailable)?;
+    let mut results = Vec::with_capacity(group.len());
+    for write in group {
+        let current = match current(&txn, &write.purchase.purchase_id) {
+            Ok(current) => current,
+            // One unreadable record fails its own write, not the group's.
+            Err(corrupt @ StoreError::Corrupt { .. }) => {
+                results.push(Err(corrupt));
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        let result = match (&write.kind, current) {
+            (WriteKind::Insert, Some(existing)) => {
+                Written::Inserted(Inserted::Existing(Box::new(existing)))
+            }
+            (WriteKind::Insert, None) => {
+                put(&txn, &write.purchase)?;
+                Written::Inserted(Inserted::New)
+            }
+            (WriteKind::Update, Some(current)) if current.version + 1 == write.purchase.version => {
+                put(&txn, &write.purchase)?;
+                Written::Updated(Updated::Done)
+            }
+            (WriteKind::Update, other) => Written::Updated(Updated::Conflict(other.map(Box::new))),
+        };
+        results.push(Ok(result));
+    }
+    txn.commit().map_err(unavailable)?;
+    Ok(results)
+}
+
+/// Writes a purchase and keeps the Open index in step, inside `txn`.
+fn put(txn: &WriteTransaction, purchase: &Purchase) -> Result<(), StoreError> {
+    let mut purchases = txn.open_table(PURCHASES).map_err(unavailable)?;
+    purchases
+        .insert(purchase.purchase_id.as_str(), encode(purchase).as_slice())
+        .map_err(unavailable)?;
+    let mut open = txn.open_table(OPEN).map_err(unavailable)?;
+    if purchase.state == PurchaseState::Open {
+        open.insert(purchase.purchase_id.as_str(), ())
+            .map_err(unavailable)?;
+    } else {
+        open.remove(purchase.purchase_id.as_str())
+            .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// The stored purchase with this id as `txn` sees it (its own earlier writes included).
+fn current(txn: &WriteTransaction, purchase_id: &str) -> Result<Option<Purchase>, StoreError> {
+    let purchases = txn.open_table(PURCHASES).map_err(unavailable)?;
+    let found = purchases.get(purchase_id).map_err(unavailable)?;
+    found
+        .map(|bytes| decode(purchase_id, bytes.value()))
+        .transpose()
+}
+
 impl PurchaseStore for EmbeddedPurchaseStore {
     async fn insert_if_absent(&self, purchase: &Purchase) -> Result<Inserted, StoreError> {
-        let purchase = purchase.clone();
-        self.blocking(move |db| {
-            // Write transactions are serialized, so the check and the insert are one step.
-            let txn = db.begin_write().map_err(unavailable)?;
-            if let Some(existing) = Self::current(&txn, &purchase.purchase_id)? {
-                txn.abort().map_err(unavailable)?;
-                return Ok(Inserted::Existing(Box::new(existing)));
-            }
-            Self::put(&txn, &purchase)?;
-            txn.commit().map_err(unavailable)?;
-            Ok(Inserted::New)
-        })
-        .await
+        match self.write(WriteKind::Insert, purchase).await? {
+            Written::Inserted(inserted) => Ok(inserted),
+            Written::Updated(_) => unreachable!("an insert is answered as an insert"),
+        }
     }
 
     async fn get(&self, purchase_id: &str) -> Result<Option<Purchase>, StoreError> {
@@ -122,23 +277,10 @@ impl PurchaseStore for EmbeddedPurchaseStore {
     }
 
     async fn update(&self, next: &Purchase) -> Result<Updated, StoreError> {
-        let next = next.clone();
-        self.blocking(move |db| {
-            // Holding the write lock from the check to the commit makes the update conditional.
-            let txn = db.begin_write().map_err(unavailable)?;
-            match Self::current(&txn, &next.purchase_id)? {
-                Some(current) if current.version + 1 == next.version => {
-                    Self::put(&txn, &next)?;
-                    txn.commit().map_err(unavailable)?;
-                    Ok(Updated::Done)
-                }
-                other => {
-                    txn.abort().map_err(unavailable)?;
-                    Ok(Updated::Conflict(other.map(Box::new)))
-                }
-            }
-        })
-        .await
+        match self.write(WriteKind::Update, next).await? {
+            Written::Updated(updated) => Ok(updated),
+            Written::Inserted(_) => unreachable!("an update is answered as an update"),
+        }
     }
 
     async fn list_open(&self) -> Result<Vec<Purchase>, StoreError> {
@@ -180,6 +322,58 @@ mod tests {
     async fn concurrent_inserts_of_one_trip_make_one_record() {
         let (_dir, store) = store();
         store_contract::concurrent_inserts(Arc::new(store)).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_writes_are_committed_together_and_each_answered_for_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, mut ready) =
+            EmbeddedPurchaseStore::open_with_ready_queue(&dir.path().join("p.redb")).unwrap();
+        let store = Arc::new(store);
+        // 200 purchases at once, every other one ready for checkout.
+        let mut inserts = Vec::new();
+        for n in 0..200 {
+            let store = Arc::clone(&store);
+            let purchase = store_contract::sample_purchase(&format!("group-{n}"), n % 2 == 0);
+            inserts.push(tokio::spawn(async move {
+                let inserted = store.insert_if_absent(&purchase).await.unwrap();
+                (purchase, inserted)
+            }));
+        }
+        let mut expected_ready = std::collections::BTreeSet::new();
+        for insert in inserts {
+            let (purchase, inserted) = insert.await.unwrap();
+            assert!(matches!(inserted, Inserted::New));
+            if purchase.is_ready_for_checkout() {
+                expected_ready.insert(purchase.purchase_id);
+            }
+        }
+        let mut queued = std::collections::BTreeSet::new();
+        while let Ok(id) = ready.try_recv() {
+            assert!(queued.insert(id), "a purchase was queued twice");
+        }
+        assert_eq!(queued, expected_ready);
+        assert_eq!(store.list_open().await.unwrap().len(), 200);
+
+        // Two changes computed from the same version, racing: exactly one is written.
+        let base = store
+            .get(&store_contract::sample_purchase("group-1", false).purchase_id)
+            .await
+            .unwrap()
+            .unwrap();
+        let (a, b) = (
+            base.with_alert_sent(crate::ports::AlertKind::PurchaseBlocked, chrono::Utc::now()),
+            base.with_alert_sent(
+                crate::ports::AlertKind::PurchaseStuckOpen,
+                chrono::Utc::now(),
+            ),
+        );
+        let (first, second) = tokio::join!(store.update(&a), store.update(&b));
+        let done = [first.unwrap(), second.unwrap()]
+            .iter()
+            .filter(|u| matches!(u, Updated::Done))
+            .count();
+        assert_eq!(done, 1);
     }
 
     #[tokio::test]
