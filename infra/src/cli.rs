@@ -21,6 +21,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the ordering connector locally: Create Purchases on POST /v1/order/purchases, the
+    /// purchases in an embedded store under --data-dir, and checkout through an in-process
+    /// worker to the built-in Checkout Service simulator (or --checkout-url).
+    Serve(commands::serve::Serve),
     /// Price a Create Purchases body (stdin) and print the Checkout Service body (stdout).
     ///
     /// An empty cart prints nothing. Exit codes: 0 priced (or empty cart), 1 the price book
@@ -52,6 +56,7 @@ pub enum Simulated {
 impl Cli {
     pub fn run(self) -> ExitCode {
         match self.command {
+            Command::Serve(args) => commands::serve::run(args),
             Command::Price { pricebook, basis } => commands::price::run(&pricebook, basis),
             Command::Simulate {
                 service: Simulated::Checkout(args),

@@ -114,6 +114,7 @@ pub struct CheckoutSimulator<C> {
     config: SimulatorConfig,
     carts: C,
     state: Mutex<State>,
+    ledger: Option<ChargeLedger>,
 }
 
 #[derive(Default)]
@@ -124,11 +125,30 @@ struct State {
 }
 
 impl<C: Carts> CheckoutSimulator<C> {
+    /// A simulator that forgets its charges when it stops.
     pub fn new(config: SimulatorConfig, carts: C) -> Self {
         CheckoutSimulator {
             config,
             carts,
             state: Mutex::new(State::default()),
+            ledger: None,
+        }
+    }
+
+    /// A simulator that remembers its charges across restarts in `ledger`, as Amazon would:
+    /// after a restart, a trip charged before is a duplicate, not a second charge.
+    pub fn remembering(config: SimulatorConfig, carts: C, ledger: ChargeLedger) -> Self {
+        let mut state = State::default();
+        for charge in ledger.charges() {
+            let key = charge.key();
+            *state.stats.charges.entry(key.clone()).or_default() += 1;
+            state.orders.insert(key, charge.order_id.clone());
+        }
+        CheckoutSimulator {
+            config,
+            carts,
+            state: Mutex::new(state),
+            ledger: Some(ledger),
         }
     }
 
@@ -231,15 +251,41 @@ impl<C: Carts> CheckoutSimulator<C> {
             };
             return Answer::error(400, exception, message.join("; "));
         }
-        let mut state = self.lock();
         // Checked again under the lock: two concurrent first submissions charge once.
-        if let Some(order_id) = state.orders.get(&key).cloned() {
-            state.stats.duplicates += 1;
-            return Answer::json(201, json!({ "orderId": order_id }));
+        let order_id = {
+            let mut state = self.lock();
+            if let Some(order_id) = state.orders.get(&key).cloned() {
+                state.stats.duplicates += 1;
+                return Answer::json(201, json!({ "orderId": order_id }));
+            }
+            let order_id = uuid::Uuid::new_v4().to_string();
+            state.orders.insert(key.clone(), order_id.clone());
+            *state.stats.charges.entry(key.clone()).or_default() += 1;
+            order_id
+        };
+        if let Some(ledger) = &self.ledger {
+            let charge = Charge {
+                store_id: store_id.to_owned(),
+                trip_id: trip_id.to_owned(),
+                order_id: order_id.clone(),
+            };
+            if let Err(error) = ledger.record(charge).await {
+                // Not durably charged: undo, and answer as a transient fault.
+                let mut state = self.lock();
+                state.orders.remove(&key);
+                if let Some(charges) = state.stats.charges.get_mut(&key) {
+                    *charges -= 1;
+                    if *charges == 0 {
+                        state.stats.charges.remove(&key);
+                    }
+                }
+                return Answer::error(
+                    503,
+                    "ServiceUnavailableException",
+                    format!("cannot record the charge: {error}"),
+                );
+            }
         }
-        let order_id = uuid::Uuid::new_v4().to_string();
-        state.orders.insert(key.clone(), order_id.clone());
-        *state.stats.charges.entry(key).or_default() += 1;
         Answer::json(201, json!({ "orderId": order_id }))
     }
 
@@ -284,6 +330,99 @@ impl<C: Carts> CheckoutSimulator<C> {
             return Some(answer);
         }
         None
+    }
+}
+
+/// One charge, as the ledger keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Charge {
+    pub store_id: String,
+    pub trip_id: String,
+    pub order_id: String,
+}
+
+impl Charge {
+    fn key(&self) -> String {
+        format!("{}/{}", self.store_id, self.trip_id)
+    }
+}
+
+/// The simulator's memory of its charges (in `jwo serve`'s data directory): a file of JSON
+/// lines, appended by one writer thread that writes whatever charges are waiting and fsyncs
+/// once before any of them is answered. A line torn by a crash was never answered, so it is
+/// ignored when the file is read back.
+pub struct ChargeLedger {
+    charges: Vec<Charge>,
+    appends: std::sync::mpsc::Sender<(Charge, tokio::sync::oneshot::Sender<Result<(), String>>)>,
+}
+
+impl ChargeLedger {
+    pub fn open(path: &std::path::Path) -> Result<ChargeLedger, String> {
+        use std::io::Write;
+        let shown = path.display().to_string();
+        let text = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(error) => return Err(format!("cannot read {shown}: {error}")),
+        };
+        let complete = text.iter().rposition(|b| *b == b'\n').map_or(0, |end| end + 1);
+        let mut charges = Vec::new();
+        for line in text[..complete].split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let charge: Charge = serde_json::from_slice(line)
+                .map_err(|error| format!("{shown} is not a charge ledger: {error}"))?;
+            charges.push(charge);
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|error| format!("cannot open {shown}: {error}"))?;
+        // Cut a torn last line so the next append starts on a line of its own.
+        file.set_len(complete as u64)
+            .map_err(|error| format!("cannot repair {shown}: {error}"))?;
+        let (appends, queue) = std::sync::mpsc::channel::<(
+            Charge,
+            tokio::sync::oneshot::Sender<Result<(), String>>,
+        )>();
+        std::thread::Builder::new()
+            .name("charge-ledger".into())
+            .spawn(move || {
+                while let Ok(first) = queue.recv() {
+                    let mut group = vec![first];
+                    group.extend(queue.try_iter().take(1024));
+                    let mut lines = Vec::new();
+                    for (charge, _) in &group {
+                        serde_json::to_writer(&mut lines, charge).expect("a charge serializes");
+                        lines.push(b'\n');
+                    }
+                    let written = file
+                        .write_all(&lines)
+                        .and_then(|()| file.sync_data())
+                        .map_err(|error| error.to_string());
+                    for (_, answer) in group {
+                        let _ = answer.send(written.clone());
+                    }
+                }
+            })
+            .map_err(|error| error.to_string())?;
+        Ok(ChargeLedger { charges, appends })
+    }
+
+    /// The charges recorded before this start.
+    pub fn charges(&self) -> &[Charge] {
+        &self.charges
+    }
+
+    /// Records a charge durably.
+    pub async fn record(&self, charge: Charge) -> Result<(), String> {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.appends
+            .send((charge, answer))
+            .map_err(|_| "the ledger writer stopped".to_owned())?;
+        answered
+            .await
+            .map_err(|_| "the ledger writer stopped".to_owned())?
     }
 }
 

@@ -11,6 +11,7 @@
 
 pub mod config;
 pub mod lambda;
+pub mod worker;
 
 use std::time::{Duration as StdDuration, Instant};
 

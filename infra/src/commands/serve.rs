@@ -1,0 +1,345 @@
+//! `jwo serve`: the whole ordering connector in one local process. The Create Purchases handler
+//! and the checkout the Lambdas run, on the embedded store, with the built-in Checkout Service
+//! simulator (or a real one).
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use checkout::Checkout;
+use checkout::worker::{self, WorkerSettings};
+use clap::Args;
+use create_purchases::{Config, CreatePurchases, MAX_BODY_BYTES, PATH, PurchaseRequest};
+use http::header::{ALLOW, CONTENT_TYPE};
+use http::{HeaderMap, Method, StatusCode, Uri};
+use jwo_shared::adapters::embedded::EmbeddedPurchaseStore;
+use jwo_shared::adapters::local_alerts::LocalAlerts;
+use jwo_shared::adapters::price_book_file::FixedPriceBook;
+use jwo_shared::amazon::checkout_client::{CHECKOUT_PATH, CheckoutClient};
+use jwo_shared::amazon::sigv4;
+use jwo_shared::ports::PriceBooks;
+use jwo_shared::pricing::AmountBasis;
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::simulator::{ChargeLedger, CheckoutSimulator, Faults, SimulatorConfig, StoredCarts, router};
+
+#[derive(Debug, Args)]
+pub struct Serve {
+    /// Address to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Where purchases (and the built-in simulator's charges) are kept; created if missing.
+    #[arg(long, value_name = "DIR", default_value = ".jwo")]
+    pub data_dir: PathBuf,
+    /// The price book (JSON); the built-in sample when not given.
+    #[arg(long, value_name = "FILE")]
+    pub pricebook: Option<PathBuf>,
+    /// Base URL of a real or external Checkout Service instead of the built-in simulator;
+    /// requests go to {URL}/v1/checkout/carts, SigV4-signed with the standard AWS credential
+    /// environment variables (or profile) for --region.
+    #[arg(long, value_name = "URL")]
+    pub checkout_url: Option<String>,
+    /// Region of SigV4 signatures: those the checkout makes, and those --require-sigv4 checks.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// Amount basis; defaults to the price book's `amountBasis` (line).
+    #[arg(long, value_name = "line|unit")]
+    pub basis: Option<AmountBasis>,
+    /// Refuse (403) Create Purchases requests without a valid SigV4 signature (service
+    /// execute-api, --region) by the key in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, as API
+    /// Gateway's IAM authorization would.
+    #[arg(long)]
+    pub require_sigv4: bool,
+}
+
+pub fn run(args: Serve) -> ExitCode {
+    crate::init_tracing();
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Service = CreatePurchases<EmbeddedPurchaseStore, LocalAlerts, FixedPriceBook>;
+
+struct Connector {
+    service: Service,
+    /// The key incoming requests must be signed with (--require-sigv4).
+    required_signer: Option<Credentials>,
+    region: String,
+}
+
+/// The local credentials of the built-in simulator: made up per start, known to both sides.
+fn local_checkout_credentials() -> Credentials {
+    Credentials::new(
+        "AKIDJWOLOCALCHECKOUT",
+        uuid::Uuid::new_v4().simple().to_string(),
+        None,
+        None,
+        "jwo-serve",
+    )
+}
+
+/// Credentials from the environment (the AWS SDK's default chain), checked now.
+async fn credentials_from_environment(
+    why: &str,
+) -> Result<(SharedCredentialsProvider, Credentials), String> {
+    let config = jwo_shared::adapters::aws::sdk_config().await;
+    let provider = config.credentials_provider().ok_or_else(|| {
+        format!("{why} needs AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+    })?;
+    let credentials = provider.provide_credentials().await.map_err(|error| {
+        format!(
+            "{why} needs AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY ({error})"
+        )
+    })?;
+    Ok((provider, credentials))
+}
+
+fn read_price_book(path: Option<&Path>) -> Result<(FixedPriceBook, String), String> {
+    match path {
+        None => Ok((FixedPriceBook::sample(), "built-in sample".to_owned())),
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .map_err(|error| format!("--pricebook {}: {error}", path.display()))?;
+            let book = FixedPriceBook::from_json(&bytes)
+                .map_err(|error| format!("--pricebook {}: {error}", path.display()))?;
+            Ok((book, path.display().to_string()))
+        }
+    }
+}
+
+async fn serve(args: Serve) -> Result<(), String> {
+    std::fs::create_dir_all(&args.data_dir)
+        .map_err(|error| format!("--data-dir {}: {error}", args.data_dir.display()))?;
+    let store_path = args.data_dir.join("purchases.redb");
+    let (store, ready) = EmbeddedPurchaseStore::open_with_ready_queue(&store_path)
+        .map_err(|error| format!("--data-dir {}: {error}", args.data_dir.display()))?;
+    let (price_books, price_book_name) = read_price_book(args.pricebook.as_deref())?;
+    let price_book = price_books.current().await.map_err(|e| e.to_string())?;
+    let basis = args.basis.unwrap_or(price_book.book.amount_basis);
+    let required_signer = if args.require_sigv4 {
+        Some(credentials_from_environment("--require-sigv4").await?.1)
+    } else {
+        None
+    };
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
+    let address = listener.local_addr().map_err(|error| error.to_string())?;
+    let base = format!("http://{address}");
+
+    // The checkout's target: the built-in simulator on this same listener, or --checkout-url.
+    let (client, simulator_routes, checkout_target) = match &args.checkout_url {
+        None => {
+            let credentials = local_checkout_credentials();
+            let ledger_path = args.data_dir.join("checkout-simulator.jsonl");
+            let ledger = ChargeLedger::open(&ledger_path)?;
+            let simulator = CheckoutSimulator::remembering(
+                SimulatorConfig {
+                    region: args.region.clone(),
+                    credentials: vec![credentials.clone()],
+                    basis,
+                    faults: Faults::default(),
+                },
+                StoredCarts(store.clone()),
+                ledger,
+            );
+            let client = CheckoutClient::new(
+                &base,
+                &args.region,
+                SharedCredentialsProvider::new(credentials),
+            )?;
+            (
+                client,
+                Some(router(Arc::new(simulator))),
+                format!(
+                    "built-in Checkout Service simulator, {base}{CHECKOUT_PATH} (charges: GET {base}/_simulator/stats)"
+                ),
+            )
+        }
+        Some(url) => {
+            let (provider, _) = credentials_from_environment("--checkout-url").await?;
+            let client = CheckoutClient::new(url, &args.region, provider)
+                .map_err(|error| format!("--checkout-url: {error}"))?;
+            let target = format!(
+                "{}{CHECKOUT_PATH} (SigV4, {})",
+                url.trim_end_matches('/'),
+                args.region
+            );
+            (client, None, target)
+        }
+    };
+
+    let alerts_for_checkout = LocalAlerts::new(1000);
+    let checkout = Arc::new(Checkout::new(
+        store.clone(),
+        alerts_for_checkout,
+        client,
+        checkout::Settings::default(),
+    ));
+    let connector = Arc::new(Connector {
+        service: CreatePurchases::new(
+            store,
+            LocalAlerts::new(1000),
+            price_books,
+            Config {
+                basis: Some(basis),
+                ..Config::default()
+            },
+        ),
+        required_signer,
+        region: args.region.clone(),
+    });
+    let mut app = Router::new()
+        .route("/healthz", get(healthz))
+        .fallback(create_purchases)
+        .with_state(connector)
+        // The handler answers oversized bodies itself (413, in its own words).
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES + 1));
+    if let Some(simulator) = simulator_routes {
+        app = app.merge(simulator);
+    }
+
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        let _ = stop.send(true);
+    });
+    let worker = tokio::spawn(worker::run(
+        Arc::clone(&checkout),
+        ready,
+        WorkerSettings::default(),
+        until_stopped(stopped.clone()),
+    ));
+
+    print_banner(&args, &base, &price_book_name, &price_book.version, basis, &checkout_target);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(until_stopped(stopped))
+        .await
+        .map_err(|error| error.to_string())?;
+    // Every acknowledged purchase is already committed; let checkouts under way finish.
+    let _ = worker.await;
+    let _ = writeln!(std::io::stdout(), "jwo serve stopped");
+    Ok(())
+}
+
+async fn until_stopped(mut stopped: watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stopped| *stopped).await;
+}
+
+/// Ctrl-C, or SIGTERM (a service manager, `kill`).
+async fn wait_for_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
+    }
+}
+
+fn print_banner(
+    args: &Serve,
+    base: &str,
+    price_book: &str,
+    version: &str,
+    basis: AmountBasis,
+    checkout: &str,
+) {
+    let signing = if args.require_sigv4 {
+        format!(
+            " \\\n    --aws-sigv4 'aws:amz:{}:execute-api' --user \"$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY\"",
+            args.region
+        )
+    } else {
+        String::new()
+    };
+    // A banner nobody reads (a closed stdout) must not stop the server.
+    let _ = writeln!(
+        std::io::stdout(),
+        "jwo serve: ordering connector listening on {base}\n  \
+         POST {base}{PATH}   Create Purchases{}\n  \
+         GET  {base}/healthz\n  \
+         data:       {} (purchases.redb)\n  \
+         price book: {price_book} ({version}, {basis} basis)\n  \
+         checkout:   {checkout}\n\
+         Try it:\n  \
+         curl -s {base}{PATH} -H 'content-type: application/json' \\\n    \
+         --data @tests/fixtures/create_purchases/1.02_multi_item_cart.json{signing}\n\
+         Ctrl-C stops it; every acknowledged purchase is on disk, and a restart resumes checkout.",
+        if args.require_sigv4 { " (SigV4 required)" } else { "" },
+        args.data_dir.display(),
+    );
+    let _ = std::io::stdout().flush();
+}
+
+async fn healthz() -> Response {
+    (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
+}
+
+async fn create_purchases(
+    State(connector): State<Arc<Connector>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(signer) = &connector.required_signer {
+        let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+        let known = |key: &str| (key == signer.access_key_id()).then(|| signer.clone());
+        if let Err(error) = sigv4::verify_request(
+            method.as_str(),
+            path,
+            &headers,
+            &body,
+            known,
+            &connector.region,
+            SystemTime::now(),
+        ) {
+            let body = json!({ "message": format!("SigV4 authorization failed: {error}") });
+            return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+        }
+    }
+    let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let answer = connector
+        .service
+        .handle(PurchaseRequest {
+            method: method.as_str(),
+            path: uri.path(),
+            content_type,
+            caller_arn: None,
+            body: &body,
+        })
+        .await;
+    let mut response = Response::builder()
+        .status(answer.status)
+        .header(CONTENT_TYPE, "application/json");
+    if let Some(allow) = answer.allow {
+        response = response.header(ALLOW, allow);
+    }
+    response
+        .body(axum::body::Body::from(answer.body))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
