@@ -25,6 +25,11 @@ pub enum Command {
     /// purchases in an embedded store under --data-dir, and checkout through an in-process
     /// worker to the built-in Checkout Service simulator (or --checkout-url).
     Serve(commands::serve::Serve),
+    /// Play Amazon's side against an ordering connector: run Amazon's published Create
+    /// Purchases cases (success, empty cart, idempotent replay, every validation case) and
+    /// print case, expected, got, pass/fail. Exit code 0 when all pass, 1 otherwise, 2 when
+    /// the test cannot run.
+    ConnectivityTest(commands::connectivity::ConnectivityTest),
     /// Price a Create Purchases body (stdin) and print the Checkout Service body (stdout).
     ///
     /// An empty cart prints nothing. Exit codes: 0 priced (or empty cart), 1 the price book
@@ -57,6 +62,7 @@ impl Cli {
     pub fn run(self) -> ExitCode {
         match self.command {
             Command::Serve(args) => commands::serve::run(args),
+            Command::ConnectivityTest(args) => commands::connectivity::run(args),
             Command::Price { pricebook, basis } => commands::price::run(&pricebook, basis),
             Command::Simulate {
                 service: Simulated::Checkout(args),

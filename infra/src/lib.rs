@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod purchases_endpoint;
 pub mod simulator;
 
 /// Structured logs to stderr for the long-running commands: `RUST_LOG` filters (default

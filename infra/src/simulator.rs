@@ -366,9 +366,15 @@ impl ChargeLedger {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(error) => return Err(format!("cannot read {shown}: {error}")),
         };
-        let complete = text.iter().rposition(|b| *b == b'\n').map_or(0, |end| end + 1);
+        let complete = text
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |end| end + 1);
         let mut charges = Vec::new();
-        for line in text[..complete].split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        for line in text[..complete]
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+        {
             let charge: Charge = serde_json::from_slice(line)
                 .map_err(|error| format!("{shown} is not a charge ledger: {error}"))?;
             charges.push(charge);
@@ -381,10 +387,9 @@ impl ChargeLedger {
         // Cut a torn last line so the next append starts on a line of its own.
         file.set_len(complete as u64)
             .map_err(|error| format!("cannot repair {shown}: {error}"))?;
-        let (appends, queue) = std::sync::mpsc::channel::<(
-            Charge,
-            tokio::sync::oneshot::Sender<Result<(), String>>,
-        )>();
+        let (appends, queue) =
+            std::sync::mpsc::channel::<(Charge, tokio::sync::oneshot::Sender<Result<(), String>>)>(
+            );
         std::thread::Builder::new()
             .name("charge-ledger".into())
             .spawn(move || {

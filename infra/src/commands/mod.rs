@@ -1,5 +1,6 @@
 //! One module per `jwo` subcommand.
 
+pub mod connectivity;
 pub mod price;
-pub mod simulate;
 pub mod serve;
+pub mod simulate;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -22,6 +22,7 @@ use clap::Args;
 use create_purchases::{Config, CreatePurchases, MAX_BODY_BYTES, PATH, PurchaseRequest};
 use http::header::{ALLOW, CONTENT_TYPE};
 use http::{HeaderMap, Method, StatusCode, Uri};
+use jwo_shared::adapters::aws::signing_credentials;
 use jwo_shared::adapters::embedded::EmbeddedPurchaseStore;
 use jwo_shared::adapters::local_alerts::LocalAlerts;
 use jwo_shared::adapters::price_book_file::FixedPriceBook;
@@ -32,7 +33,9 @@ use jwo_shared::pricing::AmountBasis;
 use serde_json::json;
 use tokio::sync::watch;
 
-use crate::simulator::{ChargeLedger, CheckoutSimulator, Faults, SimulatorConfig, StoredCarts, router};
+use crate::simulator::{
+    ChargeLedger, CheckoutSimulator, Faults, SimulatorConfig, StoredCarts, router,
+};
 
 #[derive(Debug, Args)]
 pub struct Serve {
@@ -95,22 +98,6 @@ fn local_checkout_credentials() -> Credentials {
     )
 }
 
-/// Credentials from the environment (the AWS SDK's default chain), checked now.
-async fn credentials_from_environment(
-    why: &str,
-) -> Result<(SharedCredentialsProvider, Credentials), String> {
-    let config = jwo_shared::adapters::aws::sdk_config().await;
-    let provider = config.credentials_provider().ok_or_else(|| {
-        format!("{why} needs AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
-    })?;
-    let credentials = provider.provide_credentials().await.map_err(|error| {
-        format!(
-            "{why} needs AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY ({error})"
-        )
-    })?;
-    Ok((provider, credentials))
-}
-
 fn read_price_book(path: Option<&Path>) -> Result<(FixedPriceBook, String), String> {
     match path {
         None => Ok((FixedPriceBook::sample(), "built-in sample".to_owned())),
@@ -134,7 +121,11 @@ async fn serve(args: Serve) -> Result<(), String> {
     let price_book = price_books.current().await.map_err(|e| e.to_string())?;
     let basis = args.basis.unwrap_or(price_book.book.amount_basis);
     let required_signer = if args.require_sigv4 {
-        Some(credentials_from_environment("--require-sigv4").await?.1)
+        Some(
+            signing_credentials(&args.region, "--require-sigv4")
+                .await?
+                .1,
+        )
     } else {
         None
     };
@@ -175,7 +166,7 @@ async fn serve(args: Serve) -> Result<(), String> {
             )
         }
         Some(url) => {
-            let (provider, _) = credentials_from_environment("--checkout-url").await?;
+            let (provider, _) = signing_credentials(&args.region, "--checkout-url").await?;
             let client = CheckoutClient::new(url, &args.region, provider)
                 .map_err(|error| format!("--checkout-url: {error}"))?;
             let target = format!(
@@ -229,7 +220,14 @@ async fn serve(args: Serve) -> Result<(), String> {
         until_stopped(stopped.clone()),
     ));
 
-    print_banner(&args, &base, &price_book_name, &price_book.version, basis, &checkout_target);
+    print_banner(
+        &args,
+        &base,
+        &price_book_name,
+        &price_book.version,
+        basis,
+        &checkout_target,
+    );
     axum::serve(listener, app)
         .with_graceful_shutdown(until_stopped(stopped))
         .await
@@ -289,7 +287,11 @@ fn print_banner(
          curl -s {base}{PATH} -H 'content-type: application/json' \\\n    \
          --data @tests/fixtures/create_purchases/1.02_multi_item_cart.json{signing}\n\
          Ctrl-C stops it; every acknowledged purchase is on disk, and a restart resumes checkout.",
-        if args.require_sigv4 { " (SigV4 required)" } else { "" },
+        if args.require_sigv4 {
+            " (SigV4 required)"
+        } else {
+            ""
+        },
         args.data_dir.display(),
     );
     let _ = std::io::stdout().flush();

@@ -29,3 +29,30 @@ pub async fn emulator_sdk_config(endpoint: &str) -> SdkConfig {
         .load()
         .await
 }
+
+/// Credentials from the environment's chain (variables, profile, role) for signing requests to
+/// `region`, fetched once now so a missing one is reported at start, naming what to set.
+pub async fn signing_credentials(
+    region: &str,
+    why: &str,
+) -> Result<
+    (
+        aws_credential_types::provider::SharedCredentialsProvider,
+        aws_credential_types::Credentials,
+    ),
+    String,
+> {
+    use aws_credential_types::provider::ProvideCredentials;
+    let missing =
+        format!("{why} needs AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+    let config = loader()
+        .region(aws_config::Region::new(region.to_owned()))
+        .load()
+        .await;
+    let provider = config.credentials_provider().ok_or(missing.clone())?;
+    let credentials = provider
+        .provide_credentials()
+        .await
+        .map_err(|error| format!("{missing} ({error})"))?;
+    Ok((provider, credentials))
+}

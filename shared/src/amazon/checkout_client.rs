@@ -3,21 +3,16 @@
 //! attempt. Transient failures (429, 5xx, timeouts, connection errors) are retried with
 //! [`Backoff`] inside the caller's deadline; a 400 or 403 never is.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use bytes::Bytes;
-use http::header::{CONTENT_TYPE, HOST, RETRY_AFTER};
-use http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
-
-use super::sigv4;
+use super::http::HttpClient;
 use crate::contract::checkout::{CheckoutErrorBody, CheckoutResponse};
 use crate::retry::{Backoff, NextStep, parse_retry_after, random_jitter};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use bytes::Bytes;
+use http::header::RETRY_AFTER;
+use http::{HeaderValue, StatusCode, Uri};
+use http_body_util::{BodyExt, Limited};
 
 /// The Checkout Service's one route.
 pub const CHECKOUT_PATH: &str = "/v1/checkout/carts";
@@ -53,7 +48,7 @@ pub struct CheckoutClient {
     base: Uri,
     region: String,
     credentials: SharedCredentialsProvider,
-    http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    http: HttpClient,
     /// One attempt (connect, send, answer) may take this long.
     pub attempt_timeout: Duration,
     pub backoff: Backoff,
@@ -68,29 +63,13 @@ impl CheckoutClient {
         region: &str,
         credentials: SharedCredentialsProvider,
     ) -> Result<CheckoutClient, String> {
-        let base: Uri = endpoint
-            .trim_end_matches('/')
-            .parse()
-            .map_err(|error| format!("checkout endpoint '{endpoint}' is not a URL: {error}"))?;
-        match (base.scheme_str(), base.authority()) {
-            (Some("https" | "http"), Some(_)) => {}
-            _ => {
-                return Err(format!(
-                    "checkout endpoint '{endpoint}' must be an http(s) URL with a host"
-                ));
-            }
-        }
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|error| format!("cannot load the system's root certificates: {error}"))?
-            .https_or_http()
-            .enable_http1()
-            .build();
+        let base = super::http::base_url(endpoint)
+            .map_err(|error| format!("checkout endpoint {error}"))?;
         Ok(CheckoutClient {
             base,
             region: region.to_owned(),
             credentials,
-            http: Client::builder(TokioExecutor::new()).build(https),
+            http: super::http::client()?,
             attempt_timeout: Duration::from_secs(10),
             backoff: Backoff::default(),
         })
@@ -140,44 +119,16 @@ impl CheckoutClient {
             Ok(credentials) => credentials,
             Err(error) => return transient(format!("no AWS credentials: {error}")),
         };
-        let authority = self.base.authority().expect("checked in new").clone();
-        let path = format!("{}{CHECKOUT_PATH}", self.base.path().trim_end_matches('/'));
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            HOST,
-            HeaderValue::from_str(authority.as_str()).expect("an authority is a valid header"),
-        );
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         // Signed now, for this attempt: a retry never reuses an old signature.
-        let signature = match sigv4::sign_request(
-            "POST",
-            &path,
-            &headers,
-            body,
-            &credentials,
-            &self.region,
-            SystemTime::now(),
+        let request = match super::http::json_post(
+            &self.base,
+            CHECKOUT_PATH,
+            body.clone(),
+            Some((&credentials, &self.region)),
         ) {
-            Ok(signature) => signature,
-            Err(error) => return transient(format!("cannot sign: {error}")),
+            Ok(request) => request,
+            Err(error) => return transient(error),
         };
-        let uri = Uri::builder()
-            .scheme(self.base.scheme_str().expect("checked in new"))
-            .authority(authority)
-            .path_and_query(path.as_str())
-            .build()
-            .expect("parts of a valid URL");
-        let mut request = Request::builder().method(Method::POST).uri(uri);
-        for (name, value) in &headers {
-            request = request.header(name, value);
-        }
-        for (name, value) in signature {
-            request = request.header(name, value);
-        }
-        let request = request
-            .body(Full::new(body.clone()))
-            .expect("a well-formed request");
-
         let exchange = async {
             let response = self
                 .http

@@ -2,4 +2,5 @@
 //! Amazon's side).
 
 pub mod checkout_client;
+pub mod http;
 pub mod sigv4;

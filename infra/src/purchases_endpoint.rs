@@ -1,0 +1,83 @@
+//! Amazon's side of Create Purchases, as the test tools play it: `POST {URL}/v1/order/purchases`,
+//! optionally SigV4-signed like the Ordering Gateway's calls.
+
+use aws_credential_types::Credentials;
+use bytes::Bytes;
+use http::Uri;
+use http_body_util::BodyExt;
+use jwo_shared::amazon::http::{HttpClient, base_url, client, json_post};
+
+/// The credentials and region requests are signed with.
+pub struct Signing {
+    pub credentials: Credentials,
+    pub region: String,
+}
+
+impl Signing {
+    /// The standard AWS credential environment variables (or profile), via the SDK's chain.
+    pub async fn from_environment(region: &str) -> Result<Signing, String> {
+        let (_, credentials) =
+            jwo_shared::adapters::aws::signing_credentials(region, "--sign").await?;
+        Ok(Signing {
+            credentials,
+            region: region.to_owned(),
+        })
+    }
+}
+
+pub struct PurchasesEndpoint {
+    base: Uri,
+    http: HttpClient,
+    signing: Option<Signing>,
+}
+
+impl PurchasesEndpoint {
+    pub fn new(base: &str, signing: Option<Signing>) -> Result<PurchasesEndpoint, String> {
+        Ok(PurchasesEndpoint {
+            base: base_url(base).map_err(|error| format!("--endpoint {error}"))?,
+            http: client()?,
+            signing,
+        })
+    }
+
+    /// Posts `body` and returns the status and the answer's body, or why there was none.
+    pub async fn post(&self, body: &[u8]) -> Result<(u16, Vec<u8>), String> {
+        let signing = self
+            .signing
+            .as_ref()
+            .map(|s| (&s.credentials, s.region.as_str()));
+        let request = json_post(
+            &self.base,
+            create_purchases::PATH,
+            Bytes::copy_from_slice(body),
+            signing,
+        )?;
+        let response = self
+            .http
+            .request(request)
+            .await
+            .map_err(|error| format!("no answer: {error}"))?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|error| format!("reading the answer failed: {error}"))?
+            .to_bytes();
+        Ok((status, body.to_vec()))
+    }
+
+    /// `GET {URL}{path}` as JSON (the built-in simulator's stats), if there is such a page.
+    pub async fn get_json(&self, path: &str) -> Option<serde_json::Value> {
+        let uri = format!("{}{path}", self.base.to_string().trim_end_matches('/'));
+        let request = http::Request::get(uri)
+            .body(http_body_util::Full::new(Bytes::new()))
+            .ok()?;
+        let response = self.http.request(request).await.ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        let body = response.into_body().collect().await.ok()?.to_bytes();
+        serde_json::from_slice(&body).ok()
+    }
+}
