@@ -473,7 +473,11 @@ async fn a_refused_signature_keeps_the_purchase_open_alerts_once_and_a_later_swe
 
     // Once the credentials are fixed, the scheduled sweep checks it out.
     connector.checkout.client = client(&connector.endpoint, SECRET);
-    let report = connector.checkout.sweep(deadline).await.unwrap();
+    let report = connector
+        .checkout
+        .sweep(deadline, chrono::Duration::zero())
+        .await
+        .unwrap();
     assert_eq!((report.open, report.completed, report.failed), (1, 1, 0));
     assert_eq!(
         connector.stored("trip-forbidden").await.state,
@@ -493,8 +497,16 @@ async fn a_purchase_open_too_long_is_alerted_once() {
     tokio::time::sleep(Duration::from_millis(5)).await;
     let deadline = Instant::now() + Duration::from_secs(10);
 
-    let first = connector.checkout.sweep(deadline).await.unwrap();
-    let second = connector.checkout.sweep(deadline).await.unwrap();
+    let first = connector
+        .checkout
+        .sweep(deadline, chrono::Duration::zero())
+        .await
+        .unwrap();
+    let second = connector
+        .checkout
+        .sweep(deadline, chrono::Duration::zero())
+        .await
+        .unwrap();
 
     assert_eq!((first.open, first.stuck_alerts, first.completed), (1, 1, 0));
     assert_eq!((second.open, second.stuck_alerts), (1, 0));
@@ -528,7 +540,11 @@ async fn a_purchase_already_completed_is_never_submitted_again() {
             state: PurchaseState::Completed
         }
     );
-    let report = connector.checkout.sweep(deadline).await.unwrap();
+    let report = connector
+        .checkout
+        .sweep(deadline, chrono::Duration::zero())
+        .await
+        .unwrap();
     assert_eq!(report.open, 0);
     let stats = connector.simulator.stats();
     assert_eq!((stats.charges.len(), stats.duplicates), (1, 0));

@@ -30,6 +30,10 @@ pub enum Command {
     /// print case, expected, got, pass/fail. Exit code 0 when all pass, 1 otherwise, 2 when
     /// the test cannot run.
     ConnectivityTest(commands::connectivity::ConnectivityTest),
+    /// Send carts at a fixed rate (Amazon's side), then print latency percentiles, throughput
+    /// and errors; against `jwo serve`'s built-in simulator, prove every acknowledged cart was
+    /// charged exactly once. Exit code 0 when all is well, 1 on errors, 2 when it cannot run.
+    Load(commands::load::Load),
     /// Price a Create Purchases body (stdin) and print the Checkout Service body (stdout).
     ///
     /// An empty cart prints nothing. Exit codes: 0 priced (or empty cart), 1 the price book
@@ -63,6 +67,7 @@ impl Cli {
         match self.command {
             Command::Serve(args) => commands::serve::run(args),
             Command::ConnectivityTest(args) => commands::connectivity::run(args),
+            Command::Load(args) => commands::load::run(args),
             Command::Price { pricebook, basis } => commands::price::run(&pricebook, basis),
             Command::Simulate {
                 service: Simulated::Checkout(args),

@@ -16,6 +16,7 @@ pub mod amazon;
 pub mod checkout_rules;
 pub mod contract;
 mod json_fields;
+pub mod latency;
 pub mod money;
 pub mod ports;
 pub mod pricing;

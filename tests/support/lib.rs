@@ -60,28 +60,12 @@ pub fn create_purchases_cases() -> Vec<(CreatePurchasesCase, Vec<u8>)> {
 pub fn report_latencies(
     label: &str,
     unit: &str,
-    mut latencies: Vec<std::time::Duration>,
+    latencies: Vec<std::time::Duration>,
     wall: std::time::Duration,
 ) {
-    assert!(!latencies.is_empty(), "no latencies for {label}");
-    latencies.sort();
-    let at = |percent: usize| {
-        latencies[(latencies.len() * percent)
-            .div_ceil(100)
-            .clamp(1, latencies.len())
-            - 1]
-    };
-    // Throughput for display only; no money here.
-    #[allow(clippy::float_arithmetic)]
-    let per_second = latencies.len() as f64 / wall.as_secs_f64();
-    println!(
-        "{label:<34} n={:<6} p50={:>9.3?} p90={:>9.3?} p99={:>9.3?} max={:>9.3?}  {per_second:>8.0} {unit}/s",
-        latencies.len(),
-        at(50),
-        at(90),
-        at(99),
-        latencies[latencies.len() - 1],
-    );
+    let summary = jwo_shared::latency::LatencySummary::of(latencies, wall)
+        .unwrap_or_else(|| panic!("no latencies for {label}"));
+    println!("{label:<34} {summary} {unit}");
 }
 
 /// Runs a latency benchmark's body on a 2-worker tokio runtime (the machine's cores), unless

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_dynamo::AttributeValue;
 use tracing::Instrument;
 
-use crate::{CONCURRENCY, Checkout, SweepReport};
+use crate::{CONCURRENCY, Checkout, SWEEP_IDLE_FOR, SweepReport};
 
 /// Kept free at the end of an invocation to record outcomes and answer.
 const RECORDING_MARGIN: Duration = Duration::from_secs(3);
@@ -47,7 +47,9 @@ pub async fn handle_event<S: PurchaseStore, A: Alerts>(
         )),
         CheckoutEvent::Schedule(schedule) => {
             tracing::info!(source = %schedule.source, detail_type = %schedule.detail_type, "scheduled sweep");
-            Ok(CheckoutAnswer::Sweep(service.sweep(deadline).await?))
+            Ok(CheckoutAnswer::Sweep(
+                service.sweep(deadline, SWEEP_IDLE_FOR).await?,
+            ))
         }
     }
 }

@@ -31,6 +31,8 @@ pub use config::Settings;
 const LEASE_BEYOND_DEADLINE: StdDuration = StdDuration::from_secs(15);
 /// Purchases checked out at once by a sweep or a stream batch.
 pub const CONCURRENCY: usize = 8;
+/// A scheduled sweep leaves purchases changed this recently to the stream (and its retries).
+pub const SWEEP_IDLE_FOR: Duration = Duration::minutes(1);
 
 /// How a purchase's checkout ended this time, when nothing is left to retry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,17 +247,22 @@ impl<S: PurchaseStore, A: Alerts> Checkout<S, A> {
         }
     }
 
-    /// Looks at every Open purchase: checks out those ready and not leased (a retry of what
-    /// failed before, and the restart of a local worker), and alerts once on each purchase
-    /// open longer than the configured window.
-    pub async fn sweep(&self, deadline: Instant) -> Result<SweepReport, StoreError> {
+    /// Looks at every Open purchase: checks out those ready, not leased and untouched for
+    /// `idle_for` (a retry of what failed before, and the restart of a local worker; fresher
+    /// ones are the stream's or the queue's), and alerts once on each purchase open longer
+    /// than the configured window.
+    pub async fn sweep(
+        &self,
+        deadline: Instant,
+        idle_for: Duration,
+    ) -> Result<SweepReport, StoreError> {
         let open = self.store.list_open().await?;
         let mut report = SweepReport {
             open: open.len(),
             ..SweepReport::default()
         };
         let results: Vec<SweepOne> = futures_util::stream::iter(open)
-            .map(|purchase| self.sweep_one(purchase, deadline))
+            .map(|purchase| self.sweep_one(purchase, deadline, idle_for))
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
@@ -272,14 +279,20 @@ impl<S: PurchaseStore, A: Alerts> Checkout<S, A> {
         Ok(report)
     }
 
-    async fn sweep_one(&self, purchase: Purchase, deadline: Instant) -> SweepOne {
+    async fn sweep_one(
+        &self,
+        purchase: Purchase,
+        deadline: Instant,
+        idle_for: Duration,
+    ) -> SweepOne {
         let now = Utc::now();
         let leased = purchase
             .checkout_lease_until
             .is_some_and(|until| until > now);
+        let idle = now - purchase.updated_at >= idle_for;
         let mut outcome = SweepOne::default();
         let mut current = purchase;
-        if current.is_ready_for_checkout() && !leased && Instant::now() < deadline {
+        if current.is_ready_for_checkout() && !leased && idle && Instant::now() < deadline {
             let result = self.check_out(&current.purchase_id, deadline).await;
             let still_open = !matches!(
                 result,

@@ -44,7 +44,9 @@ pub async fn run<S: PurchaseStore, A: Alerts>(
     let permits = Arc::new(Semaphore::new(CONCURRENCY));
     let mut in_flight = JoinSet::new();
     let mut sweeping: Option<tokio::task::JoinHandle<()>> = None;
-    // The first tick is immediate: the sweep at start.
+    // The first tick is immediate: the sweep at start, which resumes everything Open. Later
+    // sweeps leave what the queue is handling alone.
+    let mut idle_for = chrono::Duration::zero();
     let mut sweeps = tokio::time::interval(settings.sweep_every);
     sweeps.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
@@ -67,10 +69,12 @@ pub async fn run<S: PurchaseStore, A: Alerts>(
                     let checkout = Arc::clone(&checkout);
                     let deadline = Instant::now() + settings.checkout_window;
                     sweeping = Some(tokio::spawn(async move {
-                        if let Err(error) = checkout.sweep(deadline).await {
+                        if let Err(error) = checkout.sweep(deadline, idle_for).await {
                             tracing::error!(error = %error, "sweep failed");
                         }
                     }));
+                    idle_for = chrono::Duration::from_std(settings.checkout_window)
+                        .unwrap_or(chrono::Duration::MAX);
                 }
             }
             Some(_) = in_flight.join_next() => {}

@@ -16,6 +16,7 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use checkout::Checkout;
 use checkout::worker::{self, WorkerSettings};
 use clap::Args;
@@ -134,6 +135,10 @@ async fn serve(args: Serve) -> Result<(), String> {
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
     let address = listener.local_addr().map_err(|error| error.to_string())?;
+    // Answers go out at once, not held back by Nagle's algorithm for the client's ACK.
+    let listener = listener.tap_io(|connection| {
+        let _ = connection.set_nodelay(true);
+    });
     let base = format!("http://{address}");
 
     // The checkout's target: the built-in simulator on this same listener, or --checkout-url.

@@ -19,12 +19,17 @@ use super::sigv4;
 pub type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 pub fn client() -> Result<HttpClient, String> {
+    let mut http = HttpConnector::new();
+    // A request's head and body can go out as two writes; with Nagle on, the second waits for
+    // the peer's (delayed) ACK of the first, adding up to tens of milliseconds.
+    http.set_nodelay(true);
+    http.enforce_http(false);
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_native_roots()
         .map_err(|error| format!("cannot load the system's root certificates: {error}"))?
         .https_or_http()
         .enable_http1()
-        .build();
+        .wrap_connector(http);
     Ok(Client::builder(TokioExecutor::new()).build(https))
 }
 

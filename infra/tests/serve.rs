@@ -1,0 +1,193 @@
+//! `jwo serve` as a process, end to end: Amazon's connectivity test against it, a load of carts
+//! interrupted by `kill -9`, a restart on the same data directory, and the proof that every
+//! acknowledged purchase was charged exactly once; and a graceful stop that loses nothing.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jwo::purchases_endpoint::PurchasesEndpoint;
+use jwo_end_to_end::{Killed, fixtures};
+use serde_json::{Value, json};
+
+/// A `jwo serve` process on a free port, and its base URL.
+fn serve(data_dir: &Path) -> (Killed, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jwo"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("jwo serve starts");
+    let banner = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(banner).lines();
+    let first = lines.next().expect("a banner").unwrap();
+    let base = first
+        .rsplit(' ')
+        .next()
+        .filter(|url| url.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in the banner: {first}"))
+        .to_owned();
+    // Keep reading the banner (and "stopped") so the pipe never fills or breaks.
+    std::thread::spawn(move || lines.for_each(drop));
+    (Killed(child), base)
+}
+
+fn cart(trip: &str) -> Vec<u8> {
+    let mut body: Value = serde_json::from_slice(
+        &std::fs::read(fixtures("create_purchases/1.02_multi_item_cart.json")).unwrap(),
+    )
+    .unwrap();
+    body["idempotentShoppingTripId"] = json!(trip);
+    body.to_string().into_bytes()
+}
+
+async fn wait_until_healthy(endpoint: &PurchasesEndpoint) {
+    let start = Instant::now();
+    while endpoint.get_json("/healthz").await != Some(json!({ "status": "ok" })) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "jwo serve never became healthy"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the built-in simulator has charged every one of `trips` (store STORE-001), then
+/// returns its stats.
+async fn charged(endpoint: &PurchasesEndpoint, trips: &BTreeSet<String>) -> Value {
+    let start = Instant::now();
+    loop {
+        let stats = endpoint.get_json("/_simulator/stats").await.expect("stats");
+        let charges = stats["charges"].as_object().unwrap();
+        if trips
+            .iter()
+            .all(|trip| charges.contains_key(&format!("STORE-001/{trip}")))
+        {
+            return stats;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "not every acknowledged purchase was checked out: {stats}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn signal(child: &Child, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connectivity_test_passes_and_a_kill_9_mid_load_loses_and_doubles_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let (mut server, base) = serve(data.path());
+    let endpoint = Arc::new(PurchasesEndpoint::new(&base, None).unwrap());
+    wait_until_healthy(&endpoint).await;
+
+    // Amazon's published cases, through the command itself.
+    let output = Command::new(env!("CARGO_BIN_EXE_jwo"))
+        .args(["connectivity-test", "--json", "--endpoint", &base])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(output.status.success(), "{report:#}");
+    assert_eq!(
+        (report["passed"].as_u64(), report["failed"].as_u64()),
+        (Some(67), Some(0))
+    );
+
+    // A steady load from 4 senders; the server is killed while it runs.
+    let acknowledged = Arc::new(std::sync::Mutex::new(BTreeSet::new()));
+    let mut senders = Vec::new();
+    for sender in 0..4 {
+        let endpoint = Arc::clone(&endpoint);
+        let acknowledged = Arc::clone(&acknowledged);
+        senders.push(tokio::spawn(async move {
+            for n in 0.. {
+                let trip = format!("kill-{sender}-{n}");
+                match endpoint.post(&cart(&trip)).await {
+                    Ok((201, _)) => {
+                        acknowledged.lock().unwrap().insert(trip);
+                    }
+                    Ok((status, body)) => panic!("{status}: {}", String::from_utf8_lossy(&body)),
+                    // The server is gone.
+                    Err(_) => return,
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }));
+    }
+    while acknowledged.lock().unwrap().len() < 300 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    signal(&server.0, "-KILL");
+    let _ = server.0.wait();
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+
+    // Restarted on the same data directory, it checks out whatever was left.
+    let (restarted, base) = serve(data.path());
+    let endpoint = PurchasesEndpoint::new(&base, None).unwrap();
+    wait_until_healthy(&endpoint).await;
+    let stats = charged(&endpoint, &acknowledged).await;
+    let charges = stats["charges"].as_object().unwrap();
+    for trip in &acknowledged {
+        assert_eq!(charges[&format!("STORE-001/{trip}")], 1, "{trip}: {stats}");
+    }
+    assert!(
+        charges.values().all(|count| count == 1),
+        "a trip charged twice: {stats}"
+    );
+    println!(
+        "{} acknowledged before kill -9, all charged once; {} repeat submissions after the restart",
+        acknowledged.len(),
+        stats["duplicates"]
+    );
+    drop(restarted);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_stop_keeps_every_purchase_and_a_restart_submits_nothing_twice() {
+    let data = tempfile::tempdir().unwrap();
+    let (mut server, base) = serve(data.path());
+    let endpoint = PurchasesEndpoint::new(&base, None).unwrap();
+    wait_until_healthy(&endpoint).await;
+    let mut trips = BTreeSet::new();
+    for n in 0..20 {
+        let trip = format!("graceful-{n}");
+        assert_eq!(endpoint.post(&cart(&trip)).await.unwrap().0, 201);
+        trips.insert(trip);
+    }
+    let before = charged(&endpoint, &trips).await;
+
+    signal(&server.0, "-INT");
+    let status = server.0.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+
+    let (_restarted, base) = serve(data.path());
+    let endpoint = PurchasesEndpoint::new(&base, None).unwrap();
+    wait_until_healthy(&endpoint).await;
+    // A replay of a trip after the restart is the same purchase, not a new one.
+    let (status, body) = endpoint.post(&cart("graceful-0")).await.unwrap();
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = endpoint.get_json("/_simulator/stats").await.unwrap();
+    assert_eq!(
+        after["charges"], before["charges"],
+        "the ledger outlives the process"
+    );
+    assert_eq!(
+        after["duplicates"], 0,
+        "a restart submitted a completed purchase again"
+    );
+}
