@@ -282,16 +282,18 @@ async fn prove_exactly_once(
     let more = charges.values().filter(|count| **count > 1).count();
     let missing = acknowledged.len() - charges.len();
     let ok = once == acknowledged.len();
+    let verdict = if ok {
+        "exactly once".to_owned()
+    } else if more > 0 {
+        "NOT exactly once".to_owned()
+    } else {
+        format!("not all charged within {settle_seconds} s: checkout is behind (--settle-seconds)")
+    };
     let _ = writeln!(
         std::io::stdout(),
-        "  checkout (built-in simulator): {once} of {} acknowledged carts charged exactly once, {more} charged more than once, {missing} not charged; {} repeat submissions answered as duplicates in all — {}",
+        "  checkout (built-in simulator): {once} of {} acknowledged carts charged exactly once, {more} charged more than once, {missing} not charged; {} repeat submissions answered as duplicates in all — {verdict}",
         acknowledged.len(),
         stats["duplicates"],
-        if ok {
-            "exactly once"
-        } else {
-            "NOT exactly once"
-        }
     );
     Some(ok)
 }
