@@ -9,13 +9,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord, StreamRecord};
 use checkout::lambda::handle_stream;
 use checkout::{CheckedOut, Checkout, CheckoutError, Settings};
 use create_purchases::{Config, CreatePurchases, PATH, PurchaseRequest};
 use jwo::simulator::{CheckoutSimulator, Faults, SimulatorConfig, StoredCarts, router};
-use jwo_end_to_end::{fixtures, moto_endpoint, unique_name};
+use jwo_end_to_end::{fixtures, moto_endpoint, test_checkout_client, unique_name};
 use jwo_shared::adapters::dynamodb::{self, DynamoDbPurchaseStore};
 use jwo_shared::adapters::local_alerts::LocalAlerts;
 use jwo_shared::adapters::price_book_file::FixedPriceBook;
@@ -23,7 +22,6 @@ use jwo_shared::amazon::checkout_client::CheckoutClient;
 use jwo_shared::ports::{AlertKind, PurchaseStore, Updated};
 use jwo_shared::pricing::AmountBasis;
 use jwo_shared::purchase::{CancelReason, Purchase, PurchaseState, purchase_id};
-use jwo_shared::retry::Backoff;
 use serde_json::{Value, json};
 
 const KEY: &str = "AKIDCHECKOUT";
@@ -168,19 +166,10 @@ async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
     axum::serve(listener, app).await.unwrap()
 }
 
+/// Few attempts per delivery, so that some deliveries give up and the stream's redelivery is
+/// exercised too.
 fn client(endpoint: &str, secret: &str) -> CheckoutClient {
-    let credentials =
-        SharedCredentialsProvider::new(Credentials::new(KEY, secret, None, None, "test"));
-    let mut client = CheckoutClient::new(endpoint, "us-east-1", credentials).unwrap();
-    client.attempt_timeout = Duration::from_millis(300);
-    // Few attempts per delivery, so that some deliveries give up and the stream's redelivery
-    // is exercised too.
-    client.backoff = Backoff {
-        base: Duration::from_millis(5),
-        cap: Duration::from_millis(40),
-        max_attempts: 3,
-    };
-    client
+    test_checkout_client(endpoint, KEY, secret, 3)
 }
 
 /// The table's stream, read through moto's DynamoDB Streams API and turned into the records

@@ -7,13 +7,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
 use jwo::simulator::{CheckoutSimulator, Faults, SimulatorConfig, StoredCarts, router};
+use jwo_end_to_end::test_checkout_client;
 use jwo_shared::adapters::embedded::EmbeddedPurchaseStore;
 use jwo_shared::amazon::checkout_client::{CheckoutClient, CheckoutOutcome};
 use jwo_shared::ports::PurchaseStore;
 use jwo_shared::pricing::AmountBasis;
-use jwo_shared::retry::Backoff;
 use serde_json::{Value, json};
 
 const KEY: &str = "AKIDSIMULATOR";
@@ -56,16 +55,7 @@ async fn purchase(store: &EmbeddedPurchaseStore, trip: &str) -> Vec<u8> {
 }
 
 fn client(endpoint: &str, secret: &str) -> CheckoutClient {
-    let credentials =
-        SharedCredentialsProvider::new(Credentials::new(KEY, secret, None, None, "test"));
-    let mut client = CheckoutClient::new(endpoint, "us-east-1", credentials).unwrap();
-    client.attempt_timeout = Duration::from_millis(300);
-    client.backoff = Backoff {
-        base: Duration::from_millis(5),
-        cap: Duration::from_millis(40),
-        max_attempts: 60,
-    };
-    client
+    test_checkout_client(endpoint, KEY, secret, 60)
 }
 
 fn soon() -> Instant {

@@ -81,3 +81,32 @@ pub fn run_latency_bench<F: std::future::Future<Output = ()>>(bench: F) {
         .expect("a tokio runtime starts")
         .block_on(bench);
 }
+
+/// A Checkout Service client for tests against a simulator on loopback: signing with `key` and
+/// `secret` for us-east-1, 300 ms an attempt, and quick retries (5 ms to 40 ms), at most
+/// `max_attempts`.
+pub fn test_checkout_client(
+    endpoint: &str,
+    key: &str,
+    secret: &str,
+    max_attempts: u32,
+) -> jwo_shared::amazon::checkout_client::CheckoutClient {
+    use aws_credential_types::Credentials;
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use std::time::Duration;
+    let credentials =
+        SharedCredentialsProvider::new(Credentials::new(key, secret, None, None, "test"));
+    let mut client = jwo_shared::amazon::checkout_client::CheckoutClient::new(
+        endpoint,
+        "us-east-1",
+        credentials,
+    )
+    .expect("a valid endpoint");
+    client.attempt_timeout = Duration::from_millis(300);
+    client.backoff = jwo_shared::retry::Backoff {
+        base: Duration::from_millis(5),
+        cap: Duration::from_millis(40),
+        max_attempts,
+    };
+    client
+}

@@ -5,3 +5,17 @@ pub mod load;
 pub mod price;
 pub mod serve;
 pub mod simulate;
+
+/// Runs a command's work on a tokio runtime; an error is printed as `error: …` and exits 1.
+pub fn run_to_exit(
+    work: impl std::future::Future<Output = Result<(), String>>,
+) -> std::process::ExitCode {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+    match runtime.block_on(work) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -69,14 +69,7 @@ pub struct Serve {
 
 pub fn run(args: Serve) -> ExitCode {
     crate::init_tracing();
-    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
-    match runtime.block_on(serve(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    super::run_to_exit(serve(args))
 }
 
 type Service = CreatePurchases<EmbeddedPurchaseStore, LocalAlerts, FixedPriceBook>;

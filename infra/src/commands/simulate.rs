@@ -53,14 +53,7 @@ pub struct SimulateCheckout {
 }
 
 pub fn run(args: SimulateCheckout) -> ExitCode {
-    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
-    match runtime.block_on(serve(args)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    super::run_to_exit(serve(args))
 }
 
 async fn serve(args: SimulateCheckout) -> Result<(), String> {
