@@ -15,9 +15,15 @@ use serde_json::{Value, json};
 
 /// A `jwo serve` process on a free port, and its base URL.
 fn serve(data_dir: &Path) -> (Killed, String) {
+    serve_with(data_dir, &[], &[])
+}
+
+fn serve_with(data_dir: &Path, flags: &[&str], env: &[(&str, &str)]) -> (Killed, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_jwo"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
+        .args(flags)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -189,5 +195,78 @@ async fn a_graceful_stop_keeps_every_purchase_and_a_restart_submits_nothing_twic
     assert_eq!(
         after["duplicates"], 0,
         "a restart submitted a completed purchase again"
+    );
+}
+
+/// `jwo` with `args` and `env`: its exit status and standard output.
+fn jwo(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_jwo"))
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_require_sigv4_only_signed_calls_get_in() {
+    let data = tempfile::tempdir().unwrap();
+    let key = [
+        ("AWS_ACCESS_KEY_ID", "AKIDORDERINGGATEWAY"),
+        ("AWS_SECRET_ACCESS_KEY", "gateway-secret"),
+    ];
+    let (_server, base) = serve_with(data.path(), &["--require-sigv4"], &key);
+    wait_until_healthy(&PurchasesEndpoint::new(&base, None).unwrap()).await;
+
+    let (passed, unsigned) = jwo(&["connectivity-test", "--json", "--endpoint", &base], &[]);
+    let unsigned: Value = serde_json::from_str(&unsigned).unwrap();
+    assert!(!passed);
+    assert_eq!(unsigned["passed"], 0, "{unsigned:#}");
+    assert_eq!(unsigned["cases"][0]["got"], 403);
+
+    let wrong = [
+        ("AWS_ACCESS_KEY_ID", "AKIDORDERINGGATEWAY"),
+        ("AWS_SECRET_ACCESS_KEY", "not-it"),
+    ];
+    let (passed, _) = jwo(
+        &["connectivity-test", "--sign", "--endpoint", &base],
+        &wrong,
+    );
+    assert!(!passed, "a wrong secret was let in");
+
+    let (passed, signed) = jwo(&["connectivity-test", "--sign", "--endpoint", &base], &key);
+    assert!(passed, "{signed}");
+    assert!(signed.contains("67 of 67 cases passed"), "{signed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwo_load_reports_latencies_and_proves_exactly_once() {
+    let data = tempfile::tempdir().unwrap();
+    let (_server, base) = serve(data.path());
+    wait_until_healthy(&PurchasesEndpoint::new(&base, None).unwrap()).await;
+    let (passed, report) = jwo(
+        &[
+            "load",
+            "--endpoint",
+            &base,
+            "--rate",
+            "100",
+            "--duration",
+            "2",
+            "--lines",
+            "5",
+        ],
+        &[],
+    );
+    assert!(passed, "{report}");
+    assert!(report.contains("201 answers: n=200 "), "{report}");
+    assert!(report.contains("p99="), "{report}");
+    assert!(report.contains("errors: 0"), "{report}");
+    assert!(
+        report.contains("200 of 200 acknowledged carts charged exactly once"),
+        "{report}"
     );
 }
