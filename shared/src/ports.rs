@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::contract::catalog::ProcessingStatus;
 use crate::pricing::PriceBook;
 use crate::purchase::Purchase;
 
@@ -115,4 +116,71 @@ pub struct VersionedPriceBook {
 /// Where the current price book comes from.
 pub trait PriceBooks: Send + Sync + 'static {
     fn current(&self) -> impl Future<Output = Result<Arc<VersionedPriceBook>, StoreError>> + Send;
+}
+
+/// What the catalog store knows of one Catalog API upload (an ingestion).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ingestion {
+    pub ingestion_id: String,
+    pub status: ProcessingStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_download_link: Option<String>,
+    /// The SNS message that brought this status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// What the notification carried that we do not know, kept as it came.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub detail: serde_json::Map<String, serde_json::Value>,
+    /// Whether the alert this status needs (FATAL, CANCELLED) was published.
+    #[serde(default)]
+    pub alerted: bool,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What recording a status found.
+#[derive(Debug, PartialEq)]
+pub enum StatusRecorded {
+    /// The status is newer than what was stored (or the ingestion is new): written.
+    Advanced(Ingestion),
+    /// The stored status is as far along already (a duplicate, or a late older status):
+    /// nothing was written. Here is what is stored.
+    Unchanged(Ingestion),
+}
+
+/// Where ingestions and the SNS subscription's state are kept (DynamoDB in AWS).
+pub trait IngestionStore: Send + Sync + 'static {
+    /// Records `update` unless the stored status is as far along or further: duplicates are
+    /// harmless, and an older status never overwrites a newer one.
+    fn record_status(
+        &self,
+        update: &Ingestion,
+    ) -> impl Future<Output = Result<StatusRecorded, StoreError>> + Send;
+
+    fn get_ingestion(
+        &self,
+        ingestion_id: &str,
+    ) -> impl Future<Output = Result<Option<Ingestion>, StoreError>> + Send;
+
+    /// The alert for the stored status went out.
+    fn mark_alerted(
+        &self,
+        ingestion_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The subscription of our queue to `topic_arn` is confirmed.
+    fn record_subscription(
+        &self,
+        topic_arn: &str,
+        subscription_arn: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Confirms an SNS subscription (`sns:ConfirmSubscription`); answers the subscription ARN.
+pub trait Subscriptions: Send + Sync + 'static {
+    fn confirm(
+        &self,
+        topic_arn: &str,
+        token: &str,
+    ) -> impl Future<Output = Result<String, String>> + Send;
 }

@@ -28,7 +28,7 @@ use crate::purchase::{Purchase, PurchaseState};
 /// Documents larger than this are stored gzipped.
 const GZIP_ABOVE_BYTES: usize = 300 * 1024;
 
-type Item = HashMap<String, AttributeValue>;
+pub(crate) type Item = HashMap<String, AttributeValue>;
 
 #[derive(Clone)]
 pub struct DynamoDbPurchaseStore {
@@ -49,7 +49,7 @@ impl DynamoDbPurchaseStore {
     }
 }
 
-fn unavailable<E, R>(error: SdkError<E, R>) -> StoreError
+pub(crate) fn unavailable<E, R>(error: SdkError<E, R>) -> StoreError
 where
     E: std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -141,43 +141,56 @@ impl DynamoDbPurchaseStore {
         output.item().map(from_item).transpose()
     }
 
-    /// A rejected write is either the condition failing (expected) or a real fault.
     async fn put(
         &self,
         item: Item,
         condition: &str,
         expected_version: Option<u64>,
     ) -> Result<Result<(), Option<Item>>, StoreError> {
-        let mut put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(condition)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        if let Some(version) = expected_version {
-            put = put
-                .expression_attribute_values(":expected", AttributeValue::N(version.to_string()));
+        let values: Vec<(&str, AttributeValue)> = expected_version
+            .map(|version| (":expected", AttributeValue::N(version.to_string())))
+            .into_iter()
+            .collect();
+        conditional_put(&self.client, &self.table, item, condition, values).await
+    }
+}
+
+/// A `PutItem` under `condition`: `Ok(Err(old item))` when the condition fails (expected, and
+/// answered with the item that made it fail), `Err` for a real fault.
+pub(crate) async fn conditional_put(
+    client: &Client,
+    table: &str,
+    item: Item,
+    condition: &str,
+    values: Vec<(&str, AttributeValue)>,
+) -> Result<Result<(), Option<Item>>, StoreError> {
+    let mut put = client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+    for (name, value) in values {
+        put = put.expression_attribute_values(name, value);
+    }
+    match put.send().await {
+        Ok(_) => Ok(Ok(())),
+        Err(SdkError::ServiceError(failure))
+            if failure.err().is_conditional_check_failed_exception() =>
+        {
+            let old = match failure.into_err() {
+                aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e) => e.item,
+                _ => None,
+            };
+            Ok(Err(old))
         }
-        match put.send().await {
-            Ok(_) => Ok(Ok(())),
-            Err(SdkError::ServiceError(failure))
-                if failure.err().is_conditional_check_failed_exception() =>
-            {
-                let old = match failure.into_err() {
-                    aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e) => e.item,
-                    _ => None,
-                };
-                Ok(Err(old))
-            }
-            Err(SdkError::ServiceError(failure)) if is_too_large(failure.err()) => {
-                Err(StoreError::Rejected {
-                    purchase_id: String::new(),
-                    reason: format!("{}", DisplayErrorContext(failure.err())),
-                })
-            }
-            Err(error) => Err(unavailable(error)),
+        Err(SdkError::ServiceError(failure)) if is_too_large(failure.err()) => {
+            Err(StoreError::Rejected {
+                purchase_id: String::new(),
+                reason: format!("{}", DisplayErrorContext(failure.err())),
+            })
         }
+        Err(error) => Err(unavailable(error)),
     }
 }
 

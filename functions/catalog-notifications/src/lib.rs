@@ -1,0 +1,297 @@
+//! Catalog notifications (CONTRACT.md §3): Amazon publishes the results of catalog uploads to
+//! an SNS topic it owns; our SQS queue is subscribed to it, and this function consumes the
+//! queue.
+//!
+//! [`CatalogNotifications::handle`] is the whole behaviour for one queued message, generic over
+//! the ingestion store, the alerts and the subscription confirmer:
+//! - a **SubscriptionConfirmation** is confirmed with `sns:ConfirmSubscription` (TopicArn and
+//!   Token) and recorded: without it no notification ever arrives;
+//! - a **Notification** carries an ingestion's status, read tolerantly (unknown fields kept),
+//!   recorded idempotently (a duplicate or an older status changes nothing), and alerted once
+//!   when FATAL or CANCELLED;
+//! - anything else that cannot be read is an error: the message is reported failed, retried,
+//!   and lands in the dead-letter queue; it is alerted on its first delivery. Never dropped.
+
+pub mod lambda;
+
+use chrono::Utc;
+use jwo_shared::contract::catalog::IngestionNotification;
+use jwo_shared::contract::sns::{SnsEnvelope, SnsMessageType};
+use jwo_shared::ports::{
+    Alert, AlertError, AlertKind, Alerts, Ingestion, IngestionStore, StatusRecorded, StoreError,
+    Subscriptions,
+};
+use thiserror::Error;
+
+/// One message as the queue delivered it.
+#[derive(Debug, Clone, Copy)]
+pub struct QueuedMessage<'a> {
+    /// The SQS message id.
+    pub message_id: &'a str,
+    pub body: &'a str,
+    /// The first delivery of this message (SQS `ApproximateReceiveCount` 1): alerts about an
+    /// unreadable message go out once, not on every retry.
+    pub first_delivery: bool,
+}
+
+/// What a message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Handled {
+    SubscriptionConfirmed {
+        topic_arn: String,
+        subscription_arn: String,
+    },
+    Status {
+        ingestion_id: String,
+        /// False for a duplicate or a late older status: nothing changed.
+        advanced: bool,
+        alerted: bool,
+    },
+    /// Nothing to do (an UnsubscribeConfirmation).
+    Ignored(&'static str),
+}
+
+/// Why a message must be retried (and, past the queue's receive limit, dead-lettered).
+#[derive(Debug, Error)]
+pub enum NotificationError {
+    #[error("unreadable message: {0}")]
+    Unreadable(String),
+    #[error("the subscription to {topic_arn} could not be confirmed: {reason}")]
+    Confirm { topic_arn: String, reason: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Alert(#[from] AlertError),
+}
+
+/// What a message says, once read.
+#[derive(Debug)]
+enum Message {
+    Confirm { topic_arn: String, token: String },
+    Status(IngestionNotification),
+    Ignore(&'static str),
+}
+
+/// Reads a queued body: an SNS envelope (raw delivery off), or the notification itself (raw
+/// delivery on).
+fn read(body: &str) -> Result<Message, String> {
+    let envelope_error = match serde_json::from_str::<SnsEnvelope>(body) {
+        Ok(envelope) => {
+            return match envelope.message_type {
+                SnsMessageType::SubscriptionConfirmation => match envelope.token {
+                    Some(token) if !token.is_empty() => Ok(Message::Confirm {
+                        topic_arn: envelope.topic_arn,
+                        token,
+                    }),
+                    _ => Err("a SubscriptionConfirmation without a Token".into()),
+                },
+                SnsMessageType::Notification => {
+                    serde_json::from_str::<IngestionNotification>(&envelope.message)
+                        .map(Message::Status)
+                        .map_err(|error| {
+                            format!(
+                                "the Notification's Message is not an ingestion status: {error}"
+                            )
+                        })
+                }
+                SnsMessageType::UnsubscribeConfirmation => {
+                    Ok(Message::Ignore("an UnsubscribeConfirmation"))
+                }
+            };
+        }
+        Err(error) => error,
+    };
+    serde_json::from_str::<IngestionNotification>(body)
+        .map(Message::Status)
+        .map_err(|raw_error| {
+            format!(
+                "neither an SNS envelope ({envelope_error}) nor an ingestion status ({raw_error})"
+            )
+        })
+}
+
+pub struct CatalogNotifications<I, A, C> {
+    pub store: I,
+    pub alerts: A,
+    pub subscriptions: C,
+}
+
+impl<I: IngestionStore, A: Alerts, C: Subscriptions> CatalogNotifications<I, A, C> {
+    pub fn new(store: I, alerts: A, subscriptions: C) -> Self {
+        CatalogNotifications {
+            store,
+            alerts,
+            subscriptions,
+        }
+    }
+
+    pub async fn handle(&self, message: QueuedMessage<'_>) -> Result<Handled, NotificationError> {
+        match read(message.body) {
+            Ok(Message::Confirm { topic_arn, token }) => {
+                let subscription_arn = self
+                    .subscriptions
+                    .confirm(&topic_arn, &token)
+                    .await
+                    .map_err(|reason| NotificationError::Confirm {
+                        topic_arn: topic_arn.clone(),
+                        reason,
+                    })?;
+                self.store
+                    .record_subscription(&topic_arn, &subscription_arn)
+                    .await?;
+                tracing::info!(%topic_arn, %subscription_arn, "subscription confirmed");
+                Ok(Handled::SubscriptionConfirmed {
+                    topic_arn,
+                    subscription_arn,
+                })
+            }
+            Ok(Message::Status(notification)) => self.record(message, notification).await,
+            Ok(Message::Ignore(what)) => {
+                tracing::info!(what, "nothing to do");
+                Ok(Handled::Ignored(what))
+            }
+            Err(reason) => {
+                if message.first_delivery {
+                    let alert = unreadable_alert(message, &reason);
+                    if let Err(error) = self.alerts.publish(&alert).await {
+                        tracing::error!(error = %error, "unreadable-message alert not published");
+                    }
+                }
+                Err(NotificationError::Unreadable(reason))
+            }
+        }
+    }
+
+    async fn record(
+        &self,
+        message: QueuedMessage<'_>,
+        notification: IngestionNotification,
+    ) -> Result<Handled, NotificationError> {
+        let update = Ingestion {
+            ingestion_id: notification.ingestion_id,
+            status: notification.processing_status,
+            report_download_link: notification.report_download_link,
+            message_id: Some(message.message_id.to_owned()),
+            detail: notification.other,
+            alerted: false,
+            updated_at: Utc::now(),
+        };
+        let (stored, advanced) = match self.store.record_status(&update).await? {
+            StatusRecorded::Advanced(stored) => (stored, true),
+            StatusRecorded::Unchanged(stored) => (stored, false),
+        };
+        tracing::info!(ingestion_id = %stored.ingestion_id, status = %update.status, stored = %stored.status, advanced, "ingestion status");
+        // Checked on what is stored, so an alert that failed before goes out on the retry.
+        let alerted = stored.status.needs_attention() && !stored.alerted;
+        if alerted {
+            self.alerts.publish(&failed_alert(&stored)).await?;
+            self.store.mark_alerted(&stored.ingestion_id).await?;
+        }
+        Ok(Handled::Status {
+            ingestion_id: stored.ingestion_id,
+            advanced,
+            alerted,
+        })
+    }
+}
+
+fn failed_alert(ingestion: &Ingestion) -> Alert {
+    let report = ingestion
+        .report_download_link
+        .as_deref()
+        .map_or(String::from("no report link was given"), |link| {
+            format!("the report is at {link}")
+        });
+    Alert {
+        kind: AlertKind::CatalogIngestionFailed,
+        subject: format!(
+            "Catalog upload {} ended {}",
+            ingestion.ingestion_id, ingestion.status
+        ),
+        detail: format!(
+            "Amazon reports catalog upload (ingestion) {} as {}: its items are not in Amazon's catalog, and carts with them may not be recognised. {report}. Fix the rows it names and upload again.",
+            ingestion.ingestion_id, ingestion.status
+        ),
+        purchase_id: None,
+        store_id: None,
+    }
+}
+
+fn unreadable_alert(message: QueuedMessage<'_>, reason: &str) -> Alert {
+    let excerpt: String = message.body.chars().take(500).collect();
+    Alert {
+        kind: AlertKind::UnreadableNotification,
+        subject: "Unreadable catalog notification".into(),
+        detail: format!(
+            "SQS message {} could not be read ({reason}). It is kept: retried, then moved to the dead-letter queue. It begins: {excerpt}",
+            message.message_id
+        ),
+        purchase_id: None,
+        store_id: None,
+    }
+}
+
+/// The Lambda's settings, read once at cold start; a missing one stops the start, named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LambdaSettings {
+    /// `CATALOG_TABLE`: the DynamoDB table of ingestions and the subscription.
+    pub catalog_table: String,
+    /// `ALERTS_TOPIC_ARN`: the SNS topic alerts go to.
+    pub alerts_topic_arn: String,
+}
+
+impl LambdaSettings {
+    pub fn from_env() -> Result<LambdaSettings, String> {
+        LambdaSettings::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<LambdaSettings, String> {
+        let required = |name: &str| {
+            get(name)
+                .filter(|value| !value.trim().is_empty())
+                .ok_or_else(|| format!("{name} is not set"))
+        };
+        Ok(LambdaSettings {
+            catalog_table: required("CATALOG_TABLE")?,
+            alerts_topic_arn: required("ALERTS_TOPIC_ARN")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_envelopes_raw_messages_and_refuses_the_rest() {
+        let confirm = r#"{"Type":"SubscriptionConfirmation","MessageId":"m","TopicArn":"arn:aws:sns:us-east-1:1:t","Message":"confirm","Timestamp":"2026-01-01T00:00:00Z","Token":"tok"}"#;
+        assert!(matches!(read(confirm), Ok(Message::Confirm { ref token, .. }) if token == "tok"));
+        let no_token = confirm.replace(r#","Token":"tok""#, "");
+        assert!(read(&no_token).unwrap_err().contains("without a Token"));
+        let raw = r#"{"ingestionId":"i-1","processingStatus":"DONE","extra":1}"#;
+        assert!(matches!(read(raw), Ok(Message::Status(ref n)) if n.other.contains_key("extra")));
+        let garbage = read("not json").unwrap_err();
+        assert!(garbage.starts_with("neither an SNS envelope"), "{garbage}");
+        let bad_inner = r#"{"Type":"Notification","MessageId":"m","TopicArn":"t","Message":"{}","Timestamp":"x"}"#;
+        assert!(
+            read(bad_inner)
+                .unwrap_err()
+                .contains("not an ingestion status")
+        );
+    }
+
+    #[test]
+    fn settings_name_what_is_missing() {
+        let settings = LambdaSettings::from_lookup(|name| match name {
+            "CATALOG_TABLE" => Some("catalog".into()),
+            "ALERTS_TOPIC_ARN" => Some("arn:aws:sns:us-east-1:1:alerts".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(settings.catalog_table, "catalog");
+        assert_eq!(
+            LambdaSettings::from_lookup(|_| None).unwrap_err(),
+            "CATALOG_TABLE is not set"
+        );
+    }
+}

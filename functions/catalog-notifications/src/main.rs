@@ -1,0 +1,23 @@
+//! The catalog notifications Lambda: tracing, configuration and clients once, then the runtime.
+
+use catalog_notifications::lambda::handle_event;
+use catalog_notifications::{CatalogNotifications, LambdaSettings};
+use jwo_shared::adapters::dynamodb_catalog::DynamoDbIngestionStore;
+use jwo_shared::adapters::sns_alerts::SnsAlerts;
+use jwo_shared::adapters::sns_subscriptions::SnsSubscriptions;
+use lambda_runtime::{Error, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let settings = LambdaSettings::from_env()?;
+    let aws = jwo_shared::adapters::aws::sdk_config().await;
+    let sns = aws_sdk_sns::Client::new(&aws);
+    let service = CatalogNotifications::new(
+        DynamoDbIngestionStore::new(aws_sdk_dynamodb::Client::new(&aws), settings.catalog_table),
+        SnsAlerts::new(sns.clone(), settings.alerts_topic_arn),
+        SnsSubscriptions::new(sns),
+    );
+    let service = &service;
+    run(service_fn(move |event| handle_event(service, event))).await
+}

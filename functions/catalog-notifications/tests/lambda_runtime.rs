@@ -1,0 +1,50 @@
+//! The function as Lambda runs it: its own binary under `cargo lambda watch`'s runtime API,
+//! invoked with `cargo lambda invoke --data-file` with an SQS event (a notification in its SNS
+//! envelope, and an unreadable message), against DynamoDB and SNS on moto.
+
+use std::path::Path;
+
+use jwo_end_to_end::{LambdaUnderTest, fixtures, moto_endpoint, unique_name};
+use jwo_shared::adapters::dynamodb_catalog::{self, DynamoDbIngestionStore};
+use jwo_shared::contract::catalog::ProcessingStatus;
+use jwo_shared::ports::IngestionStore;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoked_through_the_lambda_runtime_it_records_and_reports_only_the_unreadable() {
+    let aws = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+    let table = unique_name("catalog-runtime");
+    dynamodb_catalog::create_table(&dynamo, &table)
+        .await
+        .unwrap();
+    let alerts = aws_sdk_sns::Client::new(&aws)
+        .create_topic()
+        .name(unique_name("alerts"))
+        .send()
+        .await
+        .unwrap()
+        .topic_arn
+        .unwrap();
+
+    let function = LambdaUnderTest::start(
+        Path::new(env!("CARGO_BIN_EXE_catalog-notifications")),
+        &[("CATALOG_TABLE", &table), ("ALERTS_TOPIC_ARN", &alerts)],
+    );
+    let answer = function.invoke(&fixtures("sqs/catalog_notifications_event.json"));
+
+    assert_eq!(
+        answer,
+        json!({ "batchItemFailures": [{ "itemIdentifier": "2e1424d4-f796-459a-8184-9c92662be6da" }] })
+    );
+    let stored = DynamoDbIngestionStore::new(dynamo, &table)
+        .get_ingestion("ing-fixture-1")
+        .await
+        .unwrap()
+        .expect("recorded in DynamoDB");
+    assert_eq!(stored.status, ProcessingStatus::Done);
+    assert_eq!(
+        stored.report_download_link.as_deref(),
+        Some("https://example.com/reports/ing-fixture-1")
+    );
+}

@@ -1,0 +1,342 @@
+//! Against moto: a real SNS topic (Amazon's, in production) subscribed to a real SQS queue
+//! (ours); messages published, and the consumer run on what arrives, the way Lambda's SQS
+//! event source delivers it.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use catalog_notifications::CatalogNotifications;
+use catalog_notifications::lambda::handle_batch;
+use jwo_end_to_end::{moto_endpoint, unique_name};
+use jwo_shared::adapters::dynamodb_catalog::{self, DynamoDbIngestionStore};
+use jwo_shared::adapters::local_alerts::LocalAlerts;
+use jwo_shared::adapters::sns_subscriptions::SnsSubscriptions;
+use jwo_shared::contract::catalog::ProcessingStatus;
+use jwo_shared::ports::{AlertKind, IngestionStore};
+use serde_json::json;
+
+type Consumer = CatalogNotifications<DynamoDbIngestionStore, LocalAlerts, SnsSubscriptions>;
+
+struct World {
+    consumer: Consumer,
+    dynamo: aws_sdk_dynamodb::Client,
+    table: String,
+    sns: aws_sdk_sns::Client,
+    sqs: aws_sdk_sqs::Client,
+    topic_arn: String,
+    queue_url: String,
+    /// Messages received but reported failed, with how often they were received.
+    redeliveries: Vec<(SqsMessage, u32)>,
+}
+
+impl World {
+    async fn start(raw_delivery: bool) -> World {
+        let aws = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
+        let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+        let table = unique_name("catalog");
+        dynamodb_catalog::create_table(&dynamo, &table)
+            .await
+            .unwrap();
+        let sns = aws_sdk_sns::Client::new(&aws);
+        let sqs = aws_sdk_sqs::Client::new(&aws);
+        let topic_arn = sns
+            .create_topic()
+            .name(unique_name("amazon-catalog-results"))
+            .send()
+            .await
+            .unwrap()
+            .topic_arn
+            .unwrap();
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(unique_name("catalog-notifications"))
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap();
+        let queue_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .unwrap()
+            .attributes
+            .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+            .clone();
+        let mut subscribe = sns
+            .subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn);
+        if raw_delivery {
+            subscribe = subscribe.attributes("RawMessageDelivery", "true");
+        }
+        subscribe.send().await.unwrap();
+        World {
+            consumer: CatalogNotifications::new(
+                DynamoDbIngestionStore::new(dynamo.clone(), &table),
+                LocalAlerts::new(100),
+                SnsSubscriptions::new(sns.clone()),
+            ),
+            dynamo,
+            table,
+            sns,
+            sqs,
+            topic_arn,
+            queue_url,
+            redeliveries: Vec::new(),
+        }
+    }
+
+    /// Amazon publishes an ingestion status to its topic.
+    async fn publish(&self, message: serde_json::Value) {
+        self.sns
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .message(message.to_string())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// A message put on the queue directly (what SNS itself sends, or garbage).
+    async fn enqueue(&self, body: &str) {
+        self.sqs
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Lambda's side: what is on the queue (and what failed before, received once more) as one
+    /// batch; the failed ones are kept for the next delivery. Returns the failed message ids.
+    async fn deliver(&mut self) -> Vec<String> {
+        let mut records: Vec<(SqsMessage, u32)> = std::mem::take(&mut self.redeliveries)
+            .into_iter()
+            .map(|(message, count)| (message, count + 1))
+            .collect();
+        loop {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap();
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                break;
+            }
+            for message in messages {
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(message.receipt_handle.clone().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+                let mut record = SqsMessage::default();
+                record.message_id = message.message_id;
+                record.body = message.body;
+                records.push((record, 1));
+            }
+        }
+        let mut event = SqsEvent::default();
+        event.records = records
+            .iter()
+            .map(|(message, count)| {
+                let mut message = message.clone();
+                message.attributes =
+                    HashMap::from([("ApproximateReceiveCount".to_owned(), count.to_string())]);
+                message
+            })
+            .collect();
+        let response = handle_batch(&self.consumer, event).await;
+        let failed: Vec<String> = response
+            .batch_item_failures
+            .into_iter()
+            .map(|failure| failure.item_identifier)
+            .collect();
+        self.redeliveries = records
+            .into_iter()
+            .filter(|(message, _)| failed.contains(message.message_id.as_ref().unwrap()))
+            .collect();
+        failed
+    }
+
+    async fn ingestion(&self, id: &str) -> jwo_shared::ports::Ingestion {
+        self.consumer
+            .store
+            .get_ingestion(id)
+            .await
+            .unwrap()
+            .expect("recorded")
+    }
+
+    fn alerts(&self, kind: AlertKind) -> usize {
+        self.consumer
+            .alerts
+            .recent()
+            .iter()
+            .filter(|alert| alert.kind == kind)
+            .count()
+    }
+}
+
+fn confirmation(topic_arn: &str) -> String {
+    json!({
+        "Type": "SubscriptionConfirmation", "MessageId": "c0a1b2c3-0000-4000-8000-000000000001",
+        "Token": "2336412f37fb687f5d51e6e2425c464de12884", "TopicArn": topic_arn,
+        "Message": "You have chosen to subscribe to the topic. To confirm, visit the SubscribeURL.",
+        "SubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=2336",
+        "Timestamp": "2026-11-22T10:00:00.000Z", "SignatureVersion": "1", "Signature": "c2ln",
+        "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService.pem"
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_subscription_is_confirmed_and_recorded_and_a_bad_one_is_retried() {
+    let mut world = World::start(false).await;
+    world.enqueue(&confirmation(&world.topic_arn)).await;
+    world
+        .enqueue(&confirmation(
+            "arn:aws:sns:us-east-1:123456789012:no-such-topic",
+        ))
+        .await;
+
+    let failed = world.deliver().await;
+
+    assert_eq!(
+        failed.len(),
+        1,
+        "the confirmation for a topic that does not exist fails"
+    );
+    let (subscription_arn, _) =
+        dynamodb_catalog::confirmed_subscription(&world.dynamo, &world.table, &world.topic_arn)
+            .await
+            .unwrap()
+            .expect("the confirmation is recorded");
+    assert!(
+        subscription_arn.starts_with(&world.topic_arn),
+        "{subscription_arn}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statuses_are_recorded_once_in_order_and_failures_alerted_once() {
+    let mut world = World::start(false).await;
+    // Given an upload that moves along, with a duplicate and a late older status,
+    for status in ["INQUEUE", "INPROGRESS", "DONE"] {
+        world
+            .publish(json!({ "ingestionId": "ing-1", "processingStatus": status }))
+            .await;
+    }
+    world
+        .publish(json!({ "ingestionId": "ing-1", "processingStatus": "DONE" }))
+        .await;
+    world
+        .publish(json!({ "ingestionId": "ing-1", "processingStatus": "INPROGRESS" }))
+        .await;
+    // and two that fail, one delivered twice, with fields we do not know.
+    let fatal = json!({ "ingestionId": "ing-2", "processingStatus": "FATAL",
+        "reportDownloadLink": "https://example.com/report-2", "errorCount": 3 });
+    world.publish(fatal.clone()).await;
+    world.publish(fatal).await;
+    world
+        .publish(json!({ "IngestionId": "ing-3", "status": "CANCELLED" }))
+        .await;
+
+    let failed = world.deliver().await;
+
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!(
+        world.ingestion("ing-1").await.status,
+        ProcessingStatus::Done
+    );
+    let ing2 = world.ingestion("ing-2").await;
+    assert_eq!(
+        (
+            ing2.status,
+            ing2.report_download_link.as_deref(),
+            ing2.alerted
+        ),
+        (
+            ProcessingStatus::Fatal,
+            Some("https://example.com/report-2"),
+            true
+        )
+    );
+    assert_eq!(ing2.detail["errorCount"], 3, "unknown fields are kept");
+    assert_eq!(
+        world.ingestion("ing-3").await.status,
+        ProcessingStatus::Cancelled
+    );
+    assert_eq!(world.alerts(AlertKind::CatalogIngestionFailed), 2);
+    let alerts = world.consumer.alerts.recent();
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.detail.contains("https://example.com/report-2"))
+    );
+
+    // A late INQUEUE for a finished upload, days later, still changes nothing.
+    world
+        .publish(json!({ "ingestionId": "ing-2", "processingStatus": "INQUEUE" }))
+        .await;
+    assert!(world.deliver().await.is_empty());
+    assert_eq!(
+        world.ingestion("ing-2").await.status,
+        ProcessingStatus::Fatal
+    );
+    assert_eq!(world.alerts(AlertKind::CatalogIngestionFailed), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_is_reported_failed_alerted_once_and_kept_for_the_dead_letter_queue() {
+    let mut world = World::start(false).await;
+    world.enqueue("not json at all").await;
+    world
+        .enqueue(
+            &json!({ "Type": "Notification", "MessageId": "m-9", "TopicArn": world.topic_arn,
+            "Message": "{\"nothing\": \"useful\"}", "Timestamp": "2026-11-22T10:00:00Z" })
+            .to_string(),
+        )
+        .await;
+    world
+        .publish(json!({ "ingestionId": "ing-ok", "processingStatus": "DONE" }))
+        .await;
+
+    let first = world.deliver().await;
+    let second = world.deliver().await;
+
+    assert_eq!(first.len(), 2, "only the two unreadable messages fail");
+    assert_eq!(second, first, "retried, not dropped");
+    assert_eq!(
+        world.alerts(AlertKind::UnreadableNotification),
+        2,
+        "alerted on the first delivery only"
+    );
+    assert_eq!(
+        world.ingestion("ing-ok").await.status,
+        ProcessingStatus::Done
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_raw_delivery_the_message_itself_is_read() {
+    let mut world = World::start(true).await;
+    world
+        .publish(json!({ "ingestionId": "ing-raw", "processingStatus": "INPROGRESS" }))
+        .await;
+    assert!(world.deliver().await.is_empty());
+    assert_eq!(
+        world.ingestion("ing-raw").await.status,
+        ProcessingStatus::InProgress
+    );
+}
