@@ -231,6 +231,21 @@ fn unreadable_alert(message: QueuedMessage<'_>, reason: &str) -> Alert {
     }
 }
 
+/// Every environment variable the function reads (the stack's template sets them).
+pub const ENVIRONMENT: &[&str] = &["CATALOG_TABLE", "ALERTS_TOPIC_ARN"];
+/// Those without which it does not start: all of them.
+pub const REQUIRED_ENVIRONMENT: &[&str] = ENVIRONMENT;
+/// The AWS API actions it calls: the ingestion store (`PutItem` for a status or the
+/// subscription, `GetItem`, `UpdateItem` to mark an alert sent), alerts, and confirming the
+/// subscription. Receiving and deleting queue messages is Lambda's, under the same role.
+pub const IAM_ACTIONS: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "sns:ConfirmSubscription",
+    "sns:Publish",
+];
+
 /// The Lambda's settings, read once at cold start; a missing one stops the start, named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LambdaSettings {
@@ -278,6 +293,16 @@ mod tests {
                 .unwrap_err()
                 .contains("not an ingestion status")
         );
+    }
+
+    #[test]
+    fn the_environment_list_is_what_is_read() {
+        let asked = std::sync::Mutex::new(Vec::new());
+        let _ = LambdaSettings::from_lookup(|name| {
+            asked.lock().unwrap().push(name.to_owned());
+            Some("x".to_owned())
+        });
+        assert_eq!(asked.into_inner().unwrap(), ENVIRONMENT);
     }
 
     #[test]

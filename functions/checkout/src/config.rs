@@ -21,6 +21,27 @@ impl Default for Settings {
     }
 }
 
+/// Every environment variable the function reads (the stack's template sets them).
+pub const ENVIRONMENT: &[&str] = &[
+    "PURCHASES_TABLE",
+    "ALERTS_TOPIC_ARN",
+    "CHECKOUT_ENDPOINT",
+    "CHECKOUT_REGION",
+    "STUCK_OPEN_AFTER_MINUTES",
+];
+/// Those without which it does not start.
+pub const REQUIRED_ENVIRONMENT: &[&str] =
+    &["PURCHASES_TABLE", "ALERTS_TOPIC_ARN", "CHECKOUT_ENDPOINT"];
+/// The AWS API actions it calls: the purchase store's get, update (`GetItem`, `PutItem`) and
+/// list of Open purchases for the sweep (`Scan`); alerts. Reading the stream and sending to the
+/// on-failure queue are Lambda's, under the same role.
+pub const IAM_ACTIONS: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Scan",
+    "sns:Publish",
+];
+
 /// The Lambda's settings, read once at cold start; a missing or bad one stops the start with
 /// an error naming it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +131,22 @@ mod tests {
             } else {
                 base(n)
             }
+        }
+    }
+
+    #[test]
+    fn the_environment_list_is_what_is_read() {
+        let asked = std::sync::Mutex::new(std::collections::BTreeSet::new());
+        let _ = LambdaSettings::from_lookup(|name| {
+            asked.lock().unwrap().insert(name.to_owned());
+            base(name)
+        });
+        let listed: std::collections::BTreeSet<String> =
+            ENVIRONMENT.iter().map(|name| name.to_string()).collect();
+        assert_eq!(asked.into_inner().unwrap(), listed);
+        for required in REQUIRED_ENVIRONMENT {
+            let without = LambdaSettings::from_lookup(with(required, None));
+            assert_eq!(without.unwrap_err(), format!("{required} is not set"));
         }
     }
 

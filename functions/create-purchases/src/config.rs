@@ -102,6 +102,23 @@ fn role_arn_parts(arn: &str) -> Option<(&str, &str, &str)> {
     (service == "iam").then_some((partition, account, role))
 }
 
+/// Every environment variable the function reads (the stack's template sets them).
+pub const ENVIRONMENT: &[&str] = &[
+    "PURCHASES_TABLE",
+    "ALERTS_TOPIC_ARN",
+    "PRICE_BOOK_FILE",
+    "ALLOWED_CALLER_ARNS",
+    "RETENTION_DAYS",
+    "AMOUNT_BASIS",
+];
+/// Those without which it does not start.
+pub const REQUIRED_ENVIRONMENT: &[&str] =
+    &["PURCHASES_TABLE", "ALERTS_TOPIC_ARN", "PRICE_BOOK_FILE"];
+/// The AWS API actions it calls: the purchase store's insert (a conditional `PutItem`, reading
+/// the existing item back on an old store), get and update (`GetItem`, `PutItem`); alerts.
+/// It never lists Open purchases (no `Scan`).
+pub const IAM_ACTIONS: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem", "sns:Publish"];
+
 /// The Lambda's settings. Read once at cold start; a missing or bad one stops the start with an
 /// error naming it.
 #[derive(Debug, Clone)]
@@ -185,6 +202,35 @@ mod tests {
         assert!(!allowed.allows(None));
         assert!(AllowedCallers::any().allows(None));
         assert!(AllowedCallers::parse("OrderingGateway").is_err());
+    }
+
+    /// A valid value for each setting.
+    fn valid(name: &str) -> Option<String> {
+        Some(match name {
+            "ALLOWED_CALLER_ARNS" => "arn:aws:iam::111122223333:role/OrderingGateway".to_owned(),
+            "RETENTION_DAYS" => "30".to_owned(),
+            "AMOUNT_BASIS" => "line".to_owned(),
+            other => other.to_lowercase(),
+        })
+    }
+
+    #[test]
+    fn the_environment_list_is_what_is_read() {
+        let asked = std::sync::Mutex::new(std::collections::BTreeSet::new());
+        LambdaSettings::from_lookup(|name| {
+            asked.lock().unwrap().insert(name.to_owned());
+            valid(name)
+        })
+        .unwrap();
+        let listed: std::collections::BTreeSet<String> =
+            ENVIRONMENT.iter().map(|name| name.to_string()).collect();
+        assert_eq!(asked.into_inner().unwrap(), listed);
+        for required in REQUIRED_ENVIRONMENT {
+            let without = LambdaSettings::from_lookup(|name| {
+                (name != *required).then(|| valid(name)).flatten()
+            });
+            assert_eq!(without.unwrap_err(), format!("{required} is not set"));
+        }
     }
 
     #[test]
