@@ -75,3 +75,52 @@ pub fn unique_name(prefix: &str) -> String {
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
 }
+
+/// A new SNS topic on the emulator, with a new SQS queue subscribed to it (raw message delivery
+/// as asked): `(topic ARN, queue URL)`.
+pub async fn topic_with_queue(aws: &aws_config::SdkConfig, raw_delivery: bool) -> (String, String) {
+    let sns = aws_sdk_sns::Client::new(aws);
+    let sqs = aws_sdk_sqs::Client::new(aws);
+    let topic_arn = new_topic(aws).await;
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(unique_name("inbox"))
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let arn = aws_sdk_sqs::types::QueueAttributeName::QueueArn;
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(arn.clone())
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&arn]
+        .clone();
+    let mut subscribe = sns
+        .subscribe()
+        .topic_arn(&topic_arn)
+        .protocol("sqs")
+        .endpoint(queue_arn);
+    if raw_delivery {
+        subscribe = subscribe.attributes("RawMessageDelivery", "true");
+    }
+    subscribe.send().await.unwrap();
+    (topic_arn, queue_url)
+}
+
+/// A new SNS topic on the emulator: its ARN.
+pub async fn new_topic(aws: &aws_config::SdkConfig) -> String {
+    aws_sdk_sns::Client::new(aws)
+        .create_topic()
+        .name(unique_name("topic"))
+        .send()
+        .await
+        .unwrap()
+        .topic_arn
+        .unwrap()
+}

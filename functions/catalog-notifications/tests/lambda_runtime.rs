@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use jwo_end_to_end::{LambdaUnderTest, fixtures, moto_endpoint, unique_name};
+use jwo_end_to_end::{LambdaUnderTest, fixtures, moto_endpoint, new_topic, unique_name};
 use jwo_shared::adapters::dynamodb_catalog::{self, DynamoDbIngestionStore};
 use jwo_shared::contract::catalog::ProcessingStatus;
 use jwo_shared::ports::IngestionStore;
@@ -18,14 +18,7 @@ async fn invoked_through_the_lambda_runtime_it_records_and_reports_only_the_unre
     dynamodb_catalog::create_table(&dynamo, &table)
         .await
         .unwrap();
-    let alerts = aws_sdk_sns::Client::new(&aws)
-        .create_topic()
-        .name(unique_name("alerts"))
-        .send()
-        .await
-        .unwrap()
-        .topic_arn
-        .unwrap();
+    let alerts = new_topic(&aws).await;
 
     let function = LambdaUnderTest::start(
         Path::new(env!("CARGO_BIN_EXE_catalog-notifications")),

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use catalog_notifications::CatalogNotifications;
 use catalog_notifications::lambda::handle_batch;
-use jwo_end_to_end::{moto_endpoint, unique_name};
+use jwo_end_to_end::{moto_endpoint, topic_with_queue, unique_name};
 use jwo_shared::adapters::dynamodb_catalog::{self, DynamoDbIngestionStore};
 use jwo_shared::adapters::local_alerts::LocalAlerts;
 use jwo_shared::adapters::sns_subscriptions::SnsSubscriptions;
@@ -39,41 +39,7 @@ impl World {
             .unwrap();
         let sns = aws_sdk_sns::Client::new(&aws);
         let sqs = aws_sdk_sqs::Client::new(&aws);
-        let topic_arn = sns
-            .create_topic()
-            .name(unique_name("amazon-catalog-results"))
-            .send()
-            .await
-            .unwrap()
-            .topic_arn
-            .unwrap();
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(unique_name("catalog-notifications"))
-            .send()
-            .await
-            .unwrap()
-            .queue_url
-            .unwrap();
-        let queue_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .unwrap()
-            .attributes
-            .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-            .clone();
-        let mut subscribe = sns
-            .subscribe()
-            .topic_arn(&topic_arn)
-            .protocol("sqs")
-            .endpoint(queue_arn);
-        if raw_delivery {
-            subscribe = subscribe.attributes("RawMessageDelivery", "true");
-        }
-        subscribe.send().await.unwrap();
+        let (topic_arn, queue_url) = topic_with_queue(&aws, raw_delivery).await;
         World {
             consumer: CatalogNotifications::new(
                 DynamoDbIngestionStore::new(dynamo.clone(), &table),

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use chrono::{Duration, Utc};
-use jwo_end_to_end::{LambdaUnderTest, fixtures, moto_endpoint, unique_name};
+use jwo_end_to_end::{LambdaUnderTest, fixtures, moto_endpoint, new_topic, unique_name};
 use jwo_shared::adapters::dynamodb::{self, DynamoDbPurchaseStore};
 use jwo_shared::adapters::price_book_file::FixedPriceBook;
 use jwo_shared::ports::{AlertKind, PriceBooks, PurchaseStore};
@@ -42,14 +42,7 @@ async fn invoked_through_the_lambda_runtime_it_answers_stream_batches_and_sweeps
     let store = DynamoDbPurchaseStore::new(dynamo, &table);
     let held_back = held_back_purchase().await;
     store.insert_if_absent(&held_back).await.unwrap();
-    let topic = aws_sdk_sns::Client::new(&aws)
-        .create_topic()
-        .name(unique_name("alerts"))
-        .send()
-        .await
-        .unwrap()
-        .topic_arn
-        .unwrap();
+    let topic = new_topic(&aws).await;
 
     let function = LambdaUnderTest::start(
         Path::new(env!("CARGO_BIN_EXE_checkout")),

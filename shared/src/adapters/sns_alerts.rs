@@ -75,39 +75,7 @@ mod tests {
             crate::adapters::aws::emulator_sdk_config(jwo_end_to_end::moto_endpoint()).await;
         let sns = Client::new(&config);
         let sqs = aws_sdk_sqs::Client::new(&config);
-        let topic_arn = sns
-            .create_topic()
-            .name(jwo_end_to_end::unique_name("alerts"))
-            .send()
-            .await
-            .unwrap()
-            .topic_arn
-            .unwrap();
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(jwo_end_to_end::unique_name("alert-inbox"))
-            .send()
-            .await
-            .unwrap()
-            .queue_url
-            .unwrap();
-        let queue_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .unwrap()
-            .attributes
-            .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-            .clone();
-        sns.subscribe()
-            .topic_arn(&topic_arn)
-            .protocol("sqs")
-            .endpoint(&queue_arn)
-            .send()
-            .await
-            .unwrap();
+        let (topic_arn, queue_url) = jwo_end_to_end::topic_with_queue(&config, false).await;
 
         let alert = Alert {
             kind: AlertKind::PurchaseBlocked,
