@@ -347,14 +347,7 @@ async fn purchases_are_checked_out_once_and_completed_with_their_order_id() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_30_percent_faults_and_timeouts_every_purchase_is_completed_and_charged_once() {
-    let faults = Faults {
-        failure_percent: 30,
-        statuses: vec![429, 500, 503],
-        retry_after_seconds: 0,
-        timeout_percent: 10,
-        hang: Duration::from_millis(600),
-        latency: Duration::ZERO,
-    };
+    let faults = Faults::transient(30, 10, Duration::from_millis(600));
     let mut connector = Connector::start(faults, Settings::default()).await;
     let trips: Vec<String> = (0..30).map(|n| format!("faulty-{n}")).collect();
     for trip in &trips {

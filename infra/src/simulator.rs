@@ -61,6 +61,22 @@ pub struct Faults {
     pub latency: Duration,
 }
 
+impl Faults {
+    /// The transient faults Amazon's service can give: `failure_percent` of requests answered
+    /// 429, 500 or 503 (a 429 with `Retry-After: 0`), and `timeout_percent` left hanging for
+    /// `hang`.
+    pub fn transient(failure_percent: u32, timeout_percent: u32, hang: Duration) -> Faults {
+        Faults {
+            failure_percent,
+            statuses: vec![429, 500, 503],
+            retry_after_seconds: 0,
+            timeout_percent,
+            hang,
+            latency: Duration::ZERO,
+        }
+    }
+}
+
 pub struct SimulatorConfig {
     pub region: String,
     /// Accepted signing credentials (access key → secret).

@@ -132,14 +132,7 @@ async fn a_tampered_total_or_an_unknown_trip_is_declined_not_retried() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_30_percent_faults_and_timeouts_every_cart_is_charged_exactly_once() {
-    let faults = Faults {
-        failure_percent: 30,
-        statuses: vec![429, 500, 503],
-        retry_after_seconds: 0,
-        timeout_percent: 10,
-        hang: Duration::from_millis(600),
-        latency: Duration::ZERO,
-    };
+    let faults = Faults::transient(30, 10, Duration::from_millis(600));
     let setup = setup(faults).await;
     let client = Arc::new(client(&setup.endpoint, SECRET));
     let mut submissions = Vec::new();
