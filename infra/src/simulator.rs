@@ -223,7 +223,7 @@ impl<C: Carts> CheckoutSimulator<C> {
                 "storeId and idempotentShoppingTripId are required",
             );
         };
-        let key = format!("{store_id}/{trip_id}");
+        let key = trip_key(store_id, trip_id);
         // Bound first: a guard in an `if let` condition lives through its block.
         let charged = self.lock().orders.get(&key).cloned();
         if let Some(order_id) = charged {
@@ -349,6 +349,11 @@ impl<C: Carts> CheckoutSimulator<C> {
     }
 }
 
+/// How the simulator names a trip in its orders and stats: `storeId/tripId`.
+fn trip_key(store_id: &str, trip_id: &str) -> String {
+    format!("{store_id}/{trip_id}")
+}
+
 /// One charge, as the ledger keeps it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -360,7 +365,7 @@ pub struct Charge {
 
 impl Charge {
     fn key(&self) -> String {
-        format!("{}/{}", self.store_id, self.trip_id)
+        trip_key(&self.store_id, &self.trip_id)
     }
 }
 
