@@ -1,7 +1,7 @@
 //! The Lambda side: an API Gateway REST proxy event in, a response out.
 
 use jwo_shared::ports::{Alerts, PriceBooks, PurchaseStore};
-use lambda_http::http::header::{ALLOW, CONTENT_TYPE};
+use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 
@@ -37,12 +37,5 @@ where
         caller_arn: caller_arn(&event),
         body: event.body().as_ref(),
     };
-    let answer = service.handle(request).await;
-    let mut response = Response::builder()
-        .status(answer.status)
-        .header(CONTENT_TYPE, "application/json");
-    if let Some(allow) = answer.allow {
-        response = response.header(ALLOW, allow);
-    }
-    Ok(response.body(Body::Binary(answer.body))?)
+    Ok(service.handle(request).await.into_http().map(Body::Binary))
 }

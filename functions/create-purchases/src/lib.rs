@@ -48,6 +48,21 @@ pub struct PurchaseResponse {
 }
 
 impl PurchaseResponse {
+    /// The answer as an HTTP response: its status, `content-type: application/json`, the
+    /// `Allow` header of a 405, and the body. One shape for every transport.
+    pub fn into_http(self) -> lambda_http::http::Response<Vec<u8>> {
+        use lambda_http::http::header::{ALLOW, CONTENT_TYPE};
+        let mut response = lambda_http::http::Response::builder()
+            .status(self.status)
+            .header(CONTENT_TYPE, "application/json");
+        if let Some(allow) = self.allow {
+            response = response.header(ALLOW, allow);
+        }
+        response
+            .body(self.body)
+            .expect("a status from the handler and fixed headers always build")
+    }
+
     fn json(status: u16, body: &impl serde::Serialize) -> PurchaseResponse {
         PurchaseResponse {
             status,

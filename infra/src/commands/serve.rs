@@ -21,7 +21,7 @@ use checkout::Checkout;
 use checkout::worker::{self, WorkerSettings};
 use clap::Args;
 use create_purchases::{Config, CreatePurchases, MAX_BODY_BYTES, PATH, PurchaseRequest};
-use http::header::{ALLOW, CONTENT_TYPE};
+use http::header::CONTENT_TYPE;
 use http::{HeaderMap, Method, StatusCode, Uri};
 use jwo_shared::adapters::aws::signing_credentials;
 use jwo_shared::adapters::embedded::EmbeddedPurchaseStore;
@@ -323,7 +323,7 @@ async fn create_purchases(
         }
     }
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let answer = connector
+    connector
         .service
         .handle(PurchaseRequest {
             method: method.as_str(),
@@ -332,14 +332,7 @@ async fn create_purchases(
             caller_arn: None,
             body: &body,
         })
-        .await;
-    let mut response = Response::builder()
-        .status(answer.status)
-        .header(CONTENT_TYPE, "application/json");
-    if let Some(allow) = answer.allow {
-        response = response.header(ALLOW, allow);
-    }
-    response
-        .body(axum::body::Body::from(answer.body))
-        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        .await
+        .into_http()
+        .map(axum::body::Body::from)
 }
