@@ -22,4 +22,5 @@ pub mod ports;
 pub mod pricing;
 pub mod purchase;
 pub mod retry;
+pub mod settings;
 pub mod validation;

@@ -261,11 +261,7 @@ impl LambdaSettings {
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<LambdaSettings, String> {
-        let required = |name: &str| {
-            get(name)
-                .filter(|value| !value.trim().is_empty())
-                .ok_or_else(|| format!("{name} is not set"))
-        };
+        let required = |name: &str| jwo_shared::settings::required(get(name), name);
         Ok(LambdaSettings {
             catalog_table: required("CATALOG_TABLE")?,
             alerts_topic_arn: required("ALERTS_TOPIC_ARN")?,

@@ -65,7 +65,7 @@ impl LambdaSettings {
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<LambdaSettings, String> {
         let get = |name: &str| get(name).filter(|value| !value.trim().is_empty());
-        let required = |name: &str| get(name).ok_or_else(|| format!("{name} is not set"));
+        let required = |name: &str| jwo_shared::settings::required(get(name), name);
         let checkout_endpoint = required("CHECKOUT_ENDPOINT")?;
         let checkout_region = match get("CHECKOUT_REGION") {
             Some(region) => region,

@@ -138,11 +138,7 @@ impl LambdaSettings {
     }
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<LambdaSettings, String> {
-        let required = |name: &str| {
-            get(name)
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| format!("{name} is not set"))
-        };
+        let required = |name: &str| jwo_shared::settings::required(get(name), name);
         let allowed_callers = match get("ALLOWED_CALLER_ARNS") {
             Some(list) => {
                 AllowedCallers::parse(&list).map_err(|e| format!("ALLOWED_CALLER_ARNS: {e}"))?
