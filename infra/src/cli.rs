@@ -47,6 +47,11 @@ pub enum Command {
         #[arg(long, value_name = "line|unit")]
         basis: Option<AmountBasis>,
     },
+    /// The price book in the catalog store, and the Catalog API upload.
+    Catalog {
+        #[command(subcommand)]
+        command: commands::catalog::CatalogCommand,
+    },
     /// Run a stand-in for one of Amazon's services.
     Simulate {
         #[command(subcommand)]
@@ -60,6 +65,10 @@ pub enum Simulated {
     /// rules to the carts sent to Create Purchases, charges each trip once, injects faults on
     /// request, and counts everything (GET /_simulator/stats).
     Checkout(commands::simulate::SimulateCheckout),
+    /// The Catalog API (upload, getCatalogUploadStatus): verifies SigV4, refuses calls over
+    /// 10,000 items or 10 a second with Amazon's errorMsg, injects faults on request, and
+    /// counts everything (GET /_catalog/stats).
+    Catalog(commands::simulate::SimulateCatalog),
 }
 
 impl Cli {
@@ -69,9 +78,13 @@ impl Cli {
             Command::ConnectivityTest(args) => commands::connectivity::run(args),
             Command::Load(args) => commands::load::run(args),
             Command::Price { pricebook, basis } => commands::price::run(&pricebook, basis),
+            Command::Catalog { command } => commands::catalog::run(command),
             Command::Simulate {
                 service: Simulated::Checkout(args),
             } => commands::simulate::run(args),
+            Command::Simulate {
+                service: Simulated::Catalog(args),
+            } => commands::simulate::run_catalog(args),
         }
     }
 }

@@ -1,5 +1,7 @@
 //! The `jwo` command and the local stand-ins for Amazon's side.
 
+pub mod catalog_api;
+pub mod catalog_store;
 pub mod cli;
 pub mod commands;
 pub mod purchases_endpoint;

@@ -77,6 +77,34 @@ impl Faults {
     }
 }
 
+/// A fault drawn for one request.
+pub enum InjectedFault {
+    /// The request hung for `hang` (already waited): answer 504, or drop it.
+    Timeout,
+    /// Answer this status, with this `Retry-After` header on a 429.
+    Status(u16, Option<(&'static str, String)>),
+}
+
+impl Faults {
+    /// Draws this request's fault, if any; a timeout has hung for `hang` when this returns.
+    pub async fn inject(&self) -> Option<InjectedFault> {
+        if self.timeout_percent > 0 && fastrand::u32(0..100) < self.timeout_percent {
+            tokio::time::sleep(self.hang).await;
+            return Some(InjectedFault::Timeout);
+        }
+        if self.failure_percent > 0
+            && !self.statuses.is_empty()
+            && fastrand::u32(0..100) < self.failure_percent
+        {
+            let status = self.statuses[fastrand::usize(..self.statuses.len())];
+            let retry_after =
+                (status == 429).then(|| ("retry-after", self.retry_after_seconds.to_string()));
+            return Some(InjectedFault::Status(status, retry_after));
+        }
+        None
+    }
+}
+
 pub struct SimulatorConfig {
     pub region: String,
     /// Accepted signing credentials (access key → secret).
@@ -108,8 +136,22 @@ pub struct Answer {
     pub body: Value,
 }
 
+impl axum::response::IntoResponse for Answer {
+    fn into_response(self) -> axum::response::Response {
+        let status = http::StatusCode::from_u16(self.status)
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = (status, axum::Json(self.body)).into_response();
+        for (name, value) in self.headers {
+            if let Ok(value) = http::HeaderValue::from_str(&value) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        response
+    }
+}
+
 impl Answer {
-    fn json(status: u16, body: Value) -> Answer {
+    pub(crate) fn json(status: u16, body: Value) -> Answer {
         Answer {
             status,
             headers: Vec::new(),
@@ -317,35 +359,22 @@ impl<C: Carts> CheckoutSimulator<C> {
 
     /// A fault for this request, if the dice say so. Nothing is charged.
     async fn inject_fault(&self) -> Option<Answer> {
-        let faults = &self.config.faults;
-        if faults.timeout_percent > 0 && fastrand::u32(0..100) < faults.timeout_percent {
-            self.lock().stats.faults_injected += 1;
-            tokio::time::sleep(faults.hang).await;
-            return Some(Answer::error(
-                504,
-                "GatewayTimeoutException",
-                "injected timeout",
-            ));
-        }
-        if faults.failure_percent > 0
-            && !faults.statuses.is_empty()
-            && fastrand::u32(0..100) < faults.failure_percent
-        {
-            self.lock().stats.faults_injected += 1;
-            let status = faults.statuses[fastrand::usize(..faults.statuses.len())];
-            let mut answer = Answer::error(
-                status,
-                "InjectedFaultException",
-                format!("injected {status}"),
-            );
-            if status == 429 {
-                answer
-                    .headers
-                    .push(("retry-after", faults.retry_after_seconds.to_string()));
+        let fault = self.config.faults.inject().await?;
+        self.lock().stats.faults_injected += 1;
+        Some(match fault {
+            InjectedFault::Timeout => {
+                Answer::error(504, "GatewayTimeoutException", "injected timeout")
             }
-            return Some(answer);
-        }
-        None
+            InjectedFault::Status(status, retry_after) => {
+                let mut answer = Answer::error(
+                    status,
+                    "InjectedFaultException",
+                    format!("injected {status}"),
+                );
+                answer.headers.extend(retry_after);
+                answer
+            }
+        })
     }
 }
 
@@ -465,16 +494,10 @@ pub fn router<C: Carts>(simulator: std::sync::Arc<CheckoutSimulator<C>>) -> axum
         body: bytes::Bytes,
     ) -> axum::response::Response {
         let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-        let answer = simulator.checkout(path, &headers, &body).await;
-        let status = http::StatusCode::from_u16(answer.status)
-            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, axum::Json(answer.body)).into_response();
-        for (name, value) in answer.headers {
-            if let Ok(value) = http::HeaderValue::from_str(&value) {
-                response.headers_mut().insert(name, value);
-            }
-        }
-        response
+        simulator
+            .checkout(path, &headers, &body)
+            .await
+            .into_response()
     }
 
     async fn stats<C: Carts>(

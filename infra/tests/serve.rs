@@ -270,3 +270,52 @@ async fn jwo_load_reports_latencies_and_proves_exactly_once() {
         "{report}"
     );
 }
+
+/// Given `jwo serve` pricing from its catalog (cache 0 s: the catalog is asked on every cart),
+/// when `jwo catalog import` adds a version where SKU-002 costs 4.49 instead of 3.49,
+/// then the next cart is priced from it: 9.72 becomes 10.80 (4.49 − 0.50 + round2(3.99 ×
+/// 0.0825) = 4.32 for that line, 1.08 more), while a replay of the first is still as v1 priced it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_price_book_imported_while_serving_prices_the_next_cart() {
+    let data = tempfile::tempdir().unwrap();
+    let (_server, base) = serve_with(data.path(), &["--price-book-cache-seconds", "0"], &[]);
+    let endpoint = PurchasesEndpoint::new(&base, None).unwrap();
+    wait_until_healthy(&endpoint).await;
+    let total = |answer: &[u8]| -> String {
+        let body: Value = serde_json::from_slice(answer).unwrap();
+        body["orderTotals"]["priceTotal"]["amount"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no total in {body}"))
+            .to_owned()
+    };
+    let (status, answer) = endpoint.post(&cart("priced-v1")).await.unwrap();
+    assert_eq!(status, 201);
+    assert_eq!(total(&answer), "9.72");
+
+    let dearer = data.path().join("dearer.json");
+    std::fs::write(
+        &dearer,
+        std::fs::read_to_string(jwo_end_to_end::sample_price_book())
+            .unwrap()
+            .replace("\"3.49\"", "\"4.49\""),
+    )
+    .unwrap();
+    let import = Command::new(env!("CARGO_BIN_EXE_jwo"))
+        .args(["catalog", "import"])
+        .arg(&dearer)
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&import.stdout);
+    assert!(import.status.success(), "{said}");
+    assert!(said.contains("as price book v2"), "{said}");
+
+    let (status, answer) = endpoint.post(&cart("priced-v2")).await.unwrap();
+    assert_eq!(status, 201);
+    assert_eq!(total(&answer), "10.80");
+    // The first purchase, replayed, is still what v1 priced.
+    let (status, answer) = endpoint.post(&cart("priced-v1")).await.unwrap();
+    assert_eq!(status, 201);
+    assert_eq!(total(&answer), "9.72");
+}

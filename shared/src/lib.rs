@@ -6,13 +6,15 @@
 //! - [`validation`]: the Create Purchases body, every offending field named,
 //! - [`pricing`]: the price book and the pricing engine of PRICING.md,
 //! - [`checkout_rules`]: Amazon's six checkout rules, checked independently of the engine,
-//! - [`purchase`]: the purchase record and its lifecycle.
+//! - [`purchase`]: the purchase record and its lifecycle,
+//! - [`catalog`]: price book versions (import, the pricing cache) and Catalog API items.
 //!
 //! At the edges: [`ports`], the small traits the handlers are generic over, and [`adapters`],
 //! their implementations over DynamoDB, SNS, and an embedded database.
 
 pub mod adapters;
 pub mod amazon;
+pub mod catalog;
 pub mod checkout_rules;
 pub mod contract;
 mod json_fields;

@@ -22,6 +22,10 @@ pub enum StoreError {
     /// A stored record that cannot be read back: needs a person.
     #[error("stored purchase {purchase_id} cannot be read: {reason}")]
     Corrupt { purchase_id: String, reason: String },
+    /// Someone else changed the record first (another price book import): nothing was
+    /// written; try again from what is stored now.
+    #[error("{0}")]
+    Conflict(String),
     /// A record the store cannot hold (too large, for one).
     #[error("purchase {purchase_id} cannot be stored: {reason}")]
     Rejected { purchase_id: String, reason: String },
@@ -118,6 +122,58 @@ pub trait PriceBooks: Send + Sync + 'static {
     fn current(&self) -> impl Future<Output = Result<Arc<VersionedPriceBook>, StoreError>> + Send;
 }
 
+/// One stored version of the price book, without its content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PriceBookHead {
+    /// 1, 2, 3...: each import that changes the price book makes the next one.
+    pub version: u64,
+    /// SHA-256 (hex) of the stored JSON.
+    pub sha256: String,
+    pub items: usize,
+    /// The file it was imported from.
+    pub source: String,
+    pub imported_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl PriceBookHead {
+    /// How purchases record the version they were priced with: `v3`.
+    pub fn label(&self) -> String {
+        format!("v{}", self.version)
+    }
+}
+
+/// What publishing a price book did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Published {
+    /// Stored as the new current version.
+    New(PriceBookHead),
+    /// The same as the current version: nothing was written.
+    Unchanged(PriceBookHead),
+}
+
+/// Where price book versions are kept (the catalog table in AWS, files under the data
+/// directory locally). A version is written whole before it becomes current, so a reader sees
+/// the old version or the new one, never a mix.
+pub trait PriceBookVersions: Send + Sync + 'static {
+    /// The current version, if any was ever published.
+    fn head(&self) -> impl Future<Output = Result<Option<PriceBookHead>, StoreError>> + Send;
+
+    /// The JSON of a stored version.
+    fn read(
+        &self,
+        head: &PriceBookHead,
+    ) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
+
+    /// Stores `json` (a validated price book) as `head`, which must be the version after the
+    /// current one; [`StoreError::Conflict`] if another import got there first.
+    fn publish(
+        &self,
+        head: &PriceBookHead,
+        json: &[u8],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
 /// What the catalog store knows of one Catalog API upload (an ingestion).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -136,6 +192,39 @@ pub struct Ingestion {
     #[serde(default)]
     pub alerted: bool,
     pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// What we sent, when the upload was ours (`jwo catalog upload`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload: Option<Upload>,
+}
+
+impl Ingestion {
+    /// A status update with nothing else known yet.
+    pub fn with_status(ingestion_id: &str, status: ProcessingStatus) -> Ingestion {
+        Ingestion {
+            ingestion_id: ingestion_id.to_owned(),
+            status,
+            report_download_link: None,
+            message_id: None,
+            detail: serde_json::Map::new(),
+            alerted: false,
+            updated_at: chrono::Utc::now(),
+            upload: None,
+        }
+    }
+}
+
+/// One Catalog API upload call of ours: what it carried.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Upload {
+    /// Catalog items in the call.
+    pub items: usize,
+    /// The price book version the items came from.
+    pub price_book_version: String,
+    /// Which call of the upload this was (1-based), and of how many.
+    pub call: usize,
+    pub calls: usize,
+    pub uploaded_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// What recording a status found.
@@ -167,6 +256,17 @@ pub trait IngestionStore: Send + Sync + 'static {
         &self,
         ingestion_id: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records an upload call of ours that Amazon answered with `ingestion_id`: the ingestion
+    /// starts INQUEUE unless a status for it is stored already (a notification can be first).
+    fn record_upload(
+        &self,
+        ingestion_id: &str,
+        upload: &Upload,
+    ) -> impl Future<Output = Result<Ingestion, StoreError>> + Send;
+
+    /// Every ingestion, oldest upload first.
+    fn list_ingestions(&self) -> impl Future<Output = Result<Vec<Ingestion>, StoreError>> + Send;
 
     /// The subscription of our queue to `topic_arn` is confirmed.
     fn record_subscription(

@@ -175,6 +175,7 @@ impl<I: IngestionStore, A: Alerts, C: Subscriptions> CatalogNotifications<I, A, 
             detail: notification.other,
             alerted: false,
             updated_at: Utc::now(),
+            upload: None,
         };
         let (stored, advanced) = match self.store.record_status(&update).await? {
             StatusRecorded::Advanced(stored) => (stored, true),

@@ -2,7 +2,7 @@
 
 use catalog_notifications::lambda::handle_event;
 use catalog_notifications::{CatalogNotifications, LambdaSettings};
-use jwo_shared::adapters::dynamodb_catalog::DynamoDbIngestionStore;
+use jwo_shared::adapters::dynamodb_catalog::DynamoDbCatalog;
 use jwo_shared::adapters::sns_alerts::SnsAlerts;
 use jwo_shared::adapters::sns_subscriptions::SnsSubscriptions;
 use lambda_runtime::{Error, run, service_fn};
@@ -14,7 +14,7 @@ async fn main() -> Result<(), Error> {
     let aws = jwo_shared::adapters::aws::sdk_config().await;
     let sns = aws_sdk_sns::Client::new(&aws);
     let service = CatalogNotifications::new(
-        DynamoDbIngestionStore::new(aws_sdk_dynamodb::Client::new(&aws), settings.catalog_table),
+        DynamoDbCatalog::new(aws_sdk_dynamodb::Client::new(&aws), settings.catalog_table),
         SnsAlerts::new(sns.clone(), settings.alerts_topic_arn),
         SnsSubscriptions::new(sns),
     );

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use jwo_end_to_end::{LambdaUnderTest, fixtures, moto_endpoint, new_topic, unique_name};
-use jwo_shared::adapters::dynamodb_catalog::{self, DynamoDbIngestionStore};
+use jwo_shared::adapters::dynamodb_catalog::{self, DynamoDbCatalog};
 use jwo_shared::contract::catalog::ProcessingStatus;
 use jwo_shared::ports::IngestionStore;
 use serde_json::json;
@@ -30,7 +30,7 @@ async fn invoked_through_the_lambda_runtime_it_records_and_reports_only_the_unre
         answer,
         json!({ "batchItemFailures": [{ "itemIdentifier": "2e1424d4-f796-459a-8184-9c92662be6da" }] })
     );
-    let stored = DynamoDbIngestionStore::new(dynamo, &table)
+    let stored = DynamoDbCatalog::new(dynamo, &table)
         .get_ingestion("ing-fixture-1")
         .await
         .unwrap()

@@ -8,14 +8,14 @@ use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use catalog_notifications::CatalogNotifications;
 use catalog_notifications::lambda::handle_batch;
 use jwo_end_to_end::{moto_endpoint, topic_with_queue, unique_name};
-use jwo_shared::adapters::dynamodb_catalog::{self, DynamoDbIngestionStore};
+use jwo_shared::adapters::dynamodb_catalog::{self, DynamoDbCatalog};
 use jwo_shared::adapters::local_alerts::LocalAlerts;
 use jwo_shared::adapters::sns_subscriptions::SnsSubscriptions;
 use jwo_shared::contract::catalog::ProcessingStatus;
 use jwo_shared::ports::{AlertKind, IngestionStore};
 use serde_json::json;
 
-type Consumer = CatalogNotifications<DynamoDbIngestionStore, LocalAlerts, SnsSubscriptions>;
+type Consumer = CatalogNotifications<DynamoDbCatalog, LocalAlerts, SnsSubscriptions>;
 
 struct World {
     consumer: Consumer,
@@ -42,7 +42,7 @@ impl World {
         let (topic_arn, queue_url) = topic_with_queue(&aws, raw_delivery).await;
         World {
             consumer: CatalogNotifications::new(
-                DynamoDbIngestionStore::new(dynamo.clone(), &table),
+                DynamoDbCatalog::new(dynamo.clone(), &table),
                 LocalAlerts::new(100),
                 SnsSubscriptions::new(sns.clone()),
             ),

@@ -106,17 +106,18 @@ fn role_arn_parts(arn: &str) -> Option<(&str, &str, &str)> {
 pub const ENVIRONMENT: &[&str] = &[
     "PURCHASES_TABLE",
     "ALERTS_TOPIC_ARN",
-    "PRICE_BOOK_FILE",
+    "CATALOG_TABLE",
+    "PRICE_BOOK_CACHE_SECONDS",
     "ALLOWED_CALLER_ARNS",
     "RETENTION_DAYS",
     "AMOUNT_BASIS",
 ];
 /// Those without which it does not start.
-pub const REQUIRED_ENVIRONMENT: &[&str] =
-    &["PURCHASES_TABLE", "ALERTS_TOPIC_ARN", "PRICE_BOOK_FILE"];
+pub const REQUIRED_ENVIRONMENT: &[&str] = &["PURCHASES_TABLE", "ALERTS_TOPIC_ARN", "CATALOG_TABLE"];
 /// The AWS API actions it calls: the purchase store's insert (a conditional `PutItem`, reading
-/// the existing item back on an old store), get and update (`GetItem`, `PutItem`); alerts.
-/// It never lists Open purchases (no `Scan`).
+/// the existing item back on an old store), get and update (`GetItem`, `PutItem`); the price
+/// book's head and parts in the catalog table (`GetItem`, read only); alerts. It never lists
+/// Open purchases (no `Scan`).
 pub const IAM_ACTIONS: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem", "sns:Publish"];
 
 /// The Lambda's settings. Read once at cold start; a missing or bad one stops the start with an
@@ -127,8 +128,11 @@ pub struct LambdaSettings {
     pub purchases_table: String,
     /// `ALERTS_TOPIC_ARN`: the SNS topic alerts go to.
     pub alerts_topic_arn: String,
-    /// `PRICE_BOOK_FILE`: the price book shipped with the function.
-    pub price_book_file: String,
+    /// `CATALOG_TABLE`: the catalog table, where `jwo catalog import` puts price book versions.
+    pub catalog_table: String,
+    /// `PRICE_BOOK_CACHE_SECONDS` (default 30): how long a price book version is used before
+    /// the table is asked whether a newer one is current.
+    pub price_book_cache: std::time::Duration,
     pub config: Config,
 }
 
@@ -163,10 +167,22 @@ impl LambdaSettings {
                     .map_err(|e| format!("AMOUNT_BASIS: {e}"))
             })
             .transpose()?;
+        let price_book_cache = match get("PRICE_BOOK_CACHE_SECONDS") {
+            None => jwo_shared::catalog::DEFAULT_PRICE_BOOK_CACHE,
+            Some(seconds) => match seconds.trim().parse::<u64>() {
+                Ok(seconds) if seconds <= 3600 => std::time::Duration::from_secs(seconds),
+                _ => {
+                    return Err(format!(
+                        "PRICE_BOOK_CACHE_SECONDS: '{seconds}' is not a whole number of seconds from 0 to 3600"
+                    ));
+                }
+            },
+        };
         Ok(LambdaSettings {
             purchases_table: required("PURCHASES_TABLE")?,
             alerts_topic_arn: required("ALERTS_TOPIC_ARN")?,
-            price_book_file: required("PRICE_BOOK_FILE")?,
+            catalog_table: required("CATALOG_TABLE")?,
+            price_book_cache,
             config: Config {
                 allowed_callers,
                 retention,
@@ -206,6 +222,7 @@ mod tests {
             "ALLOWED_CALLER_ARNS" => "arn:aws:iam::111122223333:role/OrderingGateway".to_owned(),
             "RETENTION_DAYS" => "30".to_owned(),
             "AMOUNT_BASIS" => "line".to_owned(),
+            "PRICE_BOOK_CACHE_SECONDS" => "10".to_owned(),
             other => other.to_lowercase(),
         })
     }
@@ -234,12 +251,28 @@ mod tests {
         let base = |name: &str| match name {
             "PURCHASES_TABLE" => Some("purchases".to_owned()),
             "ALERTS_TOPIC_ARN" => Some("arn:aws:sns:us-east-1:111122223333:alerts".to_owned()),
-            "PRICE_BOOK_FILE" => Some("pricebook.json".to_owned()),
+            "CATALOG_TABLE" => Some("catalog".to_owned()),
             _ => None,
         };
         let settings = LambdaSettings::from_lookup(base).unwrap();
         assert_eq!(settings.config.retention, Duration::days(30));
         assert_eq!(settings.config.basis, None);
+        assert_eq!(
+            settings.price_book_cache,
+            jwo_shared::catalog::DEFAULT_PRICE_BOOK_CACHE
+        );
+        let bad_cache = LambdaSettings::from_lookup(|n| {
+            if n == "PRICE_BOOK_CACHE_SECONDS" {
+                Some("soon".into())
+            } else {
+                base(n)
+            }
+        });
+        assert!(
+            bad_cache
+                .unwrap_err()
+                .starts_with("PRICE_BOOK_CACHE_SECONDS")
+        );
         let without_table = LambdaSettings::from_lookup(|n| {
             if n == "PURCHASES_TABLE" {
                 None

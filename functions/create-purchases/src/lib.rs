@@ -115,7 +115,7 @@ impl CreatePurchasesError {
             CreatePurchasesError::Invalid(_) => 400,
             CreatePurchasesError::CartMismatch { .. } => 409,
             // Transient: Amazon's retry will help.
-            CreatePurchasesError::Store(StoreError::Unavailable(_))
+            CreatePurchasesError::Store(StoreError::Unavailable(_) | StoreError::Conflict(_))
             | CreatePurchasesError::Alert(_) => 503,
             CreatePurchasesError::Store(
                 StoreError::Corrupt { .. } | StoreError::Rejected { .. },

@@ -1,5 +1,6 @@
 //! One module per `jwo` subcommand.
 
+pub mod catalog;
 pub mod connectivity;
 pub mod load;
 pub mod price;

@@ -26,11 +26,13 @@ use http::{HeaderMap, Method, StatusCode, Uri};
 use jwo_shared::adapters::aws::signing_credentials;
 use jwo_shared::adapters::embedded::EmbeddedPurchaseStore;
 use jwo_shared::adapters::local_alerts::LocalAlerts;
-use jwo_shared::adapters::price_book_file::FixedPriceBook;
+use jwo_shared::adapters::local_catalog::LocalCatalog;
+use jwo_shared::adapters::price_book_file::SAMPLE_PRICE_BOOK;
 use jwo_shared::amazon::checkout_client::{CHECKOUT_PATH, CheckoutClient};
 use jwo_shared::amazon::sigv4;
-use jwo_shared::ports::PriceBooks;
-use jwo_shared::pricing::AmountBasis;
+use jwo_shared::catalog::{CachedPriceBooks, import_price_book};
+use jwo_shared::ports::{PriceBookVersions, PriceBooks};
+use jwo_shared::pricing::{AmountBasis, PriceBook};
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -46,9 +48,15 @@ pub struct Serve {
     /// Where purchases (and the built-in simulator's charges) are kept; created if missing.
     #[arg(long, value_name = "DIR", default_value = ".jwo")]
     pub data_dir: PathBuf,
-    /// The price book (JSON); the built-in sample when not given.
+    /// Import this price book (JSON) into the data directory's catalog before serving, as the
+    /// next version if it differs from the current one. Without it, the current version is
+    /// used (`jwo catalog import` changes it while serving), or the built-in sample is imported
+    /// when there is none.
     #[arg(long, value_name = "FILE")]
     pub pricebook: Option<PathBuf>,
+    /// How long a price book version is used before the catalog is asked for a newer one.
+    #[arg(long, value_name = "SECONDS", default_value_t = jwo_shared::catalog::DEFAULT_PRICE_BOOK_CACHE.as_secs())]
+    pub price_book_cache_seconds: u64,
     /// Base URL of a real or external Checkout Service instead of the built-in simulator;
     /// requests go to {URL}/v1/checkout/carts, SigV4-signed with the standard AWS credential
     /// environment variables (or profile) for --region.
@@ -72,7 +80,7 @@ pub fn run(args: Serve) -> ExitCode {
     super::run_to_exit(serve(args))
 }
 
-type Service = CreatePurchases<EmbeddedPurchaseStore, LocalAlerts, FixedPriceBook>;
+type Service = CreatePurchases<EmbeddedPurchaseStore, LocalAlerts, CachedPriceBooks<LocalCatalog>>;
 
 struct Connector {
     service: Service,
@@ -92,17 +100,28 @@ fn local_checkout_credentials() -> Credentials {
     )
 }
 
-fn read_price_book(path: Option<&Path>) -> Result<(FixedPriceBook, String), String> {
-    match path {
-        None => Ok((FixedPriceBook::sample(), "built-in sample".to_owned())),
-        Some(path) => {
-            let bytes = std::fs::read(path)
-                .map_err(|error| format!("--pricebook {}: {error}", path.display()))?;
-            let book = FixedPriceBook::from_json(&bytes)
-                .map_err(|error| format!("--pricebook {}: {error}", path.display()))?;
-            Ok((book, path.display().to_string()))
-        }
-    }
+/// The catalog in the data directory, with `--pricebook` (or, in an empty catalog, the
+/// built-in sample) imported.
+async fn open_catalog(data_dir: &Path, pricebook: Option<&Path>) -> Result<LocalCatalog, String> {
+    let catalog = LocalCatalog::open(data_dir.join("catalog"))
+        .map_err(|error| format!("--data-dir {}: {error}", data_dir.display()))?;
+    let (book, source) = match pricebook {
+        Some(path) => (
+            crate::commands::catalog::read_price_book_file(path, None)
+                .map_err(|error| format!("--pricebook {error}"))?,
+            path.display().to_string(),
+        ),
+        None if catalog.head().await.map_err(|e| e.to_string())?.is_none() => (
+            PriceBook::from_json(SAMPLE_PRICE_BOOK.as_bytes())
+                .expect("the sample price book is valid"),
+            "built-in sample".to_owned(),
+        ),
+        None => return Ok(catalog),
+    };
+    import_price_book(&catalog, &book, &source)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(catalog)
 }
 
 async fn serve(args: Serve) -> Result<(), String> {
@@ -111,8 +130,19 @@ async fn serve(args: Serve) -> Result<(), String> {
     let store_path = args.data_dir.join("purchases.redb");
     let (store, ready) = EmbeddedPurchaseStore::open_with_ready_queue(&store_path)
         .map_err(|error| format!("--data-dir {}: {error}", args.data_dir.display()))?;
-    let (price_books, price_book_name) = read_price_book(args.pricebook.as_deref())?;
+    let catalog = open_catalog(&args.data_dir, args.pricebook.as_deref()).await?;
+    let price_books = CachedPriceBooks::new(
+        catalog,
+        std::time::Duration::from_secs(args.price_book_cache_seconds),
+    );
     let price_book = price_books.current().await.map_err(|e| e.to_string())?;
+    let price_book_name = price_books
+        .versions()
+        .head()
+        .await
+        .map_err(|e| e.to_string())?
+        .map(|head| head.source)
+        .unwrap_or_default();
     let basis = args.basis.unwrap_or(price_book.book.amount_basis);
     let required_signer = if args.require_sigv4 {
         Some(
@@ -278,8 +308,8 @@ fn print_banner(
         "jwo serve: ordering connector listening on {base}\n  \
          POST {base}{PATH}   Create Purchases{}\n  \
          GET  {base}/healthz\n  \
-         data:       {} (purchases.redb)\n  \
-         price book: {price_book} ({version}, {basis} basis)\n  \
+         data:       {} (purchases.redb, catalog/)\n  \
+         price book: {version} from {price_book}, {basis} basis (`jwo catalog import FILE` adds a version)\n  \
          checkout:   {checkout}\n\
          Try it:\n  \
          curl -s {base}{PATH} -H 'content-type: application/json' \\\n    \

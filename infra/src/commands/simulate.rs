@@ -1,5 +1,6 @@
 //! `jwo simulate checkout`: the Checkout Service simulator on its own, for a connector whose
-//! purchases are in DynamoDB (in AWS, or `moto` via `AWS_ENDPOINT_URL`).
+//! purchases are in DynamoDB (in AWS, or `moto` via `AWS_ENDPOINT_URL`); `jwo simulate
+//! catalog`: the Catalog API stand-in.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -12,7 +13,9 @@ use clap::Args;
 use jwo_shared::adapters::dynamodb::DynamoDbPurchaseStore;
 use jwo_shared::pricing::AmountBasis;
 
+use crate::catalog_api::{self, CatalogApi, CatalogApiConfig};
 use crate::simulator::{CheckoutSimulator, Faults, SimulatorConfig, StoredCarts, router};
+use jwo_shared::amazon::catalog_client::{STATUS_PATH, UPLOAD_PATH};
 
 #[derive(Debug, Args)]
 pub struct SimulateCheckout {
@@ -34,6 +37,13 @@ pub struct SimulateCheckout {
     /// Amount basis the carts are checked in.
     #[arg(long, default_value = "line", value_name = "line|unit")]
     pub basis: AmountBasis,
+    #[command(flatten)]
+    pub faults: FaultArgs,
+}
+
+/// Faults to inject, for both stand-ins.
+#[derive(Debug, Args)]
+pub struct FaultArgs {
     /// Percent of requests answered with one of --failure-statuses (nothing charged).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub failure_percent: u32,
@@ -50,6 +60,72 @@ pub struct SimulateCheckout {
     /// Latency added to every answer.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+}
+
+impl FaultArgs {
+    fn faults(&self) -> Faults {
+        Faults {
+            failure_percent: self.failure_percent,
+            statuses: self.failure_statuses.clone(),
+            retry_after_seconds: self.retry_after_seconds,
+            timeout_percent: self.timeout_percent,
+            hang: Duration::from_millis(self.hang_ms),
+            latency: Duration::from_millis(self.latency_ms),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateCatalog {
+    /// Address to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:9200")]
+    pub listen: SocketAddr,
+    /// Region the signatures must be made for.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// The access key requests must be signed with; without it, signatures are required but
+    /// not verified (temporary credentials from an assumed role).
+    #[arg(long, env = "AWS_ACCESS_KEY_ID")]
+    pub access_key_id: Option<String>,
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub secret_access_key: Option<String>,
+    #[command(flatten)]
+    pub faults: FaultArgs,
+}
+
+pub fn run_catalog(args: SimulateCatalog) -> ExitCode {
+    super::run_to_exit(serve_catalog(args))
+}
+
+async fn serve_catalog(args: SimulateCatalog) -> Result<(), String> {
+    let credentials = match (args.access_key_id, args.secret_access_key) {
+        (Some(key), Some(secret)) => {
+            vec![Credentials::new(key, secret, None, None, "jwo-simulate")]
+        }
+        _ => Vec::new(),
+    };
+    let api = Arc::new(CatalogApi::new(CatalogApiConfig {
+        region: args.region,
+        credentials,
+        faults: args.faults.faults(),
+    }));
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
+    let address = listener.local_addr().map_err(|error| error.to_string())?;
+    let _ = writeln!(
+        std::io::stdout(),
+        "Catalog API stand-in listening on http://{address}\n  \
+         POST http://{address}{UPLOAD_PATH}                (SigV4, service execute-api)\n  \
+         POST http://{address}{STATUS_PATH}\n  \
+         GET  http://{address}/_catalog/stats"
+    );
+    axum::serve(listener, catalog_api::router(api))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|error| error.to_string())
 }
 
 pub fn run(args: SimulateCheckout) -> ExitCode {
@@ -70,14 +146,7 @@ async fn serve(args: SimulateCheckout) -> Result<(), String> {
             "jwo-simulate",
         )],
         basis: args.basis,
-        faults: Faults {
-            failure_percent: args.failure_percent,
-            statuses: args.failure_statuses,
-            retry_after_seconds: args.retry_after_seconds,
-            timeout_percent: args.timeout_percent,
-            hang: Duration::from_millis(args.hang_ms),
-            latency: Duration::from_millis(args.latency_ms),
-        },
+        faults: args.faults.faults(),
     };
     let simulator = Arc::new(CheckoutSimulator::new(config, StoredCarts(store)));
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -1,4 +1,4 @@
-//! The catalog table in DynamoDB: ingestions (Catalog API uploads and their status) and the
+//! The catalog table in DynamoDB: price book versions, ingestions (Catalog API uploads and their status) and the
 //! state of the SNS subscription that reports them.
 //!
 //! Key design: one table, partition key `pk` (a string), no sort key; the key says what an
@@ -8,7 +8,11 @@
 //!   and `detail` (JSON of the fields the notification carried that we do not know). A status
 //!   is written with `attribute_not_exists(pk) OR statusRank < :rank`, so a duplicate or a late
 //!   older status changes nothing, in one conditional write.
+//!   What our upload call recorded (`uploadItems`, `uploadPriceBookVersion`, `uploadCall`,
+//!   `uploadCalls`, `uploadedAt`) is never touched by a status.
 //! - `subscription#{topicArn}`: `topicArn`, `subscriptionArn`, `confirmedAt`.
+//! - `pricebook#current`, `pricebook#v{N}`, `pricebook#{sha256}#{n}`: price book versions (see
+//!   the `PriceBookVersions` implementation).
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -16,17 +20,19 @@ use chrono::{DateTime, Utc};
 
 use super::dynamodb::{Item, conditional_put, unavailable};
 use crate::contract::catalog::ProcessingStatus;
-use crate::ports::{Ingestion, IngestionStore, StatusRecorded, StoreError};
+use crate::ports::{
+    Ingestion, IngestionStore, PriceBookHead, PriceBookVersions, StatusRecorded, StoreError, Upload,
+};
 
 #[derive(Clone)]
-pub struct DynamoDbIngestionStore {
+pub struct DynamoDbCatalog {
     client: Client,
     table: String,
 }
 
-impl DynamoDbIngestionStore {
-    pub fn new(client: Client, table: impl Into<String>) -> DynamoDbIngestionStore {
-        DynamoDbIngestionStore {
+impl DynamoDbCatalog {
+    pub fn new(client: Client, table: impl Into<String>) -> DynamoDbCatalog {
+        DynamoDbCatalog {
             client,
             table: table.into(),
         }
@@ -100,31 +106,136 @@ fn from_item(item: &Item) -> Result<Ingestion, StoreError> {
         detail,
         alerted: matches!(item.get("alerted"), Some(AttributeValue::Bool(true))),
         updated_at,
+        upload: upload_from_item(item),
         ingestion_id,
     })
 }
 
-impl IngestionStore for DynamoDbIngestionStore {
+/// `SET` of every attribute of `item` but the key, and `REMOVE` of `absent`, with names in
+/// placeholders (`status` is a reserved word).
+fn update_of(
+    client: &Client,
+    table: &str,
+    key: AttributeValue,
+    item: Item,
+    absent: &[&str],
+) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+    let mut update = client.update_item().table_name(table).key("pk", key);
+    let mut sets = Vec::new();
+    for (n, (name, value)) in item
+        .into_iter()
+        .filter(|(name, _)| name != "pk")
+        .enumerate()
+    {
+        sets.push(format!("#a{n} = :a{n}"));
+        update = update
+            .expression_attribute_names(format!("#a{n}"), name)
+            .expression_attribute_values(format!(":a{n}"), value);
+    }
+    let mut expression = format!("SET {}", sets.join(", "));
+    if !absent.is_empty() {
+        let removes: Vec<String> = absent
+            .iter()
+            .enumerate()
+            .map(|(n, name)| {
+                update = update
+                    .clone()
+                    .expression_attribute_names(format!("#r{n}"), *name);
+                format!("#r{n}")
+            })
+            .collect();
+        expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
+    }
+    update.update_expression(expression)
+}
+
+fn upload_attributes(upload: &Upload) -> Item {
+    [
+        ("uploadItems", AttributeValue::N(upload.items.to_string())),
+        (
+            "uploadPriceBookVersion",
+            AttributeValue::S(upload.price_book_version.clone()),
+        ),
+        ("uploadCall", AttributeValue::N(upload.call.to_string())),
+        ("uploadCalls", AttributeValue::N(upload.calls.to_string())),
+        (
+            "uploadedAt",
+            AttributeValue::S(upload.uploaded_at.to_rfc3339()),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect()
+}
+
+fn upload_from_item(item: &Item) -> Option<Upload> {
+    let number = |name: &str| match item.get(name) {
+        Some(AttributeValue::N(value)) => value.parse::<usize>().ok(),
+        _ => None,
+    };
+    let text = |name: &str| match item.get(name) {
+        Some(AttributeValue::S(value)) => Some(value.clone()),
+        _ => None,
+    };
+    Some(Upload {
+        items: number("uploadItems")?,
+        price_book_version: text("uploadPriceBookVersion")?,
+        call: number("uploadCall")?,
+        calls: number("uploadCalls")?,
+        uploaded_at: text("uploadedAt")?.parse().ok()?,
+    })
+}
+
+impl IngestionStore for DynamoDbCatalog {
     async fn record_status(&self, update: &Ingestion) -> Result<StatusRecorded, StoreError> {
-        let rank = AttributeValue::N(update.status.rank().to_string());
-        match conditional_put(
+        use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+        // Everything but what our upload recorded moves with the status.
+        let absent: Vec<&str> = [
+            ("reportDownloadLink", update.report_download_link.is_none()),
+            ("messageId", update.message_id.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(name, absent)| absent.then_some(name))
+        .collect();
+        let mut item = to_item(update);
+        item.retain(|name, _| !name.starts_with("upload"));
+        let result = update_of(
             &self.client,
             &self.table,
-            to_item(update),
-            "attribute_not_exists(pk) OR statusRank < :rank",
-            vec![(":rank", rank)],
+            ingestion_key(&update.ingestion_id),
+            item,
+            &absent,
         )
-        .await?
-        {
-            Ok(()) => Ok(StatusRecorded::Advanced(update.clone())),
-            Err(Some(stored)) => Ok(StatusRecorded::Unchanged(from_item(&stored)?)),
-            Err(None) => match self.get_ingestion(&update.ingestion_id).await? {
-                Some(stored) => Ok(StatusRecorded::Unchanged(stored)),
-                None => Err(StoreError::Unavailable(format!(
-                    "ingestion {} exists by the condition but cannot be read",
-                    update.ingestion_id
-                ))),
+        .condition_expression("attribute_not_exists(pk) OR statusRank < :rank")
+        .expression_attribute_values(":rank", AttributeValue::N(update.status.rank().to_string()))
+        .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .send()
+        .await;
+        match result {
+            Ok(output) => match output.attributes() {
+                Some(stored) => Ok(StatusRecorded::Advanced(from_item(stored)?)),
+                None => Ok(StatusRecorded::Advanced(update.clone())),
             },
+            Err(aws_sdk_dynamodb::error::SdkError::ServiceError(failure))
+                if failure.err().is_conditional_check_failed_exception() =>
+            {
+                let old = match failure.into_err() {
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(e) => e.item,
+                    _ => None,
+                };
+                let stored = match old {
+                    Some(old) => Some(from_item(&old)?),
+                    None => self.get_ingestion(&update.ingestion_id).await?,
+                };
+                stored.map(StatusRecorded::Unchanged).ok_or_else(|| {
+                    StoreError::Unavailable(format!(
+                        "ingestion {} exists by the condition but cannot be read",
+                        update.ingestion_id
+                    ))
+                })
+            }
+            Err(error) => Err(unavailable(error)),
         }
     }
 
@@ -155,6 +266,78 @@ impl IngestionStore for DynamoDbIngestionStore {
         Ok(())
     }
 
+    async fn record_upload(
+        &self,
+        ingestion_id: &str,
+        upload: &Upload,
+    ) -> Result<Ingestion, StoreError> {
+        // The upload's own attributes are set; the status only if none is stored yet (a
+        // notification may have come first).
+        let new = Ingestion {
+            updated_at: upload.uploaded_at,
+            ..Ingestion::with_status(ingestion_id, ProcessingStatus::InQueue)
+        };
+        let mut expression = Vec::new();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", ingestion_key(ingestion_id))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        for (n, (name, value)) in upload_attributes(upload).into_iter().enumerate() {
+            expression.push(format!("#u{n} = :u{n}"));
+            request = request
+                .expression_attribute_names(format!("#u{n}"), name)
+                .expression_attribute_values(format!(":u{n}"), value);
+        }
+        for (n, (name, value)) in to_item(&new)
+            .into_iter()
+            .filter(|(name, _)| name != "pk")
+            .enumerate()
+        {
+            expression.push(format!("#s{n} = if_not_exists(#s{n}, :s{n})"));
+            request = request
+                .expression_attribute_names(format!("#s{n}"), name)
+                .expression_attribute_values(format!(":s{n}"), value);
+        }
+        let output = request
+            .update_expression(format!("SET {}", expression.join(", ")))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let stored = output.attributes().ok_or_else(|| {
+            StoreError::Unavailable(format!("ingestion {ingestion_id} was not returned"))
+        })?;
+        from_item(stored)
+    }
+
+    async fn list_ingestions(&self) -> Result<Vec<Ingestion>, StoreError> {
+        let mut all = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .filter_expression("begins_with(pk, :prefix)")
+                .expression_attribute_values(":prefix", AttributeValue::S("ingestion#".into()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items() {
+                all.push(from_item(item)?);
+            }
+            match page.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => break,
+            }
+        }
+        super::local_catalog::sort_by_upload(&mut all);
+        Ok(all)
+    }
+
     async fn record_subscription(
         &self,
         topic_arn: &str,
@@ -170,6 +353,190 @@ impl IngestionStore for DynamoDbIngestionStore {
                 AttributeValue::S(subscription_arn.to_owned()),
             )
             .item("confirmedAt", AttributeValue::S(Utc::now().to_rfc3339()))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+/// Gzipped price book JSON is cut into parts of this many bytes, under DynamoDB's 400 KB item.
+const PART_BYTES: usize = 350 * 1024;
+const HEAD_KEY: &str = "pricebook#current";
+
+fn part_key(sha256: &str, part: usize) -> AttributeValue {
+    AttributeValue::S(format!("pricebook#{sha256}#{part}"))
+}
+
+fn head_item(head: &PriceBookHead, key: &str) -> Item {
+    [
+        ("pk", AttributeValue::S(key.to_owned())),
+        (
+            "priceBookVersion",
+            AttributeValue::N(head.version.to_string()),
+        ),
+        ("sha256", AttributeValue::S(head.sha256.clone())),
+        ("items", AttributeValue::N(head.items.to_string())),
+        ("source", AttributeValue::S(head.source.clone())),
+        (
+            "importedAt",
+            AttributeValue::S(head.imported_at.to_rfc3339()),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect()
+}
+
+fn head_from_item(item: &Item) -> Result<PriceBookHead, StoreError> {
+    let corrupt = |reason: &str| StoreError::Corrupt {
+        purchase_id: HEAD_KEY.into(),
+        reason: reason.into(),
+    };
+    let text = |name: &str| match item.get(name) {
+        Some(AttributeValue::S(value)) => Ok(value.clone()),
+        _ => Err(corrupt(&format!("no {name}"))),
+    };
+    let number = |name: &str| match item.get(name) {
+        Some(AttributeValue::N(value)) => value
+            .parse::<u64>()
+            .map_err(|_| corrupt(&format!("{name} is not a number"))),
+        _ => Err(corrupt(&format!("no {name}"))),
+    };
+    Ok(PriceBookHead {
+        version: number("priceBookVersion")?,
+        sha256: text("sha256")?,
+        items: number("items")? as usize,
+        source: text("source")?,
+        imported_at: text("importedAt")?
+            .parse()
+            .map_err(|_| corrupt("importedAt is not a time"))?,
+    })
+}
+
+/// Price book versions in the catalog table: the JSON gzipped and cut into parts keyed by its
+/// SHA-256 (`pricebook#{sha256}#{n}`, part 0 saying how many), written first; then the head
+/// `pricebook#current`, in one conditional write from the version before, so two imports
+/// cannot both become version N; then `pricebook#v{N}`, the history. Content-addressed parts
+/// make a crashed import harmless: its parts are overwritten with the same bytes, or ignored.
+impl PriceBookVersions for DynamoDbCatalog {
+    async fn head(&self) -> Result<Option<PriceBookHead>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(HEAD_KEY.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output.item().map(head_from_item).transpose()
+    }
+
+    async fn read(&self, head: &PriceBookHead) -> Result<Vec<u8>, StoreError> {
+        let corrupt = |reason: String| StoreError::Corrupt {
+            purchase_id: format!("price book {}", head.label()),
+            reason,
+        };
+        let get = |part: usize| {
+            self.client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", part_key(&head.sha256, part))
+                .send()
+        };
+        let first = get(0).await.map_err(unavailable)?;
+        let first = first
+            .item()
+            .ok_or_else(|| corrupt("its first part is missing".into()))?;
+        let parts = match first.get("parts") {
+            Some(AttributeValue::N(n)) => n.parse::<usize>().unwrap_or(0),
+            _ => 0,
+        };
+        let mut items = vec![first.clone()];
+        let rest = futures_util::future::try_join_all((1..parts).map(get))
+            .await
+            .map_err(unavailable)?;
+        for (n, output) in rest.into_iter().enumerate() {
+            items.push(
+                output
+                    .item
+                    .ok_or_else(|| corrupt(format!("part {} is missing", n + 1)))?,
+            );
+        }
+        let mut gzipped = Vec::new();
+        for item in &items {
+            match item.get("body") {
+                Some(AttributeValue::B(blob)) => gzipped.extend_from_slice(blob.as_ref()),
+                _ => return Err(corrupt("a part has no body".into())),
+            }
+        }
+        let mut json = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzipped[..]), &mut json)
+            .map_err(|error| corrupt(format!("cannot gunzip: {error}")))?;
+        Ok(json)
+    }
+
+    async fn publish(&self, head: &PriceBookHead, json: &[u8]) -> Result<(), StoreError> {
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gzip, json).expect("gzip to memory");
+        let gzipped = gzip.finish().expect("gzip to memory");
+        let chunks: Vec<&[u8]> = gzipped.chunks(PART_BYTES).collect();
+        let parts = chunks.len();
+        futures_util::future::try_join_all(chunks.into_iter().enumerate().map(|(n, chunk)| {
+            let mut put = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item("pk", part_key(&head.sha256, n))
+                .item("body", AttributeValue::B(chunk.to_vec().into()));
+            if n == 0 {
+                put = put.item("parts", AttributeValue::N(parts.to_string()));
+            }
+            put.send()
+        }))
+        .await
+        .map_err(unavailable)?;
+
+        let (condition, values) = if head.version == 1 {
+            ("attribute_not_exists(pk)", vec![])
+        } else {
+            (
+                "priceBookVersion = :previous",
+                vec![(
+                    ":previous",
+                    AttributeValue::N((head.version - 1).to_string()),
+                )],
+            )
+        };
+        match conditional_put(
+            &self.client,
+            &self.table,
+            head_item(head, HEAD_KEY),
+            condition,
+            values,
+        )
+        .await?
+        {
+            Ok(()) => {}
+            Err(stored) => {
+                let now = stored
+                    .as_ref()
+                    .and_then(|item| head_from_item(item).ok())
+                    .map_or("none".to_owned(), |head| head.label());
+                return Err(StoreError::Conflict(format!(
+                    "the current price book is {now}, not v{}; import again",
+                    head.version - 1
+                )));
+            }
+        }
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(head_item(
+                head,
+                &format!("pricebook#v{}", head.version),
+            )))
             .send()
             .await
             .map_err(unavailable)?;
@@ -229,4 +596,20 @@ pub async fn confirmed_subscription(
             _ => None,
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::catalog_contract;
+
+    #[tokio::test]
+    async fn keeps_the_catalog_store_contract_on_moto() {
+        let config =
+            crate::adapters::aws::emulator_sdk_config(jwo_end_to_end::moto_endpoint()).await;
+        let client = Client::new(&config);
+        let table = jwo_end_to_end::unique_name("catalog");
+        create_table(&client, &table).await.unwrap();
+        catalog_contract::run_all(&DynamoDbCatalog::new(client, table)).await;
+    }
 }

@@ -12,7 +12,6 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use bytes::Bytes;
 use http::header::RETRY_AFTER;
 use http::{HeaderValue, StatusCode, Uri};
-use http_body_util::{BodyExt, Limited};
 
 /// The Checkout Service's one route.
 pub const CHECKOUT_PATH: &str = "/v1/checkout/carts";
@@ -129,24 +128,16 @@ impl CheckoutClient {
             Ok(request) => request,
             Err(error) => return transient(error),
         };
-        let exchange = async {
-            let response = self
-                .http
-                .request(request)
-                .await
-                .map_err(|error| format!("request failed: {error}"))?;
-            let (parts, body) = response.into_parts();
-            let answer = Limited::new(body, MAX_ANSWER_BYTES)
-                .collect()
-                .await
-                .map_err(|error| format!("reading the answer failed: {error}"))?
-                .to_bytes();
-            Ok::<_, String>((parts, answer))
-        };
-        let (parts, answer) = match tokio::time::timeout(self.attempt_timeout, exchange).await {
-            Err(_) => return transient(format!("no answer within {:?}", self.attempt_timeout)),
-            Ok(Err(reason)) => return transient(reason),
-            Ok(Ok(exchange)) => exchange,
+        let (parts, answer) = match super::http::exchange(
+            &self.http,
+            request,
+            self.attempt_timeout,
+            MAX_ANSWER_BYTES,
+        )
+        .await
+        {
+            Ok(exchange) => exchange,
+            Err(reason) => return transient(reason),
         };
         classify(parts.status, parts.headers.get(RETRY_AFTER), &answer)
     }

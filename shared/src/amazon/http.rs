@@ -83,6 +83,35 @@ pub fn json_post(
         .map_err(|error| error.to_string())
 }
 
+/// Sends `request` and reads the answer (at most `max_bytes` of it), all within `timeout`.
+/// Every failure (connect, send, read, time) is a message: the callers treat them alike, as
+/// transient.
+pub async fn exchange(
+    http: &HttpClient,
+    request: Request<Full<Bytes>>,
+    timeout: std::time::Duration,
+    max_bytes: usize,
+) -> Result<(http::response::Parts, Bytes), String> {
+    use http_body_util::{BodyExt, Limited};
+    let exchange = async {
+        let response = http
+            .request(request)
+            .await
+            .map_err(|error| format!("request failed: {error}"))?;
+        let (parts, body) = response.into_parts();
+        let answer = Limited::new(body, max_bytes)
+            .collect()
+            .await
+            .map_err(|error| format!("reading the answer failed: {error}"))?
+            .to_bytes();
+        Ok((parts, answer))
+    };
+    match tokio::time::timeout(timeout, exchange).await {
+        Err(_) => Err(format!("no answer within {timeout:?}")),
+        Ok(result) => result,
+    }
+}
+
 /// A base URL from configuration or the command line: `http(s)://host[:port][/prefix]`.
 pub fn base_url(text: &str) -> Result<Uri, String> {
     let base: Uri = text
