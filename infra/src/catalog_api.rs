@@ -6,12 +6,11 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
 use http::HeaderMap;
 use jwo_shared::amazon::catalog_client::{STATUS_PATH, UPLOAD_PATH};
-use jwo_shared::amazon::sigv4;
 use jwo_shared::contract::catalog::{
     CatalogUploadRequest, CatalogUploadStatusRequest, MAX_CALLS_PER_SECOND, MAX_ITEMS_PER_UPLOAD,
     ProcessingStatus,
@@ -96,9 +95,7 @@ impl CatalogApi {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::simulator::lock(&self.state)
     }
 
     /// Either call: the checks every call gets, then the operation.
@@ -188,21 +185,12 @@ impl CatalogApi {
                 .ok_or("the Authorization header names no credential")?;
             return Ok(access_key.to_owned());
         }
-        let known = |access_key: &str| {
-            self.config
-                .credentials
-                .iter()
-                .find(|c| c.access_key_id() == access_key)
-                .cloned()
-        };
-        sigv4::verify_request(
-            "POST",
+        crate::simulator::verify_signature(
+            &self.config.credentials,
+            &self.config.region,
             path,
             headers,
             body,
-            known,
-            &self.config.region,
-            SystemTime::now(),
         )
         .map_err(|error| format!("The request signature is not valid: {error}"))
     }

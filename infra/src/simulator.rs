@@ -77,6 +77,39 @@ impl Faults {
     }
 }
 
+/// A stand-in's state: a panic in one request must not take the counts down with it.
+pub(crate) fn lock<T>(state: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Verifies a stand-in's incoming `POST` as API Gateway would: SigV4 by one of `credentials`,
+/// for `region`, now. Answers the access key.
+pub(crate) fn verify_signature(
+    credentials: &[Credentials],
+    region: &str,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<String, sigv4::SignatureError> {
+    let known = |access_key: &str| {
+        credentials
+            .iter()
+            .find(|c| c.access_key_id() == access_key)
+            .cloned()
+    };
+    sigv4::verify_request(
+        "POST",
+        path_and_query,
+        headers,
+        body,
+        known,
+        region,
+        SystemTime::now(),
+    )
+}
+
 /// A fault drawn for one request.
 pub enum InjectedFault {
     /// The request hung for `hang` (already waited): answer 504, or drop it.
@@ -215,28 +248,17 @@ impl<C: Carts> CheckoutSimulator<C> {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.state)
     }
 
     /// `POST /v1/checkout/carts`.
     pub async fn checkout(&self, path_and_query: &str, headers: &HeaderMap, body: &[u8]) -> Answer {
-        let known = |access_key: &str| {
-            self.config
-                .credentials
-                .iter()
-                .find(|c| c.access_key_id() == access_key)
-                .cloned()
-        };
-        let verified = sigv4::verify_request(
-            "POST",
+        let verified = verify_signature(
+            &self.config.credentials,
+            &self.config.region,
             path_and_query,
             headers,
             body,
-            known,
-            &self.config.region,
-            SystemTime::now(),
         );
         if let Err(error) = verified {
             self.lock().stats.signature_failures += 1;

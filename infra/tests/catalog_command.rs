@@ -72,10 +72,22 @@ fn test_key() -> Vec<Credentials> {
     vec![Credentials::new(KEY, SECRET, None, None, "test")]
 }
 
-/// `jwo` on a blocking thread, so the stand-in keeps answering meanwhile.
-async fn jwo_async(args: Vec<String>, env: Vec<(&'static str, String)>) -> Output {
+/// `jwo catalog ARGS --endpoint ENDPOINT --data-dir DATA` on a blocking thread, so the
+/// stand-in keeps answering meanwhile.
+async fn against(
+    endpoint: &str,
+    data: &Path,
+    args: &[&str],
+    env: Vec<(&'static str, String)>,
+) -> Output {
+    let mut all: Vec<String> = std::iter::once("catalog")
+        .chain(args.iter().copied())
+        .map(str::to_owned)
+        .collect();
+    all.extend(["--endpoint".to_owned(), endpoint.to_owned()]);
+    all.extend(["--data-dir".to_owned(), data.to_str().unwrap().to_owned()]);
     tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let args: Vec<&str> = all.iter().map(String::as_str).collect();
         let env: Vec<(&str, &str)> = env.iter().map(|(n, v)| (*n, v.as_str())).collect();
         jwo(&args, &env)
     })
@@ -85,10 +97,6 @@ async fn jwo_async(args: Vec<String>, env: Vec<(&'static str, String)>) -> Outpu
 
 fn owned(env: Vec<(&'static str, &'static str)>) -> Vec<(&'static str, String)> {
     env.into_iter().map(|(n, v)| (n, v.to_owned())).collect()
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|arg| arg.to_string()).collect()
 }
 
 fn import(data: &Path, file: &Path) -> Output {
@@ -209,18 +217,7 @@ async fn an_upload_goes_in_calls_of_at_most_ten_thousand_items_and_every_ingesti
     assert!(import(data.path(), &book).status.success());
     let (api, endpoint) = catalog_api(test_key(), Faults::default()).await;
 
-    let upload = jwo_async(
-        strings(&[
-            "catalog",
-            "upload",
-            "--endpoint",
-            &endpoint,
-            "--data-dir",
-            data.path().to_str().unwrap(),
-        ]),
-        owned(signed_env()),
-    )
-    .await;
+    let upload = against(&endpoint, data.path(), &["upload"], owned(signed_env())).await;
     assert!(upload.status.success(), "{}", text(&upload));
 
     let stats: CatalogStats = api.stats();
@@ -252,18 +249,10 @@ async fn an_upload_goes_in_calls_of_at_most_ten_thousand_items_and_every_ingesti
     }
 
     // Status, until done: every upload moves to DONE with its report link.
-    let status = jwo_async(
-        strings(&[
-            "catalog",
-            "status",
-            "--wait",
-            "--interval-seconds",
-            "0",
-            "--endpoint",
-            &endpoint,
-            "--data-dir",
-            data.path().to_str().unwrap(),
-        ]),
+    let status = against(
+        &endpoint,
+        data.path(),
+        &["status", "--wait", "--interval-seconds", "0"],
         owned(signed_env()),
     )
     .await;
@@ -275,16 +264,10 @@ async fn an_upload_goes_in_calls_of_at_most_ten_thousand_items_and_every_ingesti
     }
 
     // An unknown ingestion: Amazon's errorMsg is shown, and the exit code says so.
-    let unknown = jwo_async(
-        strings(&[
-            "catalog",
-            "status",
-            "no-such-ingestion",
-            "--endpoint",
-            &endpoint,
-            "--data-dir",
-            data.path().to_str().unwrap(),
-        ]),
+    let unknown = against(
+        &endpoint,
+        data.path(),
+        &["status", "no-such-ingestion"],
         owned(signed_env()),
     )
     .await;
@@ -305,17 +288,10 @@ async fn calls_keep_to_ten_a_second_and_transient_faults_are_retried() {
     let (api, endpoint) = catalog_api(test_key(), faults).await;
 
     // One item a call: the sample's 12 items × 2 stores make 24 calls, plus the retries.
-    let upload = jwo_async(
-        strings(&[
-            "catalog",
-            "upload",
-            "--items-per-call",
-            "1",
-            "--endpoint",
-            &endpoint,
-            "--data-dir",
-            data.path().to_str().unwrap(),
-        ]),
+    let upload = against(
+        &endpoint,
+        data.path(),
+        &["upload", "--items-per-call", "1"],
         owned(signed_env()),
     )
     .await;
@@ -341,18 +317,7 @@ async fn a_wrong_signature_is_refused_with_amazons_message_and_nothing_is_record
     let (api, endpoint) = catalog_api(test_key(), Faults::default()).await;
     let mut env = signed_env();
     env[1] = ("AWS_SECRET_ACCESS_KEY", "not-the-secret");
-    let upload = jwo_async(
-        strings(&[
-            "catalog",
-            "upload",
-            "--endpoint",
-            &endpoint,
-            "--data-dir",
-            data.path().to_str().unwrap(),
-        ]),
-        owned(env),
-    )
-    .await;
+    let upload = against(&endpoint, data.path(), &["upload"], owned(env)).await;
     assert_eq!(upload.status.code(), Some(1));
     let said = text(&upload);
     assert!(said.contains("refused (403)"), "{said}");
@@ -373,17 +338,14 @@ async fn with_a_role_arn_calls_are_signed_with_the_roles_temporary_credentials()
     let (api, endpoint) = catalog_api(Vec::new(), Faults::default()).await;
     let mut env = owned(signed_env());
     env.push(("AWS_ENDPOINT_URL", moto_endpoint().to_owned()));
-    let upload = jwo_async(
-        strings(&[
-            "catalog",
+    let upload = against(
+        &endpoint,
+        data.path(),
+        &[
             "upload",
             "--role-arn",
             "arn:aws:iam::123456789012:role/CatalogUploader",
-            "--endpoint",
-            &endpoint,
-            "--data-dir",
-            data.path().to_str().unwrap(),
-        ]),
+        ],
         env,
     )
     .await;

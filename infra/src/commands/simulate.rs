@@ -109,23 +109,15 @@ async fn serve_catalog(args: SimulateCatalog) -> Result<(), String> {
         credentials,
         faults: args.faults.faults(),
     }));
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
-    let address = listener.local_addr().map_err(|error| error.to_string())?;
-    let _ = writeln!(
-        std::io::stdout(),
-        "Catalog API stand-in listening on http://{address}\n  \
-         POST http://{address}{UPLOAD_PATH}                (SigV4, service execute-api)\n  \
-         POST http://{address}{STATUS_PATH}\n  \
-         GET  http://{address}/_catalog/stats"
-    );
-    axum::serve(listener, catalog_api::router(api))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|error| error.to_string())
+    serve_stand_in(args.listen, catalog_api::router(api), |address| {
+        format!(
+            "Catalog API stand-in listening on http://{address}\n  \
+             POST http://{address}{UPLOAD_PATH}                (SigV4, service execute-api)\n  \
+             POST http://{address}{STATUS_PATH}\n  \
+             GET  http://{address}/_catalog/stats"
+        )
+    })
+    .await
 }
 
 pub fn run(args: SimulateCheckout) -> ExitCode {
@@ -149,19 +141,30 @@ async fn serve(args: SimulateCheckout) -> Result<(), String> {
         faults: args.faults.faults(),
     };
     let simulator = Arc::new(CheckoutSimulator::new(config, StoredCarts(store)));
-    let listener = tokio::net::TcpListener::bind(args.listen)
+    serve_stand_in(args.listen, router(simulator), |address| {
+        format!(
+            "Checkout Service simulator listening on http://{address}\n  \
+             POST http://{address}/v1/checkout/carts   (SigV4, service execute-api)\n  \
+             GET  http://{address}/_simulator/stats    (charges per trip, duplicates, rejections)"
+        )
+    })
+    .await
+}
+
+/// Serves a stand-in on `listen` until Ctrl-C, after printing its banner.
+async fn serve_stand_in(
+    listen: SocketAddr,
+    app: axum::Router,
+    banner: impl FnOnce(SocketAddr) -> String,
+) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
+        .map_err(|error| format!("cannot listen on {listen}: {error}"))?;
     let address = listener.local_addr().map_err(|error| error.to_string())?;
     // A banner nobody reads (a closed stdout) must not stop the server: write errors are
     // ignored, where println! would panic.
-    let _ = writeln!(
-        std::io::stdout(),
-        "Checkout Service simulator listening on http://{address}\n  \
-         POST http://{address}/v1/checkout/carts   (SigV4, service execute-api)\n  \
-         GET  http://{address}/_simulator/stats    (charges per trip, duplicates, rejections)"
-    );
-    axum::serve(listener, router(simulator))
+    let _ = writeln!(std::io::stdout(), "{}", banner(address));
+    axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

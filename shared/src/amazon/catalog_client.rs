@@ -6,19 +6,17 @@
 
 use std::time::{Duration, Instant};
 
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use bytes::Bytes;
-use http::Uri;
-use http::header::RETRY_AFTER;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::http::HttpClient;
+use super::signed_json::{Attempt, SignedJson, retry_after, with_retries};
 use crate::contract::catalog::{
     CatalogErrorBody, CatalogUploadRequest, CatalogUploadResponse, CatalogUploadStatusRequest,
     CatalogUploadStatusResponse, MAX_CALLS_PER_SECOND,
 };
-use crate::retry::{Backoff, NextStep, parse_retry_after, random_jitter};
+use crate::retry::Backoff;
 
 pub const UPLOAD_PATH: &str = "/v1/catalog/upload";
 pub const STATUS_PATH: &str = "/v1/catalog/getCatalogUploadStatus";
@@ -64,21 +62,10 @@ impl Pacer {
 }
 
 pub struct CatalogClient {
-    base: Uri,
-    region: String,
-    credentials: SharedCredentialsProvider,
-    http: HttpClient,
+    api: SignedJson,
     pacer: Pacer,
     pub attempt_timeout: Duration,
     pub backoff: Backoff,
-}
-
-enum Attempt<T> {
-    Done(Result<T, CatalogCallError>),
-    Transient {
-        reason: String,
-        retry_after: Option<Duration>,
-    },
 }
 
 impl CatalogClient {
@@ -90,12 +77,10 @@ impl CatalogClient {
         credentials: SharedCredentialsProvider,
         calls_per_second: u32,
     ) -> Result<CatalogClient, String> {
+        let base =
+            super::http::base_url(endpoint).map_err(|error| format!("catalog endpoint {error}"))?;
         Ok(CatalogClient {
-            base: super::http::base_url(endpoint)
-                .map_err(|error| format!("catalog endpoint {error}"))?,
-            region: region.to_owned(),
-            credentials,
-            http: super::http::client()?,
+            api: SignedJson::new(base, region, credentials)?,
             pacer: Pacer::new(calls_per_second.min(MAX_CALLS_PER_SECOND)),
             attempt_timeout: Duration::from_secs(30),
             backoff: Backoff {
@@ -133,67 +118,32 @@ impl CatalogClient {
         let body = Bytes::from(serde_json::to_vec(body).expect("catalog requests serialize"));
         // A call is not worth more than this of retrying.
         let deadline = Instant::now() + Duration::from_secs(300);
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let (reason, retry_after) = match self.attempt(path, &body).await {
-                Attempt::Done(result) => return result,
-                Attempt::Transient {
-                    reason,
-                    retry_after,
-                } => (reason, retry_after),
-            };
-            match self.backoff.next_step(
+        with_retries(path, &self.backoff, self.attempt_timeout, deadline, || {
+            self.attempt(path, &body)
+        })
+        .await
+        .unwrap_or_else(|(attempts, last_error)| {
+            Err(CatalogCallError::GaveUp {
                 attempts,
-                retry_after,
-                deadline.saturating_duration_since(Instant::now()),
-                self.attempt_timeout,
-                random_jitter,
-            ) {
-                NextStep::RetryAfter(wait) => {
-                    tracing::warn!(path, attempt = attempts, wait_ms = wait.as_millis() as u64, %reason, "catalog call failed; retrying");
-                    tokio::time::sleep(wait).await;
-                }
-                NextStep::GiveUp => {
-                    return Err(CatalogCallError::GaveUp {
-                        attempts,
-                        last_error: reason,
-                    });
-                }
-            }
-        }
+                last_error,
+            })
+        })
     }
 
-    async fn attempt<T: DeserializeOwned>(&self, path: &str, body: &Bytes) -> Attempt<T> {
-        let transient = |reason: String| Attempt::Transient {
-            reason,
-            retry_after: None,
-        };
-        let credentials = match self.credentials.provide_credentials().await {
-            Ok(credentials) => credentials,
-            Err(error) => return transient(format!("no AWS credentials: {error}")),
-        };
+    async fn attempt<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Bytes,
+    ) -> Attempt<Result<T, CatalogCallError>> {
+        // Every attempt waits its turn: retries count against the rate too.
         self.pacer.wait().await;
-        // Signed for this attempt, after the wait: the date is part of the signature.
-        let request = match super::http::json_post(
-            &self.base,
-            path,
-            body.clone(),
-            Some((&credentials, &self.region)),
-        ) {
-            Ok(request) => request,
-            Err(error) => return transient(error),
-        };
-        let (parts, answer) = match super::http::exchange(
-            &self.http,
-            request,
-            self.attempt_timeout,
-            MAX_ANSWER_BYTES,
-        )
-        .await
+        let (parts, answer) = match self
+            .api
+            .post(path, body, self.attempt_timeout, MAX_ANSWER_BYTES)
+            .await
         {
             Ok(exchange) => exchange,
-            Err(reason) => return transient(reason),
+            Err(reason) => return Attempt::transient(reason),
         };
         let status = parts.status.as_u16();
         let message = || match serde_json::from_slice::<CatalogErrorBody>(&answer) {
@@ -201,20 +151,15 @@ impl CatalogClient {
             Err(_) => String::from_utf8_lossy(&answer).chars().take(500).collect(),
         };
         match status {
-            200..=299 => match serde_json::from_slice::<T>(&answer) {
-                Ok(parsed) => Attempt::Done(Ok(parsed)),
-                Err(error) => Attempt::Done(Err(CatalogCallError::Refused {
+            200..=299 => Attempt::Done(serde_json::from_slice::<T>(&answer).map_err(|error| {
+                CatalogCallError::Refused {
                     status,
                     message: format!("unreadable answer ({error}): {}", message()),
-                })),
-            },
+                }
+            })),
             429 | 500..=599 => Attempt::Transient {
                 reason: format!("{status}: {}", message()),
-                retry_after: parts
-                    .headers
-                    .get(RETRY_AFTER)
-                    .and_then(|value| value.to_str().ok())
-                    .and_then(parse_retry_after),
+                retry_after: retry_after(&parts),
             },
             _ => Attempt::Done(Err(CatalogCallError::Refused {
                 status,

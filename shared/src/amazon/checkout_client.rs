@@ -5,13 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use super::http::HttpClient;
+use super::signed_json::{Attempt, SignedJson, retry_after, with_retries};
 use crate::contract::checkout::{CheckoutErrorBody, CheckoutResponse};
-use crate::retry::{Backoff, NextStep, parse_retry_after, random_jitter};
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use crate::retry::Backoff;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use bytes::Bytes;
-use http::header::RETRY_AFTER;
-use http::{HeaderValue, StatusCode, Uri};
 
 /// The Checkout Service's one route.
 pub const CHECKOUT_PATH: &str = "/v1/checkout/carts";
@@ -34,20 +32,8 @@ pub enum CheckoutOutcome {
     GaveUp { attempts: u32, last_error: String },
 }
 
-/// One attempt's result.
-enum Attempt {
-    Done(CheckoutOutcome),
-    Transient {
-        reason: String,
-        retry_after: Option<Duration>,
-    },
-}
-
 pub struct CheckoutClient {
-    base: Uri,
-    region: String,
-    credentials: SharedCredentialsProvider,
-    http: HttpClient,
+    api: SignedJson,
     /// One attempt (connect, send, answer) may take this long.
     pub attempt_timeout: Duration,
     pub backoff: Backoff,
@@ -65,10 +51,7 @@ impl CheckoutClient {
         let base = super::http::base_url(endpoint)
             .map_err(|error| format!("checkout endpoint {error}"))?;
         Ok(CheckoutClient {
-            base,
-            region: region.to_owned(),
-            credentials,
-            http: super::http::client()?,
+            api: SignedJson::new(base, region, credentials)?,
             attempt_timeout: Duration::from_secs(10),
             backoff: Backoff::default(),
         })
@@ -77,74 +60,35 @@ impl CheckoutClient {
     /// Submits the exact `body` bytes, retrying transient failures until `deadline`.
     pub async fn submit(&self, body: &[u8], deadline: Instant) -> CheckoutOutcome {
         let body = Bytes::copy_from_slice(body);
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let (reason, retry_after) = match self.attempt(&body).await {
-                Attempt::Done(outcome) => return outcome,
-                Attempt::Transient {
-                    reason,
-                    retry_after,
-                } => (reason, retry_after),
-            };
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            match self.backoff.next_step(
-                attempts,
-                retry_after,
-                remaining,
-                self.attempt_timeout,
-                random_jitter,
-            ) {
-                NextStep::RetryAfter(wait) => {
-                    tracing::warn!(attempt = attempts, wait_ms = wait.as_millis() as u64, %reason, "checkout attempt failed; retrying");
-                    tokio::time::sleep(wait).await;
-                }
-                NextStep::GiveUp => {
-                    return CheckoutOutcome::GaveUp {
-                        attempts,
-                        last_error: reason,
-                    };
-                }
-            }
-        }
-    }
-
-    async fn attempt(&self, body: &Bytes) -> Attempt {
-        let transient = |reason: String| Attempt::Transient {
-            reason,
-            retry_after: None,
-        };
-        let credentials = match self.credentials.provide_credentials().await {
-            Ok(credentials) => credentials,
-            Err(error) => return transient(format!("no AWS credentials: {error}")),
-        };
-        // Signed now, for this attempt: a retry never reuses an old signature.
-        let request = match super::http::json_post(
-            &self.base,
-            CHECKOUT_PATH,
-            body.clone(),
-            Some((&credentials, &self.region)),
-        ) {
-            Ok(request) => request,
-            Err(error) => return transient(error),
-        };
-        let (parts, answer) = match super::http::exchange(
-            &self.http,
-            request,
+        with_retries(
+            "checkout",
+            &self.backoff,
             self.attempt_timeout,
-            MAX_ANSWER_BYTES,
+            deadline,
+            || self.attempt(&body),
         )
         .await
+        .unwrap_or_else(|(attempts, last_error)| CheckoutOutcome::GaveUp {
+            attempts,
+            last_error,
+        })
+    }
+
+    async fn attempt(&self, body: &Bytes) -> Attempt<CheckoutOutcome> {
+        match self
+            .api
+            .post(CHECKOUT_PATH, body, self.attempt_timeout, MAX_ANSWER_BYTES)
+            .await
         {
-            Ok(exchange) => exchange,
-            Err(reason) => return transient(reason),
-        };
-        classify(parts.status, parts.headers.get(RETRY_AFTER), &answer)
+            Ok((parts, answer)) => classify(&parts, &answer),
+            Err(reason) => Attempt::transient(reason),
+        }
     }
 }
 
 /// What an answer means for the purchase.
-fn classify(status: StatusCode, retry_after: Option<&HeaderValue>, answer: &[u8]) -> Attempt {
+fn classify(parts: &http::response::Parts, answer: &[u8]) -> Attempt<CheckoutOutcome> {
+    let status = parts.status;
     let text = || {
         String::from_utf8_lossy(answer)
             .chars()
@@ -167,9 +111,7 @@ fn classify(status: StatusCode, retry_after: Option<&HeaderValue>, answer: &[u8]
         },
         429 | 500..=599 => Attempt::Transient {
             reason: format!("{status}: {}", text()),
-            retry_after: retry_after
-                .and_then(|value| value.to_str().ok())
-                .and_then(parse_retry_after),
+            retry_after: retry_after(parts),
         },
         403 => Attempt::Done(CheckoutOutcome::Forbidden { message: text() }),
         _ => {

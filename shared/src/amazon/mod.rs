@@ -4,4 +4,5 @@
 pub mod catalog_client;
 pub mod checkout_client;
 pub mod http;
+pub mod signed_json;
 pub mod sigv4;

@@ -1,0 +1,126 @@
+//! What the Checkout and Catalog clients share: one SigV4-signed JSON `POST` attempt (signed
+//! for that attempt, never reusing an old signature), and retrying the transient ones with
+//! [`Backoff`] inside a deadline.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use bytes::Bytes;
+use http::Uri;
+use http::header::RETRY_AFTER;
+
+use super::http::HttpClient;
+use crate::retry::{Backoff, NextStep, parse_retry_after, random_jitter};
+
+/// One attempt's result, as the client classified the answer.
+pub enum Attempt<T> {
+    Done(T),
+    Transient {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+impl<T> Attempt<T> {
+    pub fn transient(reason: String) -> Attempt<T> {
+        Attempt::Transient {
+            reason,
+            retry_after: None,
+        }
+    }
+}
+
+/// Where the calls go and who signs them.
+pub struct SignedJson {
+    pub base: Uri,
+    pub region: String,
+    pub credentials: SharedCredentialsProvider,
+    pub http: HttpClient,
+}
+
+impl SignedJson {
+    pub fn new(
+        base: Uri,
+        region: &str,
+        credentials: SharedCredentialsProvider,
+    ) -> Result<SignedJson, String> {
+        Ok(SignedJson {
+            base,
+            region: region.to_owned(),
+            credentials,
+            http: super::http::client()?,
+        })
+    }
+
+    /// `POST {base}{path}` of `body`, signed now; the answer (at most `max_bytes`) within
+    /// `timeout`. Every failure is a message: no credentials, no connection, no answer in time.
+    pub async fn post(
+        &self,
+        path: &str,
+        body: &Bytes,
+        timeout: Duration,
+        max_bytes: usize,
+    ) -> Result<(http::response::Parts, Bytes), String> {
+        let credentials = self
+            .credentials
+            .provide_credentials()
+            .await
+            .map_err(|error| format!("no AWS credentials: {error}"))?;
+        let request = super::http::json_post(
+            &self.base,
+            path,
+            body.clone(),
+            Some((&credentials, &self.region)),
+        )?;
+        super::http::exchange(&self.http, request, timeout, max_bytes).await
+    }
+}
+
+/// The `Retry-After` an answer asks for (delay-seconds).
+pub fn retry_after(parts: &http::response::Parts) -> Option<Duration> {
+    parts
+        .headers
+        .get(RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(parse_retry_after)
+}
+
+/// Runs `attempt` until it is done, retrying transient results as `backoff` says within
+/// `deadline`. Gives up with (attempts made, the last reason).
+pub async fn with_retries<T, A, F>(
+    what: &str,
+    backoff: &Backoff,
+    attempt_timeout: Duration,
+    deadline: Instant,
+    mut attempt: A,
+) -> Result<T, (u32, String)>
+where
+    A: FnMut() -> F,
+    F: Future<Output = Attempt<T>>,
+{
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let (reason, retry_after) = match attempt().await {
+            Attempt::Done(done) => return Ok(done),
+            Attempt::Transient {
+                reason,
+                retry_after,
+            } => (reason, retry_after),
+        };
+        match backoff.next_step(
+            attempts,
+            retry_after,
+            deadline.saturating_duration_since(Instant::now()),
+            attempt_timeout,
+            random_jitter,
+        ) {
+            NextStep::RetryAfter(wait) => {
+                tracing::warn!(call = what, attempt = attempts, wait_ms = wait.as_millis() as u64, %reason, "attempt failed; retrying");
+                tokio::time::sleep(wait).await;
+            }
+            NextStep::GiveUp => return Err((attempts, reason)),
+        }
+    }
+}
