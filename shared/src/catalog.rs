@@ -52,14 +52,15 @@ pub async fn load_version<V: PriceBookVersions>(
     versions: &V,
     head: &PriceBookHead,
 ) -> Result<PriceBook, StoreError> {
-    let json = versions.read(head).await?;
-    if hex::encode(Sha256::digest(&json)) != head.sha256 {
-        return Err(corrupt(
-            head,
-            "its content does not match its SHA-256".into(),
-        ));
+    checked(head, &versions.read(head).await?)
+}
+
+/// A stored version's JSON, checked against its SHA-256 and parsed.
+fn checked(head: &PriceBookHead, json: &[u8]) -> Result<PriceBook, StoreError> {
+    if hex::encode(Sha256::digest(json)) != head.sha256 {
+        return Err(corrupt(head, "its content does not match its SHA-256".into()));
     }
-    PriceBook::from_json(&json).map_err(|error| corrupt(head, error.to_string()))
+    PriceBook::from_json(json).map_err(|error| corrupt(head, error.to_string()))
 }
 
 fn corrupt(head: &PriceBookHead, reason: String) -> StoreError {
@@ -117,36 +118,44 @@ impl<V: PriceBookVersions> CachedPriceBooks<V> {
                 .as_ref()
                 .map(|cached| (cached.version, Arc::clone(&cached.book)))
         };
-        let head = match self.versions.head().await {
-            Ok(Some(head)) => head,
-            Ok(None) => {
-                return Err(StoreError::Unavailable(
-                    "no price book has been imported yet; run `jwo catalog import`".into(),
-                ));
-            }
-            Err(error) => {
-                return match held {
-                    Some((version, book)) => {
-                        tracing::warn!(%error, version, "price book store unavailable; pricing from the version in hand");
-                        Ok(book)
-                    }
-                    None => Err(error),
-                };
-            }
+        let no_version = || {
+            StoreError::Unavailable(
+                "no price book has been imported yet; run `jwo catalog import`".into(),
+            )
         };
-        let book = match held {
-            Some((version, book)) if version == head.version => book,
-            _ => {
-                let book = load_version(&self.versions, &head).await?;
-                tracing::info!(
-                    version = head.version,
-                    items = head.items,
-                    "pricing from price book"
-                );
-                Arc::new(VersionedPriceBook {
-                    version: head.label(),
-                    book,
-                })
+        let (head, book) = match held {
+            // The first cart: the current version and its content, in one read if the store can.
+            None => {
+                let (head, json) = self
+                    .versions
+                    .current_with_json()
+                    .await?
+                    .ok_or_else(no_version)?;
+                let book = self.parsed(&head, &json)?;
+                (head, book)
+            }
+            Some((version, held)) => {
+                let newer = async {
+                    match self.versions.head().await? {
+                        Some(head) if head.version == version => Ok((head, None)),
+                        Some(head) => {
+                            let json = self.versions.read(&head).await?;
+                            let book = self.parsed(&head, &json)?;
+                            Ok((head, Some(book)))
+                        }
+                        None => Err(no_version()),
+                    }
+                };
+                match newer.await {
+                    Ok((head, book)) => (head, book.unwrap_or(held)),
+                    // A store that cannot answer, or a new version that cannot be read, must
+                    // not stop the carts: the version in hand prices them, and the next cart
+                    // asks again.
+                    Err(error) => {
+                        tracing::warn!(%error, version, "price book store unavailable; pricing from the version in hand");
+                        return Ok(held);
+                    }
+                }
             }
         };
         *self.cached.write().expect("price book cache lock") = Some(Cached {
@@ -155,6 +164,21 @@ impl<V: PriceBookVersions> CachedPriceBooks<V> {
             checked_at: Instant::now(),
         });
         Ok(book)
+    }
+}
+
+impl<V> CachedPriceBooks<V> {
+    fn parsed(&self, head: &PriceBookHead, json: &[u8]) -> Result<Arc<VersionedPriceBook>, StoreError> {
+        let book = checked(head, json)?;
+        tracing::info!(
+            version = head.version,
+            items = head.items,
+            "pricing from price book"
+        );
+        Ok(Arc::new(VersionedPriceBook {
+            version: head.label(),
+            book,
+        }))
     }
 }
 

@@ -172,6 +172,22 @@ pub trait PriceBookVersions: Send + Sync + 'static {
         head: &PriceBookHead,
         json: &[u8],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The current version and its JSON: what a cold start needs for its first cart, in one
+    /// read where the store can.
+    fn current_with_json(
+        &self,
+    ) -> impl Future<Output = Result<Option<(PriceBookHead, Vec<u8>)>, StoreError>> + Send {
+        async {
+            match self.head().await? {
+                Some(head) => {
+                    let json = self.read(&head).await?;
+                    Ok(Some((head, json)))
+                }
+                None => Ok(None),
+            }
+        }
+    }
 }
 
 /// What the catalog store knows of one Catalog API upload (an ingestion).

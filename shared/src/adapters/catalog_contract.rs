@@ -38,12 +38,28 @@ pub(crate) async fn publish_two_versions<C: PriceBookVersions>(catalog: &C) {
         assert!(matches!(error, StoreError::Conflict(_)), "{error}");
         assert_eq!(catalog.head().await.unwrap(), Some(first.clone()));
     }
-    // Big enough to need several parts where items are limited in size.
-    let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(900_000)).into_bytes();
+    assert_eq!(
+        catalog.current_with_json().await.unwrap(),
+        Some((first.clone(), b"{\"first\":true}".to_vec()))
+    );
+    // Big enough, even gzipped (pseudo-random hex), to need several parts where items are
+    // limited in size.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let pad: String = (0..900_000)
+        .map(|_| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            char::from_digit(((state >> 60) & 0xF) as u32, 16).unwrap()
+        })
+        .collect();
+    let big = format!("{{\"pad\":\"{pad}\"}}").into_bytes();
     let second = head(2, &big);
     catalog.publish(&second, &big).await.unwrap();
     assert_eq!(catalog.head().await.unwrap(), Some(second.clone()));
     assert_eq!(catalog.read(&second).await.unwrap(), big);
+    assert_eq!(
+        catalog.current_with_json().await.unwrap(),
+        Some((second.clone(), big.clone()))
+    );
     assert_eq!(catalog.read(&first).await.unwrap(), b"{\"first\":true}");
 }
 

@@ -362,7 +362,17 @@ impl IngestionStore for DynamoDbCatalog {
 
 /// Gzipped price book JSON is cut into parts of this many bytes, under DynamoDB's 400 KB item.
 const PART_BYTES: usize = 350 * 1024;
+/// A price book this small once gzipped is also kept in the head item (`inlineBody`), so a cold
+/// start reads head and book in one `GetItem`. Small, because every check of the head (each
+/// cache period, in each running function) pays for the whole item's size.
+const INLINE_BYTES: usize = 16 * 1024;
 const HEAD_KEY: &str = "pricebook#current";
+
+fn gunzip(gzipped: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut json = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(gzipped), &mut json)?;
+    Ok(json)
+}
 
 fn part_key(sha256: &str, part: usize) -> AttributeValue {
     AttributeValue::S(format!("pricebook#{sha256}#{part}"))
@@ -427,10 +437,39 @@ impl PriceBookVersions for DynamoDbCatalog {
             .table_name(&self.table)
             .key("pk", AttributeValue::S(HEAD_KEY.into()))
             .consistent_read(true)
+            .projection_expression("priceBookVersion, sha256, #items, #source, importedAt")
+            .expression_attribute_names("#items", "items")
+            .expression_attribute_names("#source", "source")
             .send()
             .await
             .map_err(unavailable)?;
         output.item().map(head_from_item).transpose()
+    }
+
+    async fn current_with_json(&self) -> Result<Option<(PriceBookHead, Vec<u8>)>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(HEAD_KEY.into()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let Some(item) = output.item() else {
+            return Ok(None);
+        };
+        let head = head_from_item(item)?;
+        let json = match item.get("inlineBody") {
+            Some(AttributeValue::B(gzipped)) => {
+                gunzip(gzipped.as_ref()).map_err(|error| StoreError::Corrupt {
+                    purchase_id: format!("price book {}", head.label()),
+                    reason: format!("cannot gunzip: {error}"),
+                })?
+            }
+            _ => self.read(&head).await?,
+        };
+        Ok(Some((head, json)))
     }
 
     async fn read(&self, head: &PriceBookHead) -> Result<Vec<u8>, StoreError> {
@@ -471,10 +510,7 @@ impl PriceBookVersions for DynamoDbCatalog {
                 _ => return Err(corrupt("a part has no body".into())),
             }
         }
-        let mut json = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzipped[..]), &mut json)
-            .map_err(|error| corrupt(format!("cannot gunzip: {error}")))?;
-        Ok(json)
+        gunzip(&gzipped).map_err(|error| corrupt(format!("cannot gunzip: {error}")))
     }
 
     async fn publish(&self, head: &PriceBookHead, json: &[u8]) -> Result<(), StoreError> {
@@ -509,10 +545,17 @@ impl PriceBookVersions for DynamoDbCatalog {
                 )],
             )
         };
+        let mut current = head_item(head, HEAD_KEY);
+        if gzipped.len() <= INLINE_BYTES {
+            current.insert(
+                "inlineBody".into(),
+                AttributeValue::B(gzipped.clone().into()),
+            );
+        }
         match conditional_put(
             &self.client,
             &self.table,
-            head_item(head, HEAD_KEY),
+            current,
             condition,
             values,
         )
