@@ -58,7 +58,10 @@ pub async fn load_version<V: PriceBookVersions>(
 /// A stored version's JSON, checked against its SHA-256 and parsed.
 fn checked(head: &PriceBookHead, json: &[u8]) -> Result<PriceBook, StoreError> {
     if hex::encode(Sha256::digest(json)) != head.sha256 {
-        return Err(corrupt(head, "its content does not match its SHA-256".into()));
+        return Err(corrupt(
+            head,
+            "its content does not match its SHA-256".into(),
+        ));
     }
     PriceBook::from_json(json).map_err(|error| corrupt(head, error.to_string()))
 }
@@ -168,7 +171,11 @@ impl<V: PriceBookVersions> CachedPriceBooks<V> {
 }
 
 impl<V> CachedPriceBooks<V> {
-    fn parsed(&self, head: &PriceBookHead, json: &[u8]) -> Result<Arc<VersionedPriceBook>, StoreError> {
+    fn parsed(
+        &self,
+        head: &PriceBookHead,
+        json: &[u8],
+    ) -> Result<Arc<VersionedPriceBook>, StoreError> {
         let book = checked(head, json)?;
         tracing::info!(
             version = head.version,

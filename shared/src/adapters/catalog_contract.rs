@@ -47,7 +47,9 @@ pub(crate) async fn publish_two_versions<C: PriceBookVersions>(catalog: &C) {
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
     let pad: String = (0..900_000)
         .map(|_| {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
             char::from_digit(((state >> 60) & 0xF) as u32, 16).unwrap()
         })
         .collect();

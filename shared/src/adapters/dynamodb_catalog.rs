@@ -552,15 +552,7 @@ impl PriceBookVersions for DynamoDbCatalog {
                 AttributeValue::B(gzipped.clone().into()),
             );
         }
-        match conditional_put(
-            &self.client,
-            &self.table,
-            current,
-            condition,
-            values,
-        )
-        .await?
-        {
+        match conditional_put(&self.client, &self.table, current, condition, values).await? {
             Ok(()) => {}
             Err(stored) => {
                 let now = stored
