@@ -39,12 +39,36 @@ impl DynamoDbCatalog {
     }
 }
 
+/// An item from its attributes.
+fn item_of<const N: usize>(attributes: [(&str, AttributeValue); N]) -> Item {
+    attributes
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect()
+}
+
+/// A string attribute.
+fn text(item: &Item, name: &str) -> Option<String> {
+    match item.get(name) {
+        Some(AttributeValue::S(value)) => Some(value.clone()),
+        _ => None,
+    }
+}
+
+/// A number attribute, as `T`.
+fn number<T: std::str::FromStr>(item: &Item, name: &str) -> Option<T> {
+    match item.get(name) {
+        Some(AttributeValue::N(value)) => value.parse().ok(),
+        _ => None,
+    }
+}
+
 fn ingestion_key(ingestion_id: &str) -> AttributeValue {
     AttributeValue::S(format!("ingestion#{ingestion_id}"))
 }
 
 fn to_item(ingestion: &Ingestion) -> Item {
-    let mut item: Item = [
+    let mut item = item_of([
         ("pk", ingestion_key(&ingestion.ingestion_id)),
         (
             "ingestionId",
@@ -64,10 +88,7 @@ fn to_item(ingestion: &Ingestion) -> Item {
             "detail",
             AttributeValue::S(serde_json::Value::Object(ingestion.detail.clone()).to_string()),
         ),
-    ]
-    .into_iter()
-    .map(|(name, value)| (name.to_owned(), value))
-    .collect();
+    ]);
     if let Some(link) = &ingestion.report_download_link {
         item.insert("reportDownloadLink".into(), AttributeValue::S(link.clone()));
     }
@@ -78,10 +99,7 @@ fn to_item(ingestion: &Ingestion) -> Item {
 }
 
 fn from_item(item: &Item) -> Result<Ingestion, StoreError> {
-    let text = |name: &str| match item.get(name) {
-        Some(AttributeValue::S(value)) => Some(value.clone()),
-        _ => None,
-    };
+    let text = |name: &str| text(item, name);
     let ingestion_id = text("ingestionId").unwrap_or_default();
     let corrupt = |reason: String| StoreError::Corrupt {
         purchase_id: format!("ingestion {ingestion_id}"),
@@ -150,7 +168,7 @@ fn update_of(
 }
 
 fn upload_attributes(upload: &Upload) -> Item {
-    [
+    item_of([
         ("uploadItems", AttributeValue::N(upload.items.to_string())),
         (
             "uploadPriceBookVersion",
@@ -162,27 +180,16 @@ fn upload_attributes(upload: &Upload) -> Item {
             "uploadedAt",
             AttributeValue::S(upload.uploaded_at.to_rfc3339()),
         ),
-    ]
-    .into_iter()
-    .map(|(name, value)| (name.to_owned(), value))
-    .collect()
+    ])
 }
 
 fn upload_from_item(item: &Item) -> Option<Upload> {
-    let number = |name: &str| match item.get(name) {
-        Some(AttributeValue::N(value)) => value.parse::<usize>().ok(),
-        _ => None,
-    };
-    let text = |name: &str| match item.get(name) {
-        Some(AttributeValue::S(value)) => Some(value.clone()),
-        _ => None,
-    };
     Some(Upload {
-        items: number("uploadItems")?,
-        price_book_version: text("uploadPriceBookVersion")?,
-        call: number("uploadCall")?,
-        calls: number("uploadCalls")?,
-        uploaded_at: text("uploadedAt")?.parse().ok()?,
+        items: number(item, "uploadItems")?,
+        price_book_version: text(item, "uploadPriceBookVersion")?,
+        call: number(item, "uploadCall")?,
+        calls: number(item, "uploadCalls")?,
+        uploaded_at: text(item, "uploadedAt")?.parse().ok()?,
     })
 }
 
@@ -379,7 +386,7 @@ fn part_key(sha256: &str, part: usize) -> AttributeValue {
 }
 
 fn head_item(head: &PriceBookHead, key: &str) -> Item {
-    [
+    item_of([
         ("pk", AttributeValue::S(key.to_owned())),
         (
             "priceBookVersion",
@@ -392,10 +399,7 @@ fn head_item(head: &PriceBookHead, key: &str) -> Item {
             "importedAt",
             AttributeValue::S(head.imported_at.to_rfc3339()),
         ),
-    ]
-    .into_iter()
-    .map(|(name, value)| (name.to_owned(), value))
-    .collect()
+    ])
 }
 
 fn head_from_item(item: &Item) -> Result<PriceBookHead, StoreError> {
@@ -403,16 +407,9 @@ fn head_from_item(item: &Item) -> Result<PriceBookHead, StoreError> {
         purchase_id: HEAD_KEY.into(),
         reason: reason.into(),
     };
-    let text = |name: &str| match item.get(name) {
-        Some(AttributeValue::S(value)) => Ok(value.clone()),
-        _ => Err(corrupt(&format!("no {name}"))),
-    };
-    let number = |name: &str| match item.get(name) {
-        Some(AttributeValue::N(value)) => value
-            .parse::<u64>()
-            .map_err(|_| corrupt(&format!("{name} is not a number"))),
-        _ => Err(corrupt(&format!("no {name}"))),
-    };
+    let text = |name: &str| text(item, name).ok_or_else(|| corrupt(&format!("no {name}")));
+    let number =
+        |name: &str| number::<u64>(item, name).ok_or_else(|| corrupt(&format!("no number {name}")));
     Ok(PriceBookHead {
         version: number("priceBookVersion")?,
         sha256: text("sha256")?,
