@@ -75,17 +75,15 @@ impl LambdaSettings {
                 )
             })?,
         };
-        let stuck_open_after = match get("STUCK_OPEN_AFTER_MINUTES") {
-            None => DEFAULT_STUCK_OPEN_AFTER,
-            Some(minutes) => match minutes.trim().parse::<u32>() {
-                Ok(minutes) if minutes >= 1 => Duration::minutes(i64::from(minutes)),
-                _ => {
-                    return Err(format!(
-                        "STUCK_OPEN_AFTER_MINUTES: '{minutes}' is not a whole number of minutes ≥ 1"
-                    ));
-                }
-            },
-        };
+        let stuck_open_after = jwo_shared::settings::whole_number(
+            get("STUCK_OPEN_AFTER_MINUTES"),
+            "STUCK_OPEN_AFTER_MINUTES",
+            1..=u32::MAX,
+            "minutes",
+        )?
+        .map_or(DEFAULT_STUCK_OPEN_AFTER, |minutes| {
+            Duration::minutes(i64::from(minutes))
+        });
         Ok(LambdaSettings {
             purchases_table: required("PURCHASES_TABLE")?,
             alerts_topic_arn: required("ALERTS_TOPIC_ARN")?,

@@ -3,6 +3,8 @@
 use chrono::Duration;
 use jwo_shared::pricing::AmountBasis;
 
+use jwo_shared::settings::whole_number;
+
 use crate::DEFAULT_RETENTION;
 
 /// What the handler needs to know, whatever runs it.
@@ -149,17 +151,13 @@ impl LambdaSettings {
             }
             None => AllowedCallers::any(),
         };
-        let retention = match get("RETENTION_DAYS") {
-            None => DEFAULT_RETENTION,
-            Some(days) => match days.trim().parse::<u32>() {
-                Ok(days) if days >= 1 => Duration::days(i64::from(days)),
-                _ => {
-                    return Err(format!(
-                        "RETENTION_DAYS: '{days}' is not a whole number of days ≥ 1"
-                    ));
-                }
-            },
-        };
+        let retention = whole_number(
+            get("RETENTION_DAYS"),
+            "RETENTION_DAYS",
+            1..=u32::MAX,
+            "days",
+        )?
+        .map_or(DEFAULT_RETENTION, |days| Duration::days(i64::from(days)));
         let basis = get("AMOUNT_BASIS")
             .map(|basis| {
                 basis
@@ -167,17 +165,15 @@ impl LambdaSettings {
                     .map_err(|e| format!("AMOUNT_BASIS: {e}"))
             })
             .transpose()?;
-        let price_book_cache = match get("PRICE_BOOK_CACHE_SECONDS") {
-            None => jwo_shared::catalog::DEFAULT_PRICE_BOOK_CACHE,
-            Some(seconds) => match seconds.trim().parse::<u64>() {
-                Ok(seconds) if seconds <= 3600 => std::time::Duration::from_secs(seconds),
-                _ => {
-                    return Err(format!(
-                        "PRICE_BOOK_CACHE_SECONDS: '{seconds}' is not a whole number of seconds from 0 to 3600"
-                    ));
-                }
-            },
-        };
+        let price_book_cache = whole_number(
+            get("PRICE_BOOK_CACHE_SECONDS"),
+            "PRICE_BOOK_CACHE_SECONDS",
+            0..=3600,
+            "seconds",
+        )?
+        .map_or(jwo_shared::catalog::DEFAULT_PRICE_BOOK_CACHE, |seconds| {
+            std::time::Duration::from_secs(u64::from(seconds))
+        });
         Ok(LambdaSettings {
             purchases_table: required("PURCHASES_TABLE")?,
             alerts_topic_arn: required("ALERTS_TOPIC_ARN")?,

@@ -129,23 +129,30 @@ fn from_item(item: &Item) -> Result<Ingestion, StoreError> {
     })
 }
 
-/// `SET` of every attribute of `item` but the key, and `REMOVE` of `absent`, with names in
-/// placeholders (`status` is a reserved word).
+/// An `UpdateItem`: `SET` of every attribute of `set`, and of every attribute of
+/// `set_if_absent` that is not stored yet (`if_not_exists`), and `REMOVE` of `absent`; the key
+/// is never set. Names go in placeholders (`status` is a reserved word).
 fn update_of(
     client: &Client,
     table: &str,
     key: AttributeValue,
-    item: Item,
+    set: Item,
+    set_if_absent: Item,
     absent: &[&str],
 ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
     let mut update = client.update_item().table_name(table).key("pk", key);
-    let mut sets = Vec::new();
-    for (n, (name, value)) in item
+    let attributes = set
         .into_iter()
-        .filter(|(name, _)| name != "pk")
-        .enumerate()
-    {
-        sets.push(format!("#a{n} = :a{n}"));
+        .map(|attribute| (attribute, false))
+        .chain(set_if_absent.into_iter().map(|attribute| (attribute, true)))
+        .filter(|((name, _), _)| name != "pk");
+    let mut sets = Vec::new();
+    for (n, ((name, value), if_absent)) in attributes.enumerate() {
+        sets.push(if if_absent {
+            format!("#a{n} = if_not_exists(#a{n}, :a{n})")
+        } else {
+            format!("#a{n} = :a{n}")
+        });
         update = update
             .expression_attribute_names(format!("#a{n}"), name)
             .expression_attribute_values(format!(":a{n}"), value);
@@ -211,6 +218,7 @@ impl IngestionStore for DynamoDbCatalog {
             &self.table,
             ingestion_key(&update.ingestion_id),
             item,
+            Item::new(),
             &absent,
         )
         .condition_expression("attribute_not_exists(pk) OR statusRank < :rank")
@@ -284,34 +292,18 @@ impl IngestionStore for DynamoDbCatalog {
             updated_at: upload.uploaded_at,
             ..Ingestion::with_status(ingestion_id, ProcessingStatus::InQueue)
         };
-        let mut expression = Vec::new();
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", ingestion_key(ingestion_id))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
-        for (n, (name, value)) in upload_attributes(upload).into_iter().enumerate() {
-            expression.push(format!("#u{n} = :u{n}"));
-            request = request
-                .expression_attribute_names(format!("#u{n}"), name)
-                .expression_attribute_values(format!(":u{n}"), value);
-        }
-        for (n, (name, value)) in to_item(&new)
-            .into_iter()
-            .filter(|(name, _)| name != "pk")
-            .enumerate()
-        {
-            expression.push(format!("#s{n} = if_not_exists(#s{n}, :s{n})"));
-            request = request
-                .expression_attribute_names(format!("#s{n}"), name)
-                .expression_attribute_values(format!(":s{n}"), value);
-        }
-        let output = request
-            .update_expression(format!("SET {}", expression.join(", ")))
-            .send()
-            .await
-            .map_err(unavailable)?;
+        let output = update_of(
+            &self.client,
+            &self.table,
+            ingestion_key(ingestion_id),
+            upload_attributes(upload),
+            to_item(&new),
+            &[],
+        )
+        .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+        .send()
+        .await
+        .map_err(unavailable)?;
         let stored = output.attributes().ok_or_else(|| {
             StoreError::Unavailable(format!("ingestion {ingestion_id} was not returned"))
         })?;
