@@ -38,7 +38,7 @@ pub enum CatalogCallError {
 }
 
 /// Start times of calls, at most `per_second` in any second: each call starts at least
-/// 1 s / `per_second` (plus a small margin) after the one before.
+/// 1 s / `per_second` (plus a small margin) after the one before actually started.
 pub struct Pacer {
     spacing: Duration,
     next: tokio::sync::Mutex<Instant>,
@@ -55,9 +55,10 @@ impl Pacer {
     /// Waits for this call's turn.
     pub async fn wait(&self) {
         let mut next = self.next.lock().await;
-        let at = (*next).max(Instant::now());
-        tokio::time::sleep_until(at.into()).await;
-        *next = at + self.spacing;
+        tokio::time::sleep_until((*next).into()).await;
+        // A timer may wake late; the next turn counts from when this call really goes, not from
+        // when it was due, or a late wake would squeeze the gap after it.
+        *next = Instant::now() + self.spacing;
     }
 }
 
@@ -193,5 +194,24 @@ mod tests {
                 "{starts:?}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_late_wake_does_not_squeeze_the_gap_after_it() {
+        let pacer = Pacer::new(10);
+        pacer.wait().await;
+        // Given the runtime's only thread is busy when the second call is due (at ~105 ms), so
+        // that call goes late, at ~140 ms or after...
+        tokio::spawn(async {
+            tokio::time::sleep(Duration::from_millis(90)).await;
+            std::thread::sleep(Duration::from_millis(50));
+        });
+        pacer.wait().await;
+        let second = Instant::now();
+        // ...then the third still goes a full spacing after the second really went (a pacer
+        // counting from when the second was due would let it go at ~210 ms, ~70 ms later).
+        pacer.wait().await;
+        let gap = second.elapsed();
+        assert!(gap >= Duration::from_millis(100), "{gap:?}");
     }
 }
