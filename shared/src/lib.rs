@@ -25,4 +25,5 @@ pub mod pricing;
 pub mod purchase;
 pub mod retry;
 pub mod settings;
+pub mod sns_signature;
 pub mod validation;

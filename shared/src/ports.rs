@@ -99,6 +99,8 @@ pub enum AlertKind {
     CatalogIngestionFailed,
     /// A catalog notification could not be read.
     UnreadableNotification,
+    /// A catalog notification's SNS signature did not check out (forged, altered, or unsigned).
+    UnverifiedNotification,
 }
 
 #[derive(Debug, Error)]
@@ -299,4 +301,24 @@ pub trait Subscriptions: Send + Sync + 'static {
         topic_arn: &str,
         token: &str,
     ) -> impl Future<Output = Result<String, String>> + Send;
+}
+
+/// Why the certificate that signed an SNS message could not be had.
+#[derive(Debug, Error)]
+pub enum CertificateError {
+    /// Not to be fetched at all (not SNS's own address): the message is refused.
+    #[error(transparent)]
+    Refused(#[from] crate::sns_signature::SignatureError),
+    /// The fetch failed (network, an error answer): the message is tried again later.
+    #[error("the signing certificate could not be fetched: {0}")]
+    Unavailable(String),
+}
+
+/// Where the certificates that sign SNS messages come from (the message's `SigningCertURL`).
+pub trait SigningCertificates: Send + Sync + 'static {
+    /// The certificate, PEM.
+    fn certificate(
+        &self,
+        url: &str,
+    ) -> impl Future<Output = Result<Arc<[u8]>, CertificateError>> + Send;
 }

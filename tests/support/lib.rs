@@ -3,11 +3,13 @@
 
 mod lambda;
 mod moto;
+mod sns;
 
 use std::path::PathBuf;
 
 pub use lambda::{Killed, LambdaUnderTest, path_with_venv};
 pub use moto::{moto_endpoint, new_topic, topic_with_queue, unique_name, wait_for_port};
+pub use sns::{sign_sns, sns_signing_certificate};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -17,6 +19,12 @@ pub fn repo_root() -> PathBuf {
 /// `tests/fixtures/<name>`.
 pub fn fixtures(name: &str) -> PathBuf {
     repo_root().join("tests").join("fixtures").join(name)
+}
+
+/// The text of `tests/fixtures/<name>`.
+pub fn fixture_text(name: &str) -> String {
+    let path = fixtures(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
 /// The sample price book the README runs with.

@@ -2,22 +2,32 @@
 //! those), with one span per message id.
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use jwo_shared::ports::{Alerts, IngestionStore, Subscriptions};
+use jwo_shared::ports::{Alerts, IngestionStore, SigningCertificates, Subscriptions};
 use lambda_runtime::{Error, LambdaEvent};
 use tracing::Instrument;
 
 use crate::{CatalogNotifications, QueuedMessage};
 
-pub async fn handle_event<I: IngestionStore, A: Alerts, C: Subscriptions>(
-    service: &CatalogNotifications<I, A, C>,
+pub async fn handle_event<
+    I: IngestionStore,
+    A: Alerts,
+    C: Subscriptions,
+    S: SigningCertificates,
+>(
+    service: &CatalogNotifications<I, A, C, S>,
     event: LambdaEvent<SqsEvent>,
 ) -> Result<SqsBatchResponse, Error> {
     Ok(handle_batch(service, event.payload).await)
 }
 
 /// A plain loop: each message handled, the ids of those that failed collected.
-pub async fn handle_batch<I: IngestionStore, A: Alerts, C: Subscriptions>(
-    service: &CatalogNotifications<I, A, C>,
+pub async fn handle_batch<
+    I: IngestionStore,
+    A: Alerts,
+    C: Subscriptions,
+    S: SigningCertificates,
+>(
+    service: &CatalogNotifications<I, A, C, S>,
     event: SqsEvent,
 ) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();

@@ -11,16 +11,22 @@
 //!   when FATAL or CANCELLED;
 //! - anything else that cannot be read is an error: the message is reported failed, retried,
 //!   and lands in the dead-letter queue; it is alerted on its first delivery. Never dropped.
+//!
+//! With signatures verified (the default), an envelope is acted on only once its SNS signature
+//! checks out against the certificate it names (fetched from SNS only); a forged, altered or
+//! unsigned message is refused like an unreadable one.
 
 pub mod lambda;
 
 use chrono::Utc;
+use jwo_shared::adapters::sns_certificates::SnsCertificates;
 use jwo_shared::contract::catalog::IngestionNotification;
 use jwo_shared::contract::sns::{SnsEnvelope, SnsMessageType};
 use jwo_shared::ports::{
-    Alert, AlertError, AlertKind, Alerts, Ingestion, IngestionStore, StatusRecorded, StoreError,
-    Subscriptions,
+    Alert, AlertError, AlertKind, Alerts, CertificateError, Ingestion, IngestionStore,
+    SigningCertificates, StatusRecorded, StoreError, Subscriptions,
 };
+use jwo_shared::sns_signature;
 use thiserror::Error;
 
 /// One message as the queue delivered it.
@@ -56,6 +62,10 @@ pub enum Handled {
 pub enum NotificationError {
     #[error("unreadable message: {0}")]
     Unreadable(String),
+    #[error("refused message: {0}")]
+    Unverified(String),
+    #[error(transparent)]
+    Certificate(CertificateError),
     #[error("the subscription to {topic_arn} could not be confirmed: {reason}")]
     Confirm { topic_arn: String, reason: String },
     #[error(transparent)]
@@ -72,37 +82,21 @@ enum Message {
     Ignore(&'static str),
 }
 
-/// Reads a queued body: an SNS envelope (raw delivery off), or the notification itself (raw
-/// delivery on).
-fn read(body: &str) -> Result<Message, String> {
+/// A queued body: an SNS envelope (raw delivery off), or the notification itself (raw delivery
+/// on, which carries no signature).
+#[derive(Debug)]
+enum Delivered {
+    Envelope(Box<SnsEnvelope>),
+    Raw(IngestionNotification),
+}
+
+fn read(body: &str) -> Result<Delivered, String> {
     let envelope_error = match serde_json::from_str::<SnsEnvelope>(body) {
-        Ok(envelope) => {
-            return match envelope.message_type {
-                SnsMessageType::SubscriptionConfirmation => match envelope.token {
-                    Some(token) if !token.is_empty() => Ok(Message::Confirm {
-                        topic_arn: envelope.topic_arn,
-                        token,
-                    }),
-                    _ => Err("a SubscriptionConfirmation without a Token".into()),
-                },
-                SnsMessageType::Notification => {
-                    serde_json::from_str::<IngestionNotification>(&envelope.message)
-                        .map(Message::Status)
-                        .map_err(|error| {
-                            format!(
-                                "the Notification's Message is not an ingestion status: {error}"
-                            )
-                        })
-                }
-                SnsMessageType::UnsubscribeConfirmation => {
-                    Ok(Message::Ignore("an UnsubscribeConfirmation"))
-                }
-            };
-        }
+        Ok(envelope) => return Ok(Delivered::Envelope(Box::new(envelope))),
         Err(error) => error,
     };
     serde_json::from_str::<IngestionNotification>(body)
-        .map(Message::Status)
+        .map(Delivered::Raw)
         .map_err(|raw_error| {
             format!(
                 "neither an SNS envelope ({envelope_error}) nor an ingestion status ({raw_error})"
@@ -110,23 +104,69 @@ fn read(body: &str) -> Result<Message, String> {
         })
 }
 
-pub struct CatalogNotifications<I, A, C> {
+/// What a delivered message asks for.
+fn meaning(delivered: Delivered) -> Result<Message, String> {
+    let envelope = match delivered {
+        Delivered::Raw(notification) => return Ok(Message::Status(notification)),
+        Delivered::Envelope(envelope) => *envelope,
+    };
+    match envelope.message_type {
+        SnsMessageType::SubscriptionConfirmation => match envelope.token {
+            Some(token) if !token.is_empty() => Ok(Message::Confirm {
+                topic_arn: envelope.topic_arn,
+                token,
+            }),
+            _ => Err("a SubscriptionConfirmation without a Token".into()),
+        },
+        SnsMessageType::Notification => {
+            serde_json::from_str::<IngestionNotification>(&envelope.message)
+                .map(Message::Status)
+                .map_err(|error| {
+                    format!("the Notification's Message is not an ingestion status: {error}")
+                })
+        }
+        SnsMessageType::UnsubscribeConfirmation => {
+            Ok(Message::Ignore("an UnsubscribeConfirmation"))
+        }
+    }
+}
+
+pub struct CatalogNotifications<I, A, C, S> {
     pub store: I,
     pub alerts: A,
     pub subscriptions: C,
+    /// Where signing certificates come from; `None`: signatures are not checked.
+    pub signatures: Option<S>,
 }
 
-impl<I: IngestionStore, A: Alerts, C: Subscriptions> CatalogNotifications<I, A, C> {
-    pub fn new(store: I, alerts: A, subscriptions: C) -> Self {
+impl<I: IngestionStore, A: Alerts, C: Subscriptions, S: SigningCertificates>
+    CatalogNotifications<I, A, C, S>
+{
+    pub fn new(store: I, alerts: A, subscriptions: C, signatures: Option<S>) -> Self {
         CatalogNotifications {
             store,
             alerts,
             subscriptions,
+            signatures,
         }
     }
 
     pub async fn handle(&self, message: QueuedMessage<'_>) -> Result<Handled, NotificationError> {
-        match read(message.body) {
+        let delivered = match read(message.body) {
+            Ok(delivered) => delivered,
+            Err(reason) => return Err(self.refuse(message, reason, false).await),
+        };
+        if let Some(certificates) = &self.signatures
+            && let Err(error) = verify(certificates, &delivered).await
+        {
+            return Err(match error {
+                CertificateError::Refused(reason) => {
+                    self.refuse(message, reason.to_string(), true).await
+                }
+                unavailable => NotificationError::Certificate(unavailable),
+            });
+        }
+        match meaning(delivered) {
             Ok(Message::Confirm { topic_arn, token }) => {
                 let subscription_arn = self
                     .subscriptions
@@ -150,15 +190,28 @@ impl<I: IngestionStore, A: Alerts, C: Subscriptions> CatalogNotifications<I, A, 
                 tracing::info!(what, "nothing to do");
                 Ok(Handled::Ignored(what))
             }
-            Err(reason) => {
-                if message.first_delivery {
-                    let alert = unreadable_alert(message, &reason);
-                    if let Err(error) = self.alerts.publish(&alert).await {
-                        tracing::error!(error = %error, "unreadable-message alert not published");
-                    }
-                }
-                Err(NotificationError::Unreadable(reason))
+            Err(reason) => Err(self.refuse(message, reason, false).await),
+        }
+    }
+
+    /// A message that cannot be acted on: alerted on its first delivery, then retried and
+    /// dead-lettered.
+    async fn refuse(
+        &self,
+        message: QueuedMessage<'_>,
+        reason: String,
+        unverified: bool,
+    ) -> NotificationError {
+        if message.first_delivery {
+            let alert = refused_alert(message, &reason, unverified);
+            if let Err(error) = self.alerts.publish(&alert).await {
+                tracing::error!(error = %error, "refused-message alert not published");
             }
+        }
+        if unverified {
+            NotificationError::Unverified(reason)
+        } else {
+            NotificationError::Unreadable(reason)
         }
     }
 
@@ -218,13 +271,49 @@ fn failed_alert(ingestion: &Ingestion) -> Alert {
     }
 }
 
-fn unreadable_alert(message: QueuedMessage<'_>, reason: &str) -> Alert {
+/// The signature of a delivered message, checked against the certificate it names.
+async fn verify<S: SigningCertificates>(
+    certificates: &S,
+    delivered: &Delivered,
+) -> Result<(), CertificateError> {
+    let envelope = match delivered {
+        Delivered::Envelope(envelope) => envelope,
+        Delivered::Raw(_) => {
+            return Err(CertificateError::Refused(
+                sns_signature::SignatureError::Missing(
+                    "SNS envelope (raw message delivery carries no signature: turn it off for the subscription, or set SNS_SIGNATURES=off)",
+                ),
+            ));
+        }
+    };
+    let url = envelope
+        .signing_cert_url
+        .as_deref()
+        .ok_or(sns_signature::SignatureError::Missing("SigningCertURL"))?;
+    let certificate = certificates.certificate(url).await?;
+    Ok(sns_signature::verify(envelope, &certificate)?)
+}
+
+fn refused_alert(message: QueuedMessage<'_>, reason: &str, unverified: bool) -> Alert {
     let excerpt: String = message.body.chars().take(500).collect();
+    let (kind, subject, what) = if unverified {
+        (
+            AlertKind::UnverifiedNotification,
+            "Catalog notification with a bad SNS signature",
+            "was refused: its SNS signature does not check out",
+        )
+    } else {
+        (
+            AlertKind::UnreadableNotification,
+            "Unreadable catalog notification",
+            "could not be read",
+        )
+    };
     Alert {
-        kind: AlertKind::UnreadableNotification,
-        subject: "Unreadable catalog notification".into(),
+        kind,
+        subject: subject.into(),
         detail: format!(
-            "SQS message {} could not be read ({reason}). It is kept: retried, then moved to the dead-letter queue. It begins: {excerpt}",
+            "SQS message {} {what} ({reason}). It is kept: retried, then moved to the dead-letter queue. It begins: {excerpt}",
             message.message_id
         ),
         purchase_id: None,
@@ -232,10 +321,16 @@ fn unreadable_alert(message: QueuedMessage<'_>, reason: &str) -> Alert {
     }
 }
 
-/// Every environment variable the function reads (the stack's template sets them).
-pub const ENVIRONMENT: &[&str] = &["CATALOG_TABLE", "ALERTS_TOPIC_ARN"];
-/// Those without which it does not start: all of them.
-pub const REQUIRED_ENVIRONMENT: &[&str] = ENVIRONMENT;
+/// Every environment variable the function reads (the stack's template sets them, but for the
+/// local certificate, which tests use).
+pub const ENVIRONMENT: &[&str] = &[
+    "CATALOG_TABLE",
+    "ALERTS_TOPIC_ARN",
+    "SNS_SIGNATURES",
+    "SNS_SIGNING_CERTIFICATE",
+];
+/// Those without which it does not start.
+pub const REQUIRED_ENVIRONMENT: &[&str] = &["CATALOG_TABLE", "ALERTS_TOPIC_ARN"];
 /// The AWS API actions it calls: the ingestion store (`PutItem` for a status or the
 /// subscription, `GetItem`, `UpdateItem` to mark an alert sent), alerts, and confirming the
 /// subscription. Receiving and deleting queue messages is Lambda's, under the same role.
@@ -254,6 +349,11 @@ pub struct LambdaSettings {
     pub catalog_table: String,
     /// `ALERTS_TOPIC_ARN`: the SNS topic alerts go to.
     pub alerts_topic_arn: String,
+    /// `SNS_SIGNATURES`: `verify` (the default) or `off`.
+    pub verify_signatures: bool,
+    /// `SNS_SIGNING_CERTIFICATE`: a local PEM file that signs every message, instead of the
+    /// certificate each message names (fetched from SNS). For tests.
+    pub signing_certificate: Option<std::path::PathBuf>,
 }
 
 impl LambdaSettings {
@@ -263,10 +363,38 @@ impl LambdaSettings {
 
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<LambdaSettings, String> {
         let required = |name: &str| jwo_shared::settings::required(get(name), name);
+        let present = |name: &str| get(name).filter(|value| !value.trim().is_empty());
+        let (catalog_table, alerts_topic_arn) =
+            (required("CATALOG_TABLE"), required("ALERTS_TOPIC_ARN"));
+        let (signatures, signing_certificate) = (
+            present("SNS_SIGNATURES"),
+            present("SNS_SIGNING_CERTIFICATE"),
+        );
         Ok(LambdaSettings {
-            catalog_table: required("CATALOG_TABLE")?,
-            alerts_topic_arn: required("ALERTS_TOPIC_ARN")?,
+            catalog_table: catalog_table?,
+            alerts_topic_arn: alerts_topic_arn?,
+            verify_signatures: match signatures.as_deref().map(str::trim) {
+                None | Some("verify") => true,
+                Some("off") => false,
+                Some(other) => {
+                    return Err(format!(
+                        "SNS_SIGNATURES is '{other}': it must be 'verify' or 'off'"
+                    ));
+                }
+            },
+            signing_certificate: signing_certificate.map(Into::into),
         })
+    }
+
+    /// Where signing certificates come from, or `None` when signatures are not checked.
+    pub fn signing_certificates(&self) -> Result<Option<SnsCertificates>, String> {
+        if !self.verify_signatures {
+            return Ok(None);
+        }
+        match &self.signing_certificate {
+            Some(path) => SnsCertificates::file(path).map(Some),
+            None => SnsCertificates::from_sns().map(Some),
+        }
     }
 }
 
@@ -277,6 +405,7 @@ mod tests {
     #[test]
     fn reads_envelopes_raw_messages_and_refuses_the_rest() {
         let confirm = r#"{"Type":"SubscriptionConfirmation","MessageId":"m","TopicArn":"arn:aws:sns:us-east-1:1:t","Message":"confirm","Timestamp":"2026-01-01T00:00:00Z","Token":"tok"}"#;
+        let read = |body: &str| super::read(body).and_then(meaning);
         assert!(matches!(read(confirm), Ok(Message::Confirm { ref token, .. }) if token == "tok"));
         let no_token = confirm.replace(r#","Token":"tok""#, "");
         assert!(read(&no_token).unwrap_err().contains("without a Token"));
@@ -311,9 +440,23 @@ mod tests {
         })
         .unwrap();
         assert_eq!(settings.catalog_table, "catalog");
+        assert!(settings.verify_signatures, "verified unless turned off");
+        assert_eq!(settings.signing_certificate, None);
         assert_eq!(
             LambdaSettings::from_lookup(|_| None).unwrap_err(),
             "CATALOG_TABLE is not set"
+        );
+        let with_signatures = |value: &'static str| {
+            LambdaSettings::from_lookup(move |name| match name {
+                "SNS_SIGNATURES" => Some(value.into()),
+                _ => Some("x".into()),
+            })
+        };
+        assert!(!with_signatures("off").unwrap().verify_signatures);
+        assert!(with_signatures("verify").unwrap().verify_signatures);
+        assert_eq!(
+            with_signatures("yes").unwrap_err(),
+            "SNS_SIGNATURES is 'yes': it must be 'verify' or 'off'"
         );
     }
 }

@@ -11,12 +11,14 @@ use lambda_runtime::{Error, run, service_fn};
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let settings = LambdaSettings::from_env()?;
+    let signatures = settings.signing_certificates()?;
     let aws = jwo_shared::adapters::aws::sdk_config().await;
     let sns = aws_sdk_sns::Client::new(&aws);
     let service = CatalogNotifications::new(
         DynamoDbCatalog::new(aws_sdk_dynamodb::Client::new(&aws), settings.catalog_table),
         SnsAlerts::new(sns.clone(), settings.alerts_topic_arn),
         SnsSubscriptions::new(sns),
+        signatures,
     );
     let service = &service;
     run(service_fn(move |event| handle_event(service, event))).await

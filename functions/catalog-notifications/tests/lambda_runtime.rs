@@ -1,10 +1,13 @@
 //! The function as Lambda runs it: its own binary under `cargo lambda watch`'s runtime API,
-//! invoked with `cargo lambda invoke --data-file` with an SQS event (a notification in its SNS
-//! envelope, and an unreadable message), against DynamoDB and SNS on moto.
+//! invoked with `cargo lambda invoke --data-file` with an SQS event (a signed notification in
+//! its SNS envelope, an unreadable message, and a forged notification), against DynamoDB and
+//! SNS on moto, with signatures verified against the tests' signing certificate.
 
 use std::path::Path;
 
-use jwo_end_to_end::{LambdaUnderTest, fixtures, moto_endpoint, new_topic, unique_name};
+use jwo_end_to_end::{
+    LambdaUnderTest, fixtures, moto_endpoint, new_topic, sns_signing_certificate, unique_name,
+};
 use jwo_shared::adapters::dynamodb_catalog::{self, DynamoDbCatalog};
 use jwo_shared::contract::catalog::ProcessingStatus;
 use jwo_shared::ports::IngestionStore;
@@ -22,22 +25,37 @@ async fn invoked_through_the_lambda_runtime_it_records_and_reports_only_the_unre
 
     let function = LambdaUnderTest::start(
         Path::new(env!("CARGO_BIN_EXE_catalog-notifications")),
-        &[("CATALOG_TABLE", &table), ("ALERTS_TOPIC_ARN", &alerts)],
+        &[
+            ("CATALOG_TABLE", &table),
+            ("ALERTS_TOPIC_ARN", &alerts),
+            (
+                "SNS_SIGNING_CERTIFICATE",
+                sns_signing_certificate().to_str().unwrap(),
+            ),
+        ],
     );
     let answer = function.invoke(&fixtures("sqs/catalog_notifications_event.json"));
 
     assert_eq!(
         answer,
-        json!({ "batchItemFailures": [{ "itemIdentifier": "2e1424d4-f796-459a-8184-9c92662be6da" }] })
+        json!({ "batchItemFailures": [
+            { "itemIdentifier": "2e1424d4-f796-459a-8184-9c92662be6da" },
+            { "itemIdentifier": "7c3f1e2a-9b8d-4c6e-a5f4-3e2d1c0b9a87" },
+        ] })
     );
-    let stored = DynamoDbCatalog::new(dynamo, &table)
-        .get_ingestion("ing-fixture-1")
+    let catalog = DynamoDbCatalog::new(dynamo, &table);
+    let stored = catalog
+        .get_ingestion("ing-signed-v1")
         .await
         .unwrap()
         .expect("recorded in DynamoDB");
     assert_eq!(stored.status, ProcessingStatus::Done);
     assert_eq!(
         stored.report_download_link.as_deref(),
-        Some("https://example.com/reports/ing-fixture-1")
+        Some("https://example.com/reports/ing-signed-v1")
+    );
+    assert!(
+        catalog.get_ingestion("ing-forged").await.unwrap().is_none(),
+        "the forged notification changed nothing"
     );
 }

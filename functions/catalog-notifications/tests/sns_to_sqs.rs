@@ -1,21 +1,27 @@
 //! Against moto: a real SNS topic (Amazon's, in production) subscribed to a real SQS queue
 //! (ours); messages published, and the consumer run on what arrives, the way Lambda's SQS
-//! event source delivers it.
+//! event source delivers it. Moto's envelopes carry a placeholder signature, so the tests of
+//! other behaviour run with signatures off, and the signature tests sign what moto delivered
+//! with the test key, as SNS would have.
 
 use std::collections::HashMap;
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use catalog_notifications::CatalogNotifications;
 use catalog_notifications::lambda::handle_batch;
-use jwo_end_to_end::{moto_endpoint, topic_with_queue, unique_name};
+use jwo_end_to_end::{
+    moto_endpoint, sign_sns, sns_signing_certificate, topic_with_queue, unique_name,
+};
 use jwo_shared::adapters::dynamodb_catalog::{self, DynamoDbCatalog};
 use jwo_shared::adapters::local_alerts::LocalAlerts;
+use jwo_shared::adapters::sns_certificates::SnsCertificates;
 use jwo_shared::adapters::sns_subscriptions::SnsSubscriptions;
 use jwo_shared::contract::catalog::ProcessingStatus;
 use jwo_shared::ports::{AlertKind, IngestionStore};
 use serde_json::json;
 
-type Consumer = CatalogNotifications<DynamoDbCatalog, LocalAlerts, SnsSubscriptions>;
+type Consumer =
+    CatalogNotifications<DynamoDbCatalog, LocalAlerts, SnsSubscriptions, SnsCertificates>;
 
 struct World {
     consumer: Consumer,
@@ -30,7 +36,8 @@ struct World {
 }
 
 impl World {
-    async fn start(raw_delivery: bool) -> World {
+    /// `verifying`: signatures are checked against the tests' signing certificate.
+    async fn start(raw_delivery: bool, verifying: bool) -> World {
         let aws = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
         let dynamo = aws_sdk_dynamodb::Client::new(&aws);
         let table = unique_name("catalog");
@@ -45,6 +52,7 @@ impl World {
                 DynamoDbCatalog::new(dynamo.clone(), &table),
                 LocalAlerts::new(100),
                 SnsSubscriptions::new(sns.clone()),
+                verifying.then(|| SnsCertificates::file(&sns_signing_certificate()).unwrap()),
             ),
             dynamo,
             table,
@@ -168,7 +176,7 @@ fn confirmation(topic_arn: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_subscription_is_confirmed_and_recorded_and_a_bad_one_is_retried() {
-    let mut world = World::start(false).await;
+    let mut world = World::start(false, false).await;
     world.enqueue(&confirmation(&world.topic_arn)).await;
     world
         .enqueue(&confirmation(
@@ -196,7 +204,7 @@ async fn the_subscription_is_confirmed_and_recorded_and_a_bad_one_is_retried() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statuses_are_recorded_once_in_order_and_failures_alerted_once() {
-    let mut world = World::start(false).await;
+    let mut world = World::start(false, false).await;
     // Given an upload that moves along, with a duplicate and a late older status,
     for status in ["INQUEUE", "INPROGRESS", "DONE"] {
         world
@@ -265,7 +273,7 @@ async fn statuses_are_recorded_once_in_order_and_failures_alerted_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_is_reported_failed_alerted_once_and_kept_for_the_dead_letter_queue() {
-    let mut world = World::start(false).await;
+    let mut world = World::start(false, false).await;
     world.enqueue("not json at all").await;
     world
         .enqueue(
@@ -296,7 +304,7 @@ async fn garbage_is_reported_failed_alerted_once_and_kept_for_the_dead_letter_qu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_raw_delivery_the_message_itself_is_read() {
-    let mut world = World::start(true).await;
+    let mut world = World::start(true, false).await;
     world
         .publish(json!({ "ingestionId": "ing-raw", "processingStatus": "INPROGRESS" }))
         .await;
@@ -304,5 +312,86 @@ async fn with_raw_delivery_the_message_itself_is_read() {
     assert_eq!(
         world.ingestion("ing-raw").await.status,
         ProcessingStatus::InProgress
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_messages_signed_with_the_signing_certificate_are_acted_on() {
+    let mut world = World::start(false, true).await;
+    // Given a status as moto's SNS delivers it: its placeholder signature does not check out.
+    world
+        .publish(json!({ "ingestionId": "ing-signed", "processingStatus": "FATAL" }))
+        .await;
+    let unsigned = world.deliver().await;
+    assert_eq!(unsigned.len(), 1);
+    assert_eq!(world.alerts(AlertKind::UnverifiedNotification), 1);
+    let delivered: serde_json::Value =
+        serde_json::from_str(world.redeliveries[0].0.body.as_deref().unwrap()).unwrap();
+    assert!(
+        world
+            .consumer
+            .store
+            .get_ingestion("ing-signed")
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing is recorded from an unverified message"
+    );
+
+    // When the same envelope arrives signed with the key, and once more altered after signing,
+    let signed = sign_sns(delivered);
+    world.enqueue(&signed.to_string()).await;
+    let mut altered = signed.clone();
+    altered["Message"] = altered["Message"]
+        .as_str()
+        .unwrap()
+        .replace("FATAL", "DONE")
+        .into();
+    world.enqueue(&altered.to_string()).await;
+    // and a subscription confirmation, signed.
+    let confirmation: serde_json::Value =
+        serde_json::from_str(&confirmation(&world.topic_arn)).unwrap();
+    world.enqueue(&sign_sns(confirmation).to_string()).await;
+    let failed = world.deliver().await;
+
+    // Then the signed ones are acted on; the altered one and moto's are refused and kept.
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(failed.contains(&unsigned[0]));
+    assert_eq!(
+        world.ingestion("ing-signed").await.status,
+        ProcessingStatus::Fatal
+    );
+    assert!(
+        dynamodb_catalog::confirmed_subscription(&world.dynamo, &world.table, &world.topic_arn)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        world.alerts(AlertKind::UnverifiedNotification),
+        2,
+        "one alert per refused message, on its first delivery"
+    );
+    assert_eq!(world.alerts(AlertKind::CatalogIngestionFailed), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_signatures_verified_raw_delivery_is_refused_naming_it() {
+    let mut world = World::start(true, true).await;
+    world
+        .publish(json!({ "ingestionId": "ing-raw-unsigned", "processingStatus": "DONE" }))
+        .await;
+    assert_eq!(world.deliver().await.len(), 1);
+    let alerts = world.consumer.alerts.recent();
+    let alert = alerts
+        .iter()
+        .find(|alert| alert.kind == AlertKind::UnverifiedNotification)
+        .expect("alerted");
+    assert!(
+        alert
+            .detail
+            .contains("raw message delivery carries no signature"),
+        "{}",
+        alert.detail
     );
 }

@@ -15,6 +15,7 @@ pub mod local_alerts;
 pub mod local_catalog;
 pub mod price_book_file;
 pub mod sns_alerts;
+pub mod sns_certificates;
 pub mod sns_subscriptions;
 
 #[cfg(test)]
