@@ -1,9 +1,12 @@
 //! Signing SNS messages the way SNS does (SignatureVersion 2, SHA256withRSA), with the test-only
 //! key of `tests/fixtures/sns/` whose certificate the tests configure as the signing
 //! certificate. What moto delivers carries a placeholder signature; tests re-sign it with this.
+//! (`make-fixtures` beside the key signs with openssl, from text made without this code.)
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use jwo_shared::contract::sns::SnsEnvelope;
+use jwo_shared::sns_signature::string_to_sign;
 use pki_types::PrivatePkcs8KeyDer;
 use pki_types::pem::PemObject;
 use ring::rand::SystemRandom;
@@ -19,31 +22,9 @@ pub fn sns_signing_certificate() -> std::path::PathBuf {
 
 /// The envelope, signed (SignatureVersion 2) with the test key.
 pub fn sign_sns(mut envelope: Value) -> Value {
-    let fields: &[&str] = match envelope["Type"].as_str() {
-        Some("Notification") => &[
-            "Message",
-            "MessageId",
-            "Subject",
-            "Timestamp",
-            "TopicArn",
-            "Type",
-        ],
-        _ => &[
-            "Message",
-            "MessageId",
-            "SubscribeURL",
-            "Timestamp",
-            "Token",
-            "TopicArn",
-            "Type",
-        ],
-    };
-    let mut text = String::new();
-    for field in fields {
-        if let Some(value) = envelope[*field].as_str() {
-            text.push_str(&format!("{field}\n{value}\n"));
-        }
-    }
+    // The text is the connector's own; the openssl-signed fixtures check it independently.
+    let parsed: SnsEnvelope = serde_json::from_value(envelope.clone()).expect("an SNS envelope");
+    let text = string_to_sign(&parsed).expect("a signable envelope");
     let key = PrivatePkcs8KeyDer::from_pem_file(fixtures("sns/signing-key.pem")).unwrap();
     let key = RsaKeyPair::from_pkcs8(key.secret_pkcs8_der()).unwrap();
     let mut signature = vec![0; key.public().modulus_len()];
