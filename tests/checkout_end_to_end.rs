@@ -11,17 +11,21 @@ use std::time::{Duration, Instant};
 use aws_credential_types::Credentials;
 use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord, StreamRecord};
 use checkout::lambda::handle_stream;
-use checkout::{CheckedOut, Checkout, CheckoutError, Settings};
-use create_purchases::{Config, CreatePurchases, PATH, PurchaseRequest};
+use checkout::{CheckedOut, Checkout, CheckoutError};
+use create_purchases::{CreatePurchases, PATH, PurchaseRequest};
 use jwo::simulator::{CheckoutSimulator, Faults, SimulatorConfig, StoredCarts, router};
-use jwo_end_to_end::{fixtures, moto_endpoint, test_checkout_client, unique_name};
-use jwo_shared::adapters::dynamodb::{self, DynamoDbPurchaseStore};
-use jwo_shared::adapters::local_alerts::LocalAlerts;
-use jwo_shared::adapters::price_book_file::FixedPriceBook;
-use jwo_shared::amazon::checkout_client::CheckoutClient;
-use jwo_shared::ports::{AlertKind, PurchaseStore, Updated};
-use jwo_shared::pricing::AmountBasis;
-use jwo_shared::purchase::{CancelReason, Purchase, PurchaseState, purchase_id};
+use jwo_aws::amazon::checkout_client::CheckoutClient;
+use jwo_aws::dynamodb::purchases;
+use jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore;
+use jwo_aws::testing::checkout_client as test_checkout_client;
+use jwo_domain::alerts::AlertKind;
+use jwo_domain::ports::{CheckoutService, PurchaseStore};
+use jwo_domain::pricing::AmountBasis;
+use jwo_domain::purchase::{CancelReason, Purchase, PurchaseState, purchase_id};
+use jwo_domain::store::Updated;
+use jwo_local::fixed_price_book::FixedPriceBook;
+use jwo_local::log_alerts::LocalAlerts;
+use jwo_test_support::{fixtures, moto_endpoint, unique_name};
 use serde_json::{Value, json};
 
 const KEY: &str = "AKIDCHECKOUT";
@@ -34,7 +38,7 @@ type Simulator = CheckoutSimulator<StoredCarts<DynamoDbPurchaseStore>>;
 /// One connector in AWS, as far as checkout is concerned.
 struct Connector {
     create: CreatePurchases<DynamoDbPurchaseStore, LocalAlerts, FixedPriceBook>,
-    checkout: Checkout<DynamoDbPurchaseStore, LocalAlerts>,
+    checkout: Checkout<DynamoDbPurchaseStore, LocalAlerts, CheckoutClient>,
     store: DynamoDbPurchaseStore,
     simulator: Arc<Simulator>,
     endpoint: String,
@@ -42,11 +46,11 @@ struct Connector {
 }
 
 impl Connector {
-    async fn start(faults: Faults, settings: Settings) -> Connector {
-        let aws = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
+    async fn start(faults: Faults, settings: checkout::Config) -> Connector {
+        let aws = jwo_aws::sdk::emulator_sdk_config(moto_endpoint()).await;
         let dynamo = aws_sdk_dynamodb::Client::new(&aws);
         let table = unique_name("checkout");
-        dynamodb::create_table(&dynamo, &table).await.unwrap();
+        purchases::create_table(&dynamo, &table).await.unwrap();
         let store = DynamoDbPurchaseStore::new(dynamo.clone(), &table);
 
         let simulator = Arc::new(CheckoutSimulator::new(
@@ -68,7 +72,7 @@ impl Connector {
                 store.clone(),
                 LocalAlerts::new(100),
                 FixedPriceBook::sample(),
-                Config::default(),
+                create_purchases::Config::default(),
             ),
             checkout: Checkout::new(
                 store.clone(),
@@ -286,7 +290,7 @@ fn no_faults() -> Faults {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn purchases_are_checked_out_once_and_completed_with_their_order_id() {
-    let mut connector = Connector::start(no_faults(), Settings::default()).await;
+    let mut connector = Connector::start(no_faults(), checkout::Config::default()).await;
     // Given three ready carts, one with an unknown SKU and one empty cart,
     for trip in ["trip-a", "trip-b", "trip-c"] {
         connector.purchase(trip, None).await;
@@ -339,7 +343,7 @@ async fn purchases_are_checked_out_once_and_completed_with_their_order_id() {
         .await;
     assert_eq!(
         again,
-        jwo_shared::amazon::checkout_client::CheckoutOutcome::Accepted {
+        jwo_domain::contract::checkout::CheckoutOutcome::Accepted {
             order_id: completed.order_id.unwrap()
         }
     );
@@ -348,7 +352,7 @@ async fn purchases_are_checked_out_once_and_completed_with_their_order_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn through_30_percent_faults_and_timeouts_every_purchase_is_completed_and_charged_once() {
     let faults = Faults::transient(30, 10, Duration::from_millis(600));
-    let mut connector = Connector::start(faults, Settings::default()).await;
+    let mut connector = Connector::start(faults, checkout::Config::default()).await;
     let trips: Vec<String> = (0..30).map(|n| format!("faulty-{n}")).collect();
     for trip in &trips {
         connector.purchase(trip, None).await;
@@ -383,7 +387,7 @@ async fn through_30_percent_faults_and_timeouts_every_purchase_is_completed_and_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cart_the_service_refuses_is_declined_with_the_reason_and_alerted() {
-    let mut connector = Connector::start(no_faults(), Settings::default()).await;
+    let mut connector = Connector::start(no_faults(), checkout::Config::default()).await;
     let id = connector.purchase("trip-tampered", None).await;
     // Someone changed the stored total after pricing.
     let stored = connector.stored("trip-tampered").await;
@@ -421,8 +425,8 @@ async fn a_cart_the_service_refuses_is_declined_with_the_reason_and_alerted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_signature_keeps_the_purchase_open_alerts_once_and_a_later_sweep_completes_it() {
-    let mut connector = Connector::start(no_faults(), Settings::default()).await;
-    connector.checkout.client = client(&connector.endpoint, "not-the-secret");
+    let mut connector = Connector::start(no_faults(), checkout::Config::default()).await;
+    connector.checkout.checkout_service = client(&connector.endpoint, "not-the-secret");
     let id = connector.purchase("trip-forbidden", None).await;
 
     // The stream delivery fails (and would go on to the on-failure destination)...
@@ -454,7 +458,7 @@ async fn a_refused_signature_keeps_the_purchase_open_alerts_once_and_a_later_swe
     assert_eq!((stats.signature_failures, stats.charges.len()), (2, 0));
 
     // Once the credentials are fixed, the scheduled sweep checks it out.
-    connector.checkout.client = client(&connector.endpoint, SECRET);
+    connector.checkout.checkout_service = client(&connector.endpoint, SECRET);
     let report = connector
         .checkout
         .sweep(deadline, chrono::Duration::zero())
@@ -470,7 +474,7 @@ async fn a_refused_signature_keeps_the_purchase_open_alerts_once_and_a_later_swe
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_purchase_open_too_long_is_alerted_once() {
-    let settings = Settings {
+    let settings = checkout::Config {
         stuck_open_after: chrono::Duration::zero(),
     };
     let connector = Connector::start(no_faults(), settings).await;
@@ -509,7 +513,7 @@ async fn a_purchase_open_too_long_is_alerted_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_purchase_already_completed_is_never_submitted_again() {
-    let mut connector = Connector::start(no_faults(), Settings::default()).await;
+    let mut connector = Connector::start(no_faults(), checkout::Config::default()).await;
     let id = connector.purchase("trip-once", None).await;
     connector.run_stream(1).await;
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -547,7 +551,7 @@ async fn a_redelivery_while_a_checkout_is_in_flight_is_turned_away_by_the_lease(
         latency: Duration::from_millis(200),
         ..Faults::default()
     };
-    let connector = Connector::start(slow, Settings::default()).await;
+    let connector = Connector::start(slow, checkout::Config::default()).await;
     let id = connector.purchase("trip-in-flight", None).await;
     let deadline = Instant::now() + Duration::from_secs(10);
 

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use jwo_end_to_end::{create_purchases_cases, fixtures, sample_price_book};
-use jwo_shared::checkout_rules::check_checkout_request;
-use jwo_shared::pricing::{AmountBasis, PriceBook, PricingOutcome, price_cart};
-use jwo_shared::validation::validate_create_purchases;
+use jwo_domain::checkout_rules::check_checkout_request;
+use jwo_domain::pricing::{AmountBasis, PriceBook, PricingOutcome, price_cart};
+use jwo_domain::validation::validate_create_purchases;
+use jwo_test_support::{create_purchases_cases, fixtures, sample_price_book};
 
 #[test]
 fn every_fixture_file_is_a_listed_case() {

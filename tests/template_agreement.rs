@@ -6,37 +6,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use jwo_end_to_end::repo_root;
+use jwo_test_support::repo_root;
 use serde_json::Value;
 
-/// What the code says of each function: (binary, environment read, required, actions called).
-struct FunctionCode {
-    binary: &'static str,
-    environment: &'static [&'static str],
-    required: &'static [&'static str],
-    actions: &'static [&'static str],
-}
-
-const FUNCTIONS: [FunctionCode; 3] = [
-    FunctionCode {
-        binary: "create-purchases",
-        environment: create_purchases::config::ENVIRONMENT,
-        required: create_purchases::config::REQUIRED_ENVIRONMENT,
-        actions: create_purchases::config::IAM_ACTIONS,
-    },
-    FunctionCode {
-        binary: "checkout",
-        environment: checkout::config::ENVIRONMENT,
-        required: checkout::config::REQUIRED_ENVIRONMENT,
-        actions: checkout::config::IAM_ACTIONS,
-    },
-    FunctionCode {
-        binary: "catalog-notifications",
-        environment: catalog_notifications::ENVIRONMENT,
-        required: catalog_notifications::REQUIRED_ENVIRONMENT,
-        actions: catalog_notifications::IAM_ACTIONS,
-    },
-];
+use jwo_aws::functions::{ALL as FUNCTIONS, FunctionManifest};
 
 /// Actions Lambda itself uses under the function's role, for what the template wires to it:
 /// its own log group, the stream it reads, the queue it polls, the on-failure destination.
@@ -123,7 +96,7 @@ fn every_variable_the_code_reads_is_set_and_nothing_else() {
     let template = template();
     for (name, function) in resources_of_type(&template, "AWS::Lambda::Function") {
         let binary = function["Metadata"]["Binary"].as_str().unwrap();
-        let code = FUNCTIONS.iter().find(|f| f.binary == binary).unwrap();
+        let code: &FunctionManifest = FUNCTIONS.iter().find(|f| f.binary == binary).unwrap();
         let set: BTreeSet<&str> = function["Properties"]["Environment"]["Variables"]
             .as_object()
             .unwrap()
@@ -148,7 +121,7 @@ fn every_action_the_code_calls_is_granted_and_nothing_broader() {
     let resources = template["Resources"].as_object().unwrap();
     for (name, function) in resources_of_type(&template, "AWS::Lambda::Function") {
         let binary = function["Metadata"]["Binary"].as_str().unwrap();
-        let code = FUNCTIONS.iter().find(|f| f.binary == binary).unwrap();
+        let code: &FunctionManifest = FUNCTIONS.iter().find(|f| f.binary == binary).unwrap();
         let role_name = function["Properties"]["Role"]["Fn::GetAtt"][0]
             .as_str()
             .unwrap();
@@ -180,7 +153,7 @@ fn every_action_the_code_calls_is_granted_and_nothing_broader() {
             role["Properties"].get("ManagedPolicyArns").is_none(),
             "{role_name}: managed policies are broader than the code needs"
         );
-        for action in code.actions {
+        for action in code.iam_actions {
             assert!(
                 granted.contains_key(*action),
                 "{name} calls {action}, not granted"
@@ -188,7 +161,7 @@ fn every_action_the_code_calls_is_granted_and_nothing_broader() {
         }
         for action in granted.keys() {
             assert!(
-                code.actions.contains(&action.as_str())
+                code.iam_actions.contains(&action.as_str())
                     || PLATFORM_ACTIONS.contains(&action.as_str()),
                 "{role_name} grants {action}, which {binary} does not call"
             );
@@ -200,13 +173,9 @@ fn every_action_the_code_calls_is_granted_and_nothing_broader() {
 /// name appears in the adapters' source).
 #[test]
 fn declared_actions_are_real_calls() {
-    let adapters = repo_root().join("shared/src/adapters");
-    let source: String = std::fs::read_dir(&adapters)
-        .unwrap()
-        .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
-        .collect();
+    let source = rust_source(&repo_root().join("shared/aws/src"));
     for function in &FUNCTIONS {
-        for action in function.actions {
+        for action in function.iam_actions {
             let operation = action.split(':').nth(1).unwrap();
             let mut snake = String::new();
             for (i, c) in operation.chars().enumerate() {
@@ -222,6 +191,20 @@ fn declared_actions_are_real_calls() {
             );
         }
     }
+}
+
+/// Every `.rs` file under `dir`, concatenated.
+fn rust_source(dir: &std::path::Path) -> String {
+    let mut source = String::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            source.push_str(&rust_source(&path));
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            source.push_str(&std::fs::read_to_string(&path).unwrap());
+        }
+    }
+    source
 }
 
 /// The catalog queue gives a message time for six tries of the function before it shows again,

@@ -9,12 +9,15 @@ use std::time::{Duration, Instant};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use jwo::simulator::{Carts, CheckoutSimulator, Faults, SimulatorConfig, router};
-use jwo_end_to_end::{report_latencies, run_latency_bench};
-use jwo_shared::adapters::price_book_file::SAMPLE_PRICE_BOOK;
-use jwo_shared::amazon::checkout_client::{CheckoutClient, CheckoutOutcome};
-use jwo_shared::contract::create_purchases::CartItem;
-use jwo_shared::pricing::{AmountBasis, PriceBook, PricingOutcome, price_cart};
-use jwo_shared::validation::validate_create_purchases;
+use jwo_aws::amazon::checkout_client::CheckoutClient;
+use jwo_domain::contract::checkout::CheckoutOutcome;
+use jwo_domain::contract::create_purchases::CartItem;
+use jwo_domain::ports::CheckoutService;
+use jwo_domain::pricing::{AmountBasis, PriceBook, PricingOutcome, price_cart};
+use jwo_domain::validation::validate_create_purchases;
+use jwo_local::fixed_price_book::SAMPLE_PRICE_BOOK;
+use jwo_local::latency::report as report_latencies;
+use jwo_test_support::run_latency_bench;
 use serde_json::json;
 
 /// Every trip has the same 20-line cart.

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
 use http::HeaderMap;
-use jwo_shared::amazon::catalog_client::{STATUS_PATH, UPLOAD_PATH};
-use jwo_shared::contract::catalog::{
+use jwo_aws::amazon::catalog_client::{STATUS_PATH, UPLOAD_PATH};
+use jwo_domain::contract::catalog::{
     CatalogUploadRequest, CatalogUploadStatusRequest, MAX_CALLS_PER_SECOND, MAX_ITEMS_PER_UPLOAD,
     ProcessingStatus,
 };

@@ -4,11 +4,12 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use jwo_shared::adapters::dynamodb_catalog::DynamoDbCatalog;
-use jwo_shared::adapters::local_catalog::LocalCatalog;
-use jwo_shared::ports::{
-    Ingestion, IngestionStore, PriceBookHead, PriceBookVersions, StatusRecorded, StoreError, Upload,
-};
+use jwo_aws::dynamodb::catalog::DynamoDbCatalog;
+use jwo_domain::catalog::ingestion::{Ingestion, StatusRecorded, Upload};
+use jwo_domain::catalog::price_book_versions::PriceBookHead;
+use jwo_domain::ports::{IngestionStore, PriceBookStore};
+use jwo_domain::store::StoreError;
+use jwo_local::catalog_files::LocalCatalog;
 
 #[derive(Debug, Args)]
 pub struct CatalogStoreArgs {
@@ -37,7 +38,7 @@ impl CatalogStoreArgs {
     pub async fn open(&self) -> Result<CatalogStore, String> {
         match &self.table {
             Some(table) => {
-                let aws = jwo_shared::adapters::aws::sdk_config().await;
+                let aws = jwo_aws::sdk::sdk_config().await;
                 Ok(CatalogStore::DynamoDb(DynamoDbCatalog::new(
                     aws_sdk_dynamodb::Client::new(&aws),
                     table,
@@ -70,7 +71,7 @@ macro_rules! on_store {
     };
 }
 
-impl PriceBookVersions for CatalogStore {
+impl PriceBookStore for CatalogStore {
     async fn head(&self) -> Result<Option<PriceBookHead>, StoreError> {
         on_store!(self, store => store.head())
     }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use jwo_shared::pricing::AmountBasis;
+use jwo_domain::pricing::AmountBasis;
 
 use crate::commands;
 

@@ -5,7 +5,7 @@ use aws_credential_types::Credentials;
 use bytes::Bytes;
 use http::Uri;
 use http_body_util::BodyExt;
-use jwo_shared::amazon::http::{HttpClient, base_url, client, json_post};
+use jwo_aws::amazon::http::{HttpClient, base_url, client, json_post};
 
 /// The credentials and region requests are signed with.
 pub struct Signing {
@@ -16,8 +16,7 @@ pub struct Signing {
 impl Signing {
     /// The standard AWS credential environment variables (or profile), via the SDK's chain.
     pub async fn from_environment(region: &str) -> Result<Signing, String> {
-        let (_, credentials) =
-            jwo_shared::adapters::aws::signing_credentials(region, "--sign").await?;
+        let (_, credentials) = jwo_aws::sdk::signing_credentials(region, "--sign").await?;
         Ok(Signing {
             credentials,
             region: region.to_owned(),

@@ -12,12 +12,12 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use http::HeaderMap;
-use jwo_shared::amazon::sigv4;
-use jwo_shared::checkout_rules::{CheckoutRule, check_checkout_request};
-use jwo_shared::contract::create_purchases::CartItem;
-use jwo_shared::ports::PurchaseStore;
-use jwo_shared::pricing::AmountBasis;
-use jwo_shared::purchase::purchase_id;
+use jwo_aws::amazon::sigv4;
+use jwo_domain::checkout_rules::{CheckoutRule, check_checkout_request};
+use jwo_domain::contract::create_purchases::CartItem;
+use jwo_domain::ports::PurchaseStore;
+use jwo_domain::pricing::AmountBasis;
+use jwo_domain::purchase::purchase_id;
 use serde::Serialize;
 use serde_json::{Value, json};
 

@@ -12,11 +12,12 @@ use std::time::Duration;
 use aws_credential_types::Credentials;
 use jwo::catalog_api::{CatalogApi, CatalogApiConfig, CatalogStats, router};
 use jwo::simulator::Faults;
-use jwo_end_to_end::{moto_endpoint, sample_price_book, unique_name};
-use jwo_shared::adapters::dynamodb_catalog::{self, DynamoDbCatalog};
-use jwo_shared::adapters::local_catalog::LocalCatalog;
-use jwo_shared::contract::catalog::ProcessingStatus;
-use jwo_shared::ports::{IngestionStore, PriceBookVersions};
+use jwo_aws::dynamodb::catalog;
+use jwo_aws::dynamodb::catalog::DynamoDbCatalog;
+use jwo_domain::contract::catalog::ProcessingStatus;
+use jwo_domain::ports::{IngestionStore, PriceBookStore};
+use jwo_local::catalog_files::LocalCatalog;
+use jwo_test_support::{moto_endpoint, sample_price_book, unique_name};
 use serde_json::{Value, json};
 
 const KEY: &str = "AKIDCATALOGTEST";
@@ -177,7 +178,7 @@ async fn import_checks_every_row_and_keeps_versions() {
     assert!(text(&imported).contains("as price book v2"));
     let head = catalog.head().await.unwrap().unwrap();
     assert_eq!((head.version, head.source.as_str()), (2, "items.csv"));
-    let book = jwo_shared::catalog::load_version(&catalog, &head)
+    let book = jwo_domain::catalog::price_book_versions::load_version(&catalog, &head)
         .await
         .unwrap();
     let sku_002 = &book.file().items[book.item_by_sku("SKU-002").unwrap()];
@@ -364,12 +365,10 @@ async fn with_a_role_arn_calls_are_signed_with_the_roles_temporary_credentials()
 
 #[tokio::test]
 async fn import_into_the_stacks_dynamodb_catalog_table() {
-    let config = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
+    let config = jwo_aws::sdk::emulator_sdk_config(moto_endpoint()).await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     let table = unique_name("catalog");
-    dynamodb_catalog::create_table(&client, &table)
-        .await
-        .unwrap();
+    catalog::create_table(&client, &table).await.unwrap();
     let mut env = signed_env();
     env.push(("AWS_ENDPOINT_URL", moto_endpoint()));
     let output = jwo(

@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
 use jwo::simulator::{CheckoutSimulator, Faults, SimulatorConfig, StoredCarts, router};
-use jwo_end_to_end::test_checkout_client;
-use jwo_shared::adapters::embedded::EmbeddedPurchaseStore;
-use jwo_shared::amazon::checkout_client::{CheckoutClient, CheckoutOutcome};
-use jwo_shared::ports::PurchaseStore;
-use jwo_shared::pricing::AmountBasis;
+use jwo_aws::amazon::checkout_client::CheckoutClient;
+use jwo_aws::testing::checkout_client as test_checkout_client;
+use jwo_domain::contract::checkout::CheckoutOutcome;
+use jwo_domain::ports::{CheckoutService, PurchaseStore};
+use jwo_domain::pricing::AmountBasis;
+use jwo_local::embedded::EmbeddedPurchaseStore;
 use serde_json::{Value, json};
 
 const KEY: &str = "AKIDSIMULATOR";
@@ -206,7 +207,7 @@ impl jwo::simulator::Carts for UnreadableCarts {
         &self,
         _store_id: &str,
         _trip_id: &str,
-    ) -> Result<Option<Vec<jwo_shared::contract::create_purchases::CartItem>>, String> {
+    ) -> Result<Option<Vec<jwo_domain::contract::create_purchases::CartItem>>, String> {
         Err("the purchases table is unavailable".into())
     }
 }

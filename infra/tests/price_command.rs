@@ -3,10 +3,10 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use jwo_end_to_end::{fixtures, sample_price_book};
-use jwo_shared::checkout_rules::check_checkout_request;
-use jwo_shared::pricing::AmountBasis;
-use jwo_shared::validation::validate_create_purchases;
+use jwo_domain::checkout_rules::check_checkout_request;
+use jwo_domain::pricing::AmountBasis;
+use jwo_domain::validation::validate_create_purchases;
+use jwo_test_support::{fixtures, sample_price_book};
 use serde_json::Value;
 
 fn jwo_price(price_book: &std::path::Path, extra: &[&str], stdin: &[u8]) -> Output {

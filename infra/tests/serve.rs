@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jwo::purchases_endpoint::PurchasesEndpoint;
-use jwo_end_to_end::{Killed, fixtures};
+use jwo_test_support::{Killed, fixtures};
 use serde_json::{Value, json};
 
 /// A `jwo serve` process on a free port, and its base URL.
@@ -295,7 +295,7 @@ async fn a_price_book_imported_while_serving_prices_the_next_cart() {
     let dearer = data.path().join("dearer.json");
     std::fs::write(
         &dearer,
-        std::fs::read_to_string(jwo_end_to_end::sample_price_book())
+        std::fs::read_to_string(jwo_test_support::sample_price_book())
             .unwrap()
             .replace("\"3.49\"", "\"4.49\""),
     )

@@ -9,10 +9,12 @@ use std::time::{Duration, Instant};
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use jwo_end_to_end::{moto_endpoint, unique_name};
-use jwo_shared::adapters::dynamodb::{self, DynamoDbPurchaseStore};
-use jwo_shared::amazon::checkout_client::{CheckoutClient, CheckoutOutcome};
-use jwo_shared::ports::PurchaseStore;
+use jwo_aws::amazon::checkout_client::CheckoutClient;
+use jwo_aws::dynamodb::purchases;
+use jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore;
+use jwo_domain::contract::checkout::CheckoutOutcome;
+use jwo_domain::ports::{CheckoutService, PurchaseStore};
+use jwo_test_support::{moto_endpoint, unique_name};
 
 struct Killed(Child);
 
@@ -25,10 +27,10 @@ impl Drop for Killed {
 
 #[tokio::test]
 async fn the_simulator_charges_a_signed_cart_from_the_purchases_table() {
-    let config = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
+    let config = jwo_aws::sdk::emulator_sdk_config(moto_endpoint()).await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     let table = unique_name("purchases");
-    dynamodb::create_table(&client, &table).await.unwrap();
+    purchases::create_table(&client, &table).await.unwrap();
     let purchase = common::priced_purchase("simulated-1");
     DynamoDbPurchaseStore::new(client, &table)
         .insert_if_absent(&purchase)

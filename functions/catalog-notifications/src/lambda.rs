@@ -2,7 +2,8 @@
 //! those), with one span per message id.
 
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
-use jwo_shared::ports::{Alerts, IngestionStore, SigningCertificates, Subscriptions};
+use jwo_aws::sns::{SigningCertificates, Subscriptions};
+use jwo_domain::ports::{Alerts, IngestionStore};
 use lambda_runtime::{Error, LambdaEvent};
 use tracing::Instrument;
 

@@ -19,14 +19,14 @@
 pub mod lambda;
 
 use chrono::Utc;
-use jwo_shared::adapters::sns_certificates::SnsCertificates;
-use jwo_shared::contract::catalog::IngestionNotification;
-use jwo_shared::contract::sns::{SnsEnvelope, SnsMessageType};
-use jwo_shared::ports::{
-    Alert, AlertError, AlertKind, Alerts, CertificateError, Ingestion, IngestionStore,
-    SigningCertificates, StatusRecorded, StoreError, Subscriptions,
-};
-use jwo_shared::sns_signature;
+use jwo_aws::sns::certificates::SnsCertificates;
+use jwo_aws::sns::envelope::{SnsEnvelope, SnsMessageType};
+use jwo_aws::sns::{CertificateError, SigningCertificates, Subscriptions, signature};
+use jwo_domain::alerts::{Alert, AlertError, AlertKind};
+use jwo_domain::catalog::ingestion::{Ingestion, StatusRecorded};
+use jwo_domain::contract::catalog::IngestionNotification;
+use jwo_domain::ports::{Alerts, IngestionStore};
+use jwo_domain::store::StoreError;
 use thiserror::Error;
 
 /// One message as the queue delivered it.
@@ -280,7 +280,7 @@ async fn verify<S: SigningCertificates>(
         Delivered::Envelope(envelope) => envelope,
         Delivered::Raw(_) => {
             return Err(CertificateError::Refused(
-                sns_signature::SignatureError::Missing(
+                signature::SignatureError::Missing(
                     "SNS envelope (raw message delivery carries no signature: turn it off for the subscription, or set SNS_SIGNATURES=off)",
                 ),
             ));
@@ -289,9 +289,9 @@ async fn verify<S: SigningCertificates>(
     let url = envelope
         .signing_cert_url
         .as_deref()
-        .ok_or(sns_signature::SignatureError::Missing("SigningCertURL"))?;
+        .ok_or(signature::SignatureError::Missing("SigningCertURL"))?;
     let certificate = certificates.certificate(url).await?;
-    Ok(sns_signature::verify(envelope, &certificate)?)
+    Ok(signature::verify(envelope, &certificate)?)
 }
 
 fn refused_alert(message: QueuedMessage<'_>, reason: &str, unverified: bool) -> Alert {
@@ -321,27 +321,6 @@ fn refused_alert(message: QueuedMessage<'_>, reason: &str, unverified: bool) -> 
     }
 }
 
-/// Every environment variable the function reads (the stack's template sets them, but for the
-/// local certificate, which tests use).
-pub const ENVIRONMENT: &[&str] = &[
-    "CATALOG_TABLE",
-    "ALERTS_TOPIC_ARN",
-    "SNS_SIGNATURES",
-    "SNS_SIGNING_CERTIFICATE",
-];
-/// Those without which it does not start.
-pub const REQUIRED_ENVIRONMENT: &[&str] = &["CATALOG_TABLE", "ALERTS_TOPIC_ARN"];
-/// The AWS API actions it calls: the ingestion store (`PutItem` for a status or the
-/// subscription, `GetItem`, `UpdateItem` to mark an alert sent), alerts, and confirming the
-/// subscription. Receiving and deleting queue messages is Lambda's, under the same role.
-pub const IAM_ACTIONS: &[&str] = &[
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "sns:ConfirmSubscription",
-    "sns:Publish",
-];
-
 /// The Lambda's settings, read once at cold start; a missing one stops the start, named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LambdaSettings {
@@ -357,13 +336,10 @@ pub struct LambdaSettings {
 }
 
 impl LambdaSettings {
-    pub fn from_env() -> Result<LambdaSettings, String> {
-        LambdaSettings::from_lookup(|name| std::env::var(name).ok())
-    }
-
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<LambdaSettings, String> {
-        let required = |name: &str| jwo_shared::settings::required(get(name), name);
-        let present = |name: &str| get(name).filter(|value| !value.trim().is_empty());
+        let settings = jwo_aws::settings::Settings::new(get);
+        let required = |name: &str| settings.required(name);
+        let present = |name: &str| settings.optional(name);
         let (catalog_table, alerts_topic_arn) =
             (required("CATALOG_TABLE"), required("ALERTS_TOPIC_ARN"));
         let (signatures, signing_certificate) = (
@@ -428,7 +404,10 @@ mod tests {
             asked.lock().unwrap().push(name.to_owned());
             Some("x".to_owned())
         });
-        assert_eq!(asked.into_inner().unwrap(), ENVIRONMENT);
+        assert_eq!(
+            asked.into_inner().unwrap(),
+            jwo_aws::functions::CATALOG_NOTIFICATIONS.environment
+        );
     }
 
     #[test]

@@ -2,17 +2,17 @@
 
 use catalog_notifications::lambda::handle_event;
 use catalog_notifications::{CatalogNotifications, LambdaSettings};
-use jwo_shared::adapters::dynamodb_catalog::DynamoDbCatalog;
-use jwo_shared::adapters::sns_alerts::SnsAlerts;
-use jwo_shared::adapters::sns_subscriptions::SnsSubscriptions;
+use jwo_aws::dynamodb::catalog::DynamoDbCatalog;
+use jwo_aws::sns::alerts::SnsAlerts;
+use jwo_aws::sns::subscriptions::SnsSubscriptions;
 use lambda_runtime::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let settings = LambdaSettings::from_env()?;
+    let settings = LambdaSettings::from_lookup(jwo_aws::settings::from_env)?;
     let signatures = settings.signing_certificates()?;
-    let aws = jwo_shared::adapters::aws::sdk_config().await;
+    let aws = jwo_aws::sdk::sdk_config().await;
     let sns = aws_sdk_sns::Client::new(&aws);
     let service = CatalogNotifications::new(
         DynamoDbCatalog::new(aws_sdk_dynamodb::Client::new(&aws), settings.catalog_table),

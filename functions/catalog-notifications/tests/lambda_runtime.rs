@@ -5,22 +5,21 @@
 
 use std::path::Path;
 
-use jwo_end_to_end::{
+use jwo_aws::dynamodb::catalog;
+use jwo_aws::dynamodb::catalog::DynamoDbCatalog;
+use jwo_domain::contract::catalog::ProcessingStatus;
+use jwo_domain::ports::IngestionStore;
+use jwo_test_support::{
     LambdaUnderTest, fixtures, moto_endpoint, new_topic, sns_signing_certificate, unique_name,
 };
-use jwo_shared::adapters::dynamodb_catalog::{self, DynamoDbCatalog};
-use jwo_shared::contract::catalog::ProcessingStatus;
-use jwo_shared::ports::IngestionStore;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoked_through_the_lambda_runtime_it_records_and_reports_only_the_unreadable() {
-    let aws = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
+    let aws = jwo_aws::sdk::emulator_sdk_config(moto_endpoint()).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let table = unique_name("catalog-runtime");
-    dynamodb_catalog::create_table(&dynamo, &table)
-        .await
-        .unwrap();
+    catalog::create_table(&dynamo, &table).await.unwrap();
     let alerts = new_topic(&aws).await;
 
     let function = LambdaUnderTest::start(

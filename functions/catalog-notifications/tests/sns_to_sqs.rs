@@ -9,15 +9,18 @@ use std::collections::HashMap;
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
 use catalog_notifications::CatalogNotifications;
 use catalog_notifications::lambda::handle_batch;
-use jwo_end_to_end::{
-    moto_endpoint, sign_sns, sns_signing_certificate, topic_with_queue, unique_name,
+use jwo_aws::dynamodb::catalog;
+use jwo_aws::dynamodb::catalog::DynamoDbCatalog;
+use jwo_aws::sns::certificates::SnsCertificates;
+use jwo_aws::sns::subscriptions::SnsSubscriptions;
+use jwo_aws::testing::sign_sns;
+use jwo_domain::alerts::AlertKind;
+use jwo_domain::contract::catalog::ProcessingStatus;
+use jwo_domain::ports::IngestionStore;
+use jwo_local::log_alerts::LocalAlerts;
+use jwo_test_support::{
+    moto_endpoint, sns_signing_certificate, sns_signing_key, topic_with_queue, unique_name,
 };
-use jwo_shared::adapters::dynamodb_catalog::{self, DynamoDbCatalog};
-use jwo_shared::adapters::local_alerts::LocalAlerts;
-use jwo_shared::adapters::sns_certificates::SnsCertificates;
-use jwo_shared::adapters::sns_subscriptions::SnsSubscriptions;
-use jwo_shared::contract::catalog::ProcessingStatus;
-use jwo_shared::ports::{AlertKind, IngestionStore};
 use serde_json::json;
 
 type Consumer =
@@ -38,12 +41,10 @@ struct World {
 impl World {
     /// `verifying`: signatures are checked against the tests' signing certificate.
     async fn start(raw_delivery: bool, verifying: bool) -> World {
-        let aws = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
+        let aws = jwo_aws::sdk::emulator_sdk_config(moto_endpoint()).await;
         let dynamo = aws_sdk_dynamodb::Client::new(&aws);
         let table = unique_name("catalog");
-        dynamodb_catalog::create_table(&dynamo, &table)
-            .await
-            .unwrap();
+        catalog::create_table(&dynamo, &table).await.unwrap();
         let sns = aws_sdk_sns::Client::new(&aws);
         let sqs = aws_sdk_sqs::Client::new(&aws);
         let (topic_arn, queue_url) = topic_with_queue(&aws, raw_delivery).await;
@@ -143,7 +144,7 @@ impl World {
         failed
     }
 
-    async fn ingestion(&self, id: &str) -> jwo_shared::ports::Ingestion {
+    async fn ingestion(&self, id: &str) -> jwo_domain::catalog::ingestion::Ingestion {
         self.consumer
             .store
             .get_ingestion(id)
@@ -192,7 +193,7 @@ async fn the_subscription_is_confirmed_and_recorded_and_a_bad_one_is_retried() {
         "the confirmation for a topic that does not exist fails"
     );
     let (subscription_arn, _) =
-        dynamodb_catalog::confirmed_subscription(&world.dynamo, &world.table, &world.topic_arn)
+        catalog::confirmed_subscription(&world.dynamo, &world.table, &world.topic_arn)
             .await
             .unwrap()
             .expect("the confirmation is recorded");
@@ -339,7 +340,7 @@ async fn only_messages_signed_with_the_signing_certificate_are_acted_on() {
     );
 
     // When the same envelope arrives signed with the key, and once more altered after signing,
-    let signed = sign_sns(delivered);
+    let signed = sign_sns(delivered, &sns_signing_key());
     world.enqueue(&signed.to_string()).await;
     let mut altered = signed.clone();
     altered["Message"] = altered["Message"]
@@ -351,7 +352,9 @@ async fn only_messages_signed_with_the_signing_certificate_are_acted_on() {
     // and a subscription confirmation, signed.
     let confirmation: serde_json::Value =
         serde_json::from_str(&confirmation(&world.topic_arn)).unwrap();
-    world.enqueue(&sign_sns(confirmation).to_string()).await;
+    world
+        .enqueue(&sign_sns(confirmation, &sns_signing_key()).to_string())
+        .await;
     let failed = world.deliver().await;
 
     // Then the signed ones are acted on; the altered one and moto's are refused and kept.
@@ -362,7 +365,7 @@ async fn only_messages_signed_with_the_signing_certificate_are_acted_on() {
         ProcessingStatus::Fatal
     );
     assert!(
-        dynamodb_catalog::confirmed_subscription(&world.dynamo, &world.table, &world.topic_arn)
+        catalog::confirmed_subscription(&world.dynamo, &world.table, &world.topic_arn)
             .await
             .unwrap()
             .is_some()

@@ -4,7 +4,7 @@ use chrono::Duration;
 
 /// What the checkout needs to know, whatever runs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
+pub struct Config {
     /// A purchase still Open this long after it was stored raises an alert (once).
     pub stuck_open_after: Duration,
 }
@@ -13,34 +13,13 @@ pub struct Settings {
 /// days a card pre-authorization is held.
 pub const DEFAULT_STUCK_OPEN_AFTER: Duration = Duration::hours(2);
 
-impl Default for Settings {
+impl Default for Config {
     fn default() -> Self {
-        Settings {
+        Config {
             stuck_open_after: DEFAULT_STUCK_OPEN_AFTER,
         }
     }
 }
-
-/// Every environment variable the function reads (the stack's template sets them).
-pub const ENVIRONMENT: &[&str] = &[
-    "PURCHASES_TABLE",
-    "ALERTS_TOPIC_ARN",
-    "CHECKOUT_ENDPOINT",
-    "CHECKOUT_REGION",
-    "STUCK_OPEN_AFTER_MINUTES",
-];
-/// Those without which it does not start.
-pub const REQUIRED_ENVIRONMENT: &[&str] =
-    &["PURCHASES_TABLE", "ALERTS_TOPIC_ARN", "CHECKOUT_ENDPOINT"];
-/// The AWS API actions it calls: the purchase store's get, update (`GetItem`, `PutItem`) and
-/// list of Open purchases for the sweep (`Scan`); alerts. Reading the stream and sending to the
-/// on-failure queue are Lambda's, under the same role.
-pub const IAM_ACTIONS: &[&str] = &[
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-    "dynamodb:Scan",
-    "sns:Publish",
-];
 
 /// The Lambda's settings, read once at cold start; a missing or bad one stops the start with
 /// an error naming it.
@@ -55,19 +34,15 @@ pub struct LambdaSettings {
     pub checkout_endpoint: String,
     /// `CHECKOUT_REGION`, else the region in an Amazon endpoint's host name.
     pub checkout_region: String,
-    pub settings: Settings,
+    pub config: Config,
 }
 
 impl LambdaSettings {
-    pub fn from_env() -> Result<LambdaSettings, String> {
-        LambdaSettings::from_lookup(|name| std::env::var(name).ok())
-    }
-
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<LambdaSettings, String> {
-        let get = |name: &str| get(name).filter(|value| !value.trim().is_empty());
-        let required = |name: &str| jwo_shared::settings::required(get(name), name);
+        let settings = jwo_aws::settings::Settings::new(get);
+        let required = |name: &str| settings.required(name);
         let checkout_endpoint = required("CHECKOUT_ENDPOINT")?;
-        let checkout_region = match get("CHECKOUT_REGION") {
+        let checkout_region = match settings.optional("CHECKOUT_REGION") {
             Some(region) => region,
             None => region_of_endpoint(&checkout_endpoint).ok_or_else(|| {
                 format!(
@@ -75,21 +50,17 @@ impl LambdaSettings {
                 )
             })?,
         };
-        let stuck_open_after = jwo_shared::settings::whole_number(
-            get("STUCK_OPEN_AFTER_MINUTES"),
-            "STUCK_OPEN_AFTER_MINUTES",
-            1..=u32::MAX,
-            "minutes",
-        )?
-        .map_or(DEFAULT_STUCK_OPEN_AFTER, |minutes| {
-            Duration::minutes(i64::from(minutes))
-        });
+        let stuck_open_after = settings
+            .whole_number("STUCK_OPEN_AFTER_MINUTES", 1..=u32::MAX, "minutes")?
+            .map_or(DEFAULT_STUCK_OPEN_AFTER, |minutes| {
+                Duration::minutes(i64::from(minutes))
+            });
         Ok(LambdaSettings {
             purchases_table: required("PURCHASES_TABLE")?,
             alerts_topic_arn: required("ALERTS_TOPIC_ARN")?,
             checkout_endpoint,
             checkout_region,
-            settings: Settings { stuck_open_after },
+            config: Config { stuck_open_after },
         })
     }
 }
@@ -139,10 +110,13 @@ mod tests {
             asked.lock().unwrap().insert(name.to_owned());
             base(name)
         });
-        let listed: std::collections::BTreeSet<String> =
-            ENVIRONMENT.iter().map(|name| name.to_string()).collect();
+        let listed: std::collections::BTreeSet<String> = jwo_aws::functions::CHECKOUT
+            .environment
+            .iter()
+            .map(|name| name.to_string())
+            .collect();
         assert_eq!(asked.into_inner().unwrap(), listed);
-        for required in REQUIRED_ENVIRONMENT {
+        for required in jwo_aws::functions::CHECKOUT.required {
             let without = LambdaSettings::from_lookup(with(required, None));
             assert_eq!(without.unwrap_err(), format!("{required} is not set"));
         }
@@ -152,7 +126,7 @@ mod tests {
     fn the_region_comes_from_the_endpoint_unless_configured() {
         let settings = LambdaSettings::from_lookup(base).unwrap();
         assert_eq!(settings.checkout_region, "eu-west-1");
-        assert_eq!(settings.settings.stuck_open_after, Duration::hours(2));
+        assert_eq!(settings.config.stuck_open_after, Duration::hours(2));
         assert_eq!(
             region_of_endpoint("https://us-east-1.checkout.amazonphysicalstores.com/"),
             Some("us-east-1".into())
@@ -187,6 +161,6 @@ mod tests {
         );
         let minutes =
             LambdaSettings::from_lookup(with("STUCK_OPEN_AFTER_MINUTES", Some("45"))).unwrap();
-        assert_eq!(minutes.settings.stuck_open_after, Duration::minutes(45));
+        assert_eq!(minutes.config.stuck_open_after, Duration::minutes(45));
     }
 }

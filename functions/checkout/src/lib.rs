@@ -17,14 +17,16 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
 use futures_util::StreamExt;
-use jwo_shared::amazon::checkout_client::{CheckoutClient, CheckoutOutcome};
-use jwo_shared::ports::{Alert, AlertError, AlertKind, Alerts, PurchaseStore, StoreError, Updated};
-use jwo_shared::purchase::{CancelReason, ClaimRefused, Purchase, PurchaseState};
+use jwo_domain::alerts::{Alert, AlertError, AlertKind};
+use jwo_domain::contract::checkout::CheckoutOutcome;
+use jwo_domain::ports::{Alerts, CheckoutService, PurchaseStore};
+use jwo_domain::purchase::{CancelReason, ClaimRefused, Purchase, PurchaseState};
+use jwo_domain::store::{StoreError, Updated};
 use serde::Serialize;
 use thiserror::Error;
 use tracing::Instrument;
 
-pub use config::Settings;
+pub use config::Config;
 
 /// A lease outlives the caller's deadline by this much, so a worker cut off at its deadline
 /// blocks others only briefly, while one still running is never overtaken.
@@ -67,11 +69,14 @@ pub enum CheckoutError {
     Alert(#[from] AlertError),
 }
 
-pub struct Checkout<S, A> {
+/// The checkout use case, generic over its three ports: where purchases are kept, where alerts
+/// go, and the Checkout Service itself (HTTPS in AWS and under `jwo serve`, a scripted fake in
+/// the unit tests).
+pub struct Checkout<S, A, C> {
     pub store: S,
     pub alerts: A,
-    pub client: CheckoutClient,
-    pub settings: Settings,
+    pub checkout_service: C,
+    pub config: Config,
 }
 
 /// What a sweep did.
@@ -88,13 +93,13 @@ pub struct SweepReport {
     pub stuck_alerts: usize,
 }
 
-impl<S: PurchaseStore, A: Alerts> Checkout<S, A> {
-    pub fn new(store: S, alerts: A, client: CheckoutClient, settings: Settings) -> Self {
+impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
+    pub fn new(store: S, alerts: A, checkout_service: C, config: Config) -> Self {
         Checkout {
             store,
             alerts,
-            client,
-            settings,
+            checkout_service,
+            config,
         }
     }
 
@@ -148,7 +153,7 @@ impl<S: PurchaseStore, A: Alerts> Checkout<S, A> {
             attempt = claimed.checkout_attempts,
             "submitting to the Checkout Service"
         );
-        match self.client.submit(&body, deadline).await {
+        match self.checkout_service.submit(&body, deadline).await {
             CheckoutOutcome::Accepted { order_id } => {
                 let completed = claimed
                     .complete(&order_id, Utc::now())
@@ -307,7 +312,7 @@ impl<S: PurchaseStore, A: Alerts> Checkout<S, A> {
                 _ => return outcome,
             }
         }
-        if current.is_stuck_open(Utc::now(), self.settings.stuck_open_after)
+        if current.is_stuck_open(Utc::now(), self.config.stuck_open_after)
             && !current.was_alerted(AlertKind::PurchaseStuckOpen)
         {
             outcome.stuck_alerted = self.alert_stuck(&current).await;
@@ -318,7 +323,7 @@ impl<S: PurchaseStore, A: Alerts> Checkout<S, A> {
     /// Publishes the stuck alert, then records it; a conflict means the purchase changed
     /// meanwhile, and the next sweep looks again.
     async fn alert_stuck(&self, purchase: &Purchase) -> bool {
-        let alert = stuck_alert(purchase, self.settings.stuck_open_after);
+        let alert = stuck_alert(purchase, self.config.stuck_open_after);
         // The stack's alarm counts this line (a metric filter on its message).
         tracing::warn!(purchase_id = %purchase.purchase_id, "purchase open too long");
         if let Err(error) = self.alerts.publish(&alert).await {

@@ -5,17 +5,17 @@ use std::time::Instant;
 use checkout::Checkout;
 use checkout::config::LambdaSettings;
 use checkout::lambda::handle_event;
-use jwo_shared::adapters::dynamodb::DynamoDbPurchaseStore;
-use jwo_shared::adapters::sns_alerts::SnsAlerts;
-use jwo_shared::amazon::checkout_client::CheckoutClient;
+use jwo_aws::amazon::checkout_client::CheckoutClient;
+use jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore;
+use jwo_aws::sns::alerts::SnsAlerts;
 use lambda_runtime::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let started = Instant::now();
     lambda_runtime::tracing::init_default_subscriber();
-    let settings = LambdaSettings::from_env()?;
-    let aws = jwo_shared::adapters::aws::sdk_config().await;
+    let settings = LambdaSettings::from_lookup(jwo_aws::settings::from_env)?;
+    let aws = jwo_aws::sdk::sdk_config().await;
     let credentials = aws
         .credentials_provider()
         .ok_or("no AWS credentials provider: the checkout must sign its requests")?;
@@ -32,7 +32,7 @@ async fn main() -> Result<(), Error> {
         ),
         SnsAlerts::new(aws_sdk_sns::Client::new(&aws), settings.alerts_topic_arn),
         client,
-        settings.settings,
+        settings.config,
     );
     tracing::info!(
         init_ms = started.elapsed().as_millis() as u64,

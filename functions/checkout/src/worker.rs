@@ -7,7 +7,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jwo_shared::ports::{Alerts, PurchaseStore};
+use jwo_domain::ports::{Alerts, CheckoutService, PurchaseStore};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
@@ -35,8 +35,8 @@ impl Default for WorkerSettings {
 }
 
 /// Runs until `shutdown` completes, then lets the checkouts under way finish (within the grace).
-pub async fn run<S: PurchaseStore, A: Alerts>(
-    checkout: Arc<Checkout<S, A>>,
+pub async fn run<S: PurchaseStore, A: Alerts, C: CheckoutService>(
+    checkout: Arc<Checkout<S, A, C>>,
     mut ready: mpsc::UnboundedReceiver<String>,
     settings: WorkerSettings,
     shutdown: impl Future<Output = ()>,

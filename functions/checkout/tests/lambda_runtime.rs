@@ -5,13 +5,15 @@
 use std::path::Path;
 
 use chrono::{Duration, Utc};
-use jwo_end_to_end::{LambdaUnderTest, fixtures, moto_endpoint, new_topic, unique_name};
-use jwo_shared::adapters::dynamodb::{self, DynamoDbPurchaseStore};
-use jwo_shared::adapters::price_book_file::FixedPriceBook;
-use jwo_shared::ports::{AlertKind, PriceBooks, PurchaseStore};
-use jwo_shared::pricing::{AmountBasis, price_cart};
-use jwo_shared::purchase::Purchase;
-use jwo_shared::validation::validate_create_purchases;
+use jwo_aws::dynamodb::purchases;
+use jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore;
+use jwo_domain::alerts::AlertKind;
+use jwo_domain::ports::{CurrentPriceBook, PurchaseStore};
+use jwo_domain::pricing::{AmountBasis, price_cart};
+use jwo_domain::purchase::Purchase;
+use jwo_domain::validation::validate_create_purchases;
+use jwo_local::fixed_price_book::FixedPriceBook;
+use jwo_test_support::{LambdaUnderTest, fixtures, moto_endpoint, new_topic, unique_name};
 use serde_json::{Value, json};
 
 /// A purchase held back by an unknown SKU, stored three hours ago.
@@ -35,10 +37,10 @@ async fn held_back_purchase() -> Purchase {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoked_through_the_lambda_runtime_it_answers_stream_batches_and_sweeps() {
-    let aws = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
+    let aws = jwo_aws::sdk::emulator_sdk_config(moto_endpoint()).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let table = unique_name("checkout-runtime");
-    dynamodb::create_table(&dynamo, &table).await.unwrap();
+    purchases::create_table(&dynamo, &table).await.unwrap();
     let store = DynamoDbPurchaseStore::new(dynamo, &table);
     let held_back = held_back_purchase().await;
     store.insert_if_absent(&held_back).await.unwrap();

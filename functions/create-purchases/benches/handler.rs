@@ -8,10 +8,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use create_purchases::{Config, CreatePurchases, PurchaseRequest};
-use jwo_end_to_end::{report_latencies, run_latency_bench};
-use jwo_shared::adapters::embedded::EmbeddedPurchaseStore;
-use jwo_shared::adapters::local_alerts::LocalAlerts;
-use jwo_shared::adapters::price_book_file::FixedPriceBook;
+use jwo_local::embedded::EmbeddedPurchaseStore;
+use jwo_local::fixed_price_book::FixedPriceBook;
+use jwo_local::latency::report as report_latencies;
+use jwo_local::log_alerts::LocalAlerts;
+use jwo_test_support::run_latency_bench;
 use serde_json::json;
 
 type Service = CreatePurchases<EmbeddedPurchaseStore, LocalAlerts, FixedPriceBook>;

@@ -1,9 +1,8 @@
 //! Configuration, from environment variables (README "Configuration").
 
 use chrono::Duration;
-use jwo_shared::pricing::AmountBasis;
-
-use jwo_shared::settings::whole_number;
+use jwo_aws::settings::Settings;
+use jwo_domain::pricing::AmountBasis;
 
 use crate::DEFAULT_RETENTION;
 
@@ -104,24 +103,6 @@ fn role_arn_parts(arn: &str) -> Option<(&str, &str, &str)> {
     (service == "iam").then_some((partition, account, role))
 }
 
-/// Every environment variable the function reads (the stack's template sets them).
-pub const ENVIRONMENT: &[&str] = &[
-    "PURCHASES_TABLE",
-    "ALERTS_TOPIC_ARN",
-    "CATALOG_TABLE",
-    "PRICE_BOOK_CACHE_SECONDS",
-    "ALLOWED_CALLER_ARNS",
-    "RETENTION_DAYS",
-    "AMOUNT_BASIS",
-];
-/// Those without which it does not start.
-pub const REQUIRED_ENVIRONMENT: &[&str] = &["PURCHASES_TABLE", "ALERTS_TOPIC_ARN", "CATALOG_TABLE"];
-/// The AWS API actions it calls: the purchase store's insert (a conditional `PutItem`, reading
-/// the existing item back on an old store), get and update (`GetItem`, `PutItem`); the price
-/// book's head and parts in the catalog table (`GetItem`, read only); alerts. It never lists
-/// Open purchases (no `Scan`).
-pub const IAM_ACTIONS: &[&str] = &["dynamodb:GetItem", "dynamodb:PutItem", "sns:Publish"];
-
 /// The Lambda's settings. Read once at cold start; a missing or bad one stops the start with an
 /// error naming it.
 #[derive(Debug, Clone)]
@@ -139,41 +120,32 @@ pub struct LambdaSettings {
 }
 
 impl LambdaSettings {
-    pub fn from_env() -> Result<LambdaSettings, String> {
-        LambdaSettings::from_lookup(|name| std::env::var(name).ok())
-    }
-
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<LambdaSettings, String> {
-        let required = |name: &str| jwo_shared::settings::required(get(name), name);
-        let allowed_callers = match get("ALLOWED_CALLER_ARNS") {
+        let settings = Settings::new(get);
+        let required = |name: &str| settings.required(name);
+        let allowed_callers = match settings.as_set("ALLOWED_CALLER_ARNS") {
             Some(list) => {
                 AllowedCallers::parse(&list).map_err(|e| format!("ALLOWED_CALLER_ARNS: {e}"))?
             }
             None => AllowedCallers::any(),
         };
-        let retention = whole_number(
-            get("RETENTION_DAYS"),
-            "RETENTION_DAYS",
-            1..=u32::MAX,
-            "days",
-        )?
-        .map_or(DEFAULT_RETENTION, |days| Duration::days(i64::from(days)));
-        let basis = get("AMOUNT_BASIS")
+        let retention = settings
+            .whole_number("RETENTION_DAYS", 1..=u32::MAX, "days")?
+            .map_or(DEFAULT_RETENTION, |days| Duration::days(i64::from(days)));
+        let basis = settings
+            .optional("AMOUNT_BASIS")
             .map(|basis| {
                 basis
                     .parse::<AmountBasis>()
                     .map_err(|e| format!("AMOUNT_BASIS: {e}"))
             })
             .transpose()?;
-        let price_book_cache = whole_number(
-            get("PRICE_BOOK_CACHE_SECONDS"),
-            "PRICE_BOOK_CACHE_SECONDS",
-            0..=3600,
-            "seconds",
-        )?
-        .map_or(jwo_shared::catalog::DEFAULT_PRICE_BOOK_CACHE, |seconds| {
-            std::time::Duration::from_secs(u64::from(seconds))
-        });
+        let price_book_cache = settings
+            .whole_number("PRICE_BOOK_CACHE_SECONDS", 0..=3600, "seconds")?
+            .map_or(
+                jwo_domain::catalog::price_book_versions::DEFAULT_PRICE_BOOK_CACHE,
+                |seconds| std::time::Duration::from_secs(u64::from(seconds)),
+            );
         Ok(LambdaSettings {
             purchases_table: required("PURCHASES_TABLE")?,
             alerts_topic_arn: required("ALERTS_TOPIC_ARN")?,
@@ -231,10 +203,13 @@ mod tests {
             valid(name)
         })
         .unwrap();
-        let listed: std::collections::BTreeSet<String> =
-            ENVIRONMENT.iter().map(|name| name.to_string()).collect();
+        let listed: std::collections::BTreeSet<String> = jwo_aws::functions::CREATE_PURCHASES
+            .environment
+            .iter()
+            .map(|name| name.to_string())
+            .collect();
         assert_eq!(asked.into_inner().unwrap(), listed);
-        for required in REQUIRED_ENVIRONMENT {
+        for required in jwo_aws::functions::CREATE_PURCHASES.required {
             let without = LambdaSettings::from_lookup(|name| {
                 (name != *required).then(|| valid(name)).flatten()
             });
@@ -255,7 +230,7 @@ mod tests {
         assert_eq!(settings.config.basis, None);
         assert_eq!(
             settings.price_book_cache,
-            jwo_shared::catalog::DEFAULT_PRICE_BOOK_CACHE
+            jwo_domain::catalog::price_book_versions::DEFAULT_PRICE_BOOK_CACHE
         );
         let bad_cache = LambdaSettings::from_lookup(|n| {
             if n == "PRICE_BOOK_CACHE_SECONDS" {

@@ -1,6 +1,6 @@
 //! The Lambda side: an API Gateway REST proxy event in, a response out.
 
-use jwo_shared::ports::{Alerts, PriceBooks, PurchaseStore};
+use jwo_domain::ports::{Alerts, CurrentPriceBook, PurchaseStore};
 use lambda_http::http::header::CONTENT_TYPE;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
@@ -23,7 +23,7 @@ pub async fn handle_event<S, A, B>(
 where
     S: PurchaseStore,
     A: Alerts,
-    B: PriceBooks,
+    B: CurrentPriceBook,
 {
     let content_type = event
         .headers()

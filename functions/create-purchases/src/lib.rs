@@ -9,14 +9,14 @@ pub mod config;
 pub mod lambda;
 
 use chrono::{Duration, Utc};
-use jwo_shared::contract::create_purchases::CreatePurchasesResponse;
-use jwo_shared::contract::{ErrorBody, FieldError};
-use jwo_shared::ports::{
-    Alert, AlertError, AlertKind, Alerts, Inserted, PriceBooks, PurchaseStore, StoreError, Updated,
-};
-use jwo_shared::pricing::price_cart;
-use jwo_shared::purchase::Purchase;
-use jwo_shared::validation::{InvalidRequest, validate_create_purchases};
+use jwo_domain::alerts::{Alert, AlertError, AlertKind};
+use jwo_domain::contract::create_purchases::CreatePurchasesResponse;
+use jwo_domain::contract::{ErrorBody, FieldError};
+use jwo_domain::ports::{Alerts, CurrentPriceBook, PurchaseStore};
+use jwo_domain::pricing::price_cart;
+use jwo_domain::purchase::Purchase;
+use jwo_domain::store::{Inserted, StoreError, Updated};
+use jwo_domain::validation::{InvalidRequest, validate_create_purchases};
 use thiserror::Error;
 use tracing::Instrument;
 
@@ -144,7 +144,7 @@ pub struct CreatePurchases<S, A, B> {
     pub config: Config,
 }
 
-impl<S: PurchaseStore, A: Alerts, B: PriceBooks> CreatePurchases<S, A, B> {
+impl<S: PurchaseStore, A: Alerts, B: CurrentPriceBook> CreatePurchases<S, A, B> {
     pub fn new(store: S, alerts: A, price_books: B, config: Config) -> Self {
         CreatePurchases {
             store,

@@ -6,20 +6,20 @@ use std::time::Instant;
 use create_purchases::CreatePurchases;
 use create_purchases::config::LambdaSettings;
 use create_purchases::lambda::handle_event;
-use jwo_shared::adapters::dynamodb::DynamoDbPurchaseStore;
-use jwo_shared::adapters::dynamodb_catalog::DynamoDbCatalog;
-use jwo_shared::adapters::sns_alerts::SnsAlerts;
-use jwo_shared::catalog::CachedPriceBooks;
+use jwo_aws::dynamodb::catalog::DynamoDbCatalog;
+use jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore;
+use jwo_aws::sns::alerts::SnsAlerts;
+use jwo_domain::catalog::price_book_versions::CachedPriceBook;
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let started = Instant::now();
     lambda_http::tracing::init_default_subscriber();
-    let settings = LambdaSettings::from_env()?;
-    let aws = jwo_shared::adapters::aws::sdk_config().await;
+    let settings = LambdaSettings::from_lookup(jwo_aws::settings::from_env)?;
+    let aws = jwo_aws::sdk::sdk_config().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
-    let price_books = CachedPriceBooks::new(
+    let price_books = CachedPriceBook::new(
         DynamoDbCatalog::new(dynamodb.clone(), settings.catalog_table),
         settings.price_book_cache,
     );

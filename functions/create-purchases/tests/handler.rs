@@ -10,14 +10,16 @@ use std::sync::Arc;
 
 use create_purchases::lambda::handle_event;
 use create_purchases::{AllowedCallers, Config, CreatePurchases};
-use jwo_end_to_end::{create_purchases_cases, fixtures, moto_endpoint, unique_name};
-use jwo_shared::adapters::dynamodb::{self, DynamoDbPurchaseStore};
-use jwo_shared::adapters::embedded::EmbeddedPurchaseStore;
-use jwo_shared::adapters::local_alerts::LocalAlerts;
-use jwo_shared::adapters::price_book_file::FixedPriceBook;
-use jwo_shared::adapters::sns_alerts::SnsAlerts;
-use jwo_shared::ports::{AlertKind, Alerts, PriceBooks, PurchaseStore};
-use jwo_shared::purchase::{PurchaseState, purchase_id};
+use jwo_aws::dynamodb::purchases;
+use jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore;
+use jwo_aws::sns::alerts::SnsAlerts;
+use jwo_domain::alerts::AlertKind;
+use jwo_domain::ports::{Alerts, CurrentPriceBook, PurchaseStore};
+use jwo_domain::purchase::{PurchaseState, purchase_id};
+use jwo_local::embedded::EmbeddedPurchaseStore;
+use jwo_local::fixed_price_book::FixedPriceBook;
+use jwo_local::log_alerts::LocalAlerts;
+use jwo_test_support::{create_purchases_cases, fixtures, moto_endpoint, unique_name};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use lambda_http::request::LambdaRequest;
 use serde_json::{Value, json};
@@ -81,7 +83,7 @@ struct Answer {
     allow: Option<String>,
 }
 
-async fn send<S: PurchaseStore, A: Alerts, B: PriceBooks>(
+async fn send<S: PurchaseStore, A: Alerts, B: CurrentPriceBook>(
     service: &CreatePurchases<S, A, B>,
     request: lambda_http::Request,
 ) -> Answer {
@@ -121,7 +123,7 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 /// What the store holds for the trip a body names.
-async fn stored(store: &impl PurchaseStore, body: &[u8]) -> Option<jwo_shared::purchase::Purchase> {
+async fn stored(store: &impl PurchaseStore, body: &[u8]) -> Option<jwo_domain::purchase::Purchase> {
     let (store_id, trip_id) = trip_of(body)?;
     store.get(&purchase_id(&store_id, &trip_id)).await.unwrap()
 }
@@ -243,7 +245,7 @@ async fn a_replay_answers_the_same_purchase_and_a_changed_cart_is_a_conflict() {
 }
 
 /// Sends `body` 50 times at once; every answer must be 201. Returns the distinct purchase ids.
-async fn fifty_at_once<S: PurchaseStore, A: Alerts, B: PriceBooks>(
+async fn fifty_at_once<S: PurchaseStore, A: Alerts, B: CurrentPriceBook>(
     service: Arc<CreatePurchases<S, A, B>>,
     body: Vec<u8>,
 ) -> BTreeSet<String> {
@@ -413,17 +415,17 @@ async fn only_the_allowed_callers_get_through() {
 }
 
 async fn dynamodb_store() -> DynamoDbPurchaseStore {
-    let config = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
+    let config = jwo_aws::sdk::emulator_sdk_config(moto_endpoint()).await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     let table = unique_name("purchases");
-    dynamodb::create_table(&client, &table).await.unwrap();
+    purchases::create_table(&client, &table).await.unwrap();
     DynamoDbPurchaseStore::new(client, table)
 }
 
 #[tokio::test]
 async fn on_dynamodb_a_failed_alert_is_a_503_and_the_replay_sends_it() {
     let store = dynamodb_store().await;
-    let config = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
+    let config = jwo_aws::sdk::emulator_sdk_config(moto_endpoint()).await;
     let broken_alerts = SnsAlerts::new(
         aws_sdk_sns::Client::new(&config),
         "arn:aws:sns:us-east-1:123456789012:no-such-topic",
@@ -476,7 +478,7 @@ async fn on_dynamodb_a_failed_alert_is_a_503_and_the_replay_sends_it() {
 #[tokio::test]
 async fn on_dynamodb_a_store_fault_is_a_5xx_and_nothing_is_written() {
     let store = dynamodb_store().await;
-    let config = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
+    let config = jwo_aws::sdk::emulator_sdk_config(moto_endpoint()).await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     let missing_table = CreatePurchases::new(
         DynamoDbPurchaseStore::new(client, unique_name("never-created")),

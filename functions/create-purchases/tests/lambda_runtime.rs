@@ -6,25 +6,26 @@
 
 use std::path::Path;
 
-use jwo_end_to_end::{LambdaUnderTest, fixtures, moto_endpoint, unique_name};
-use jwo_shared::adapters::dynamodb::{self, DynamoDbPurchaseStore};
-use jwo_shared::adapters::dynamodb_catalog::{self, DynamoDbCatalog};
-use jwo_shared::adapters::price_book_file::SAMPLE_PRICE_BOOK;
-use jwo_shared::catalog::import_price_book;
-use jwo_shared::ports::PurchaseStore;
-use jwo_shared::pricing::PriceBook;
-use jwo_shared::purchase::purchase_id;
+use jwo_aws::dynamodb::catalog::DynamoDbCatalog;
+use jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore;
+use jwo_aws::dynamodb::{catalog, purchases};
+use jwo_domain::catalog::price_book_versions::import_price_book;
+use jwo_domain::ports::PurchaseStore;
+use jwo_domain::pricing::PriceBook;
+use jwo_domain::purchase::purchase_id;
+use jwo_local::fixed_price_book::SAMPLE_PRICE_BOOK;
+use jwo_test_support::{LambdaUnderTest, fixtures, moto_endpoint, unique_name};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoked_through_the_lambda_runtime_it_stores_the_purchase() {
-    let config = jwo_shared::adapters::aws::emulator_sdk_config(moto_endpoint()).await;
+    let config = jwo_aws::sdk::emulator_sdk_config(moto_endpoint()).await;
     let client = aws_sdk_dynamodb::Client::new(&config);
     let table = unique_name("purchases");
-    dynamodb::create_table(&client, &table).await.unwrap();
+    purchases::create_table(&client, &table).await.unwrap();
 
     let catalog_table = unique_name("catalog");
-    dynamodb_catalog::create_table(&client, &catalog_table)
+    catalog::create_table(&client, &catalog_table)
         .await
         .unwrap();
     let catalog = DynamoDbCatalog::new(client.clone(), &catalog_table);

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use create_purchases::lambda::handle_event;
 use create_purchases::{Config, CreatePurchases};
-use jwo_end_to_end::{fixtures, unique_name};
-use jwo_shared::adapters::embedded::EmbeddedPurchaseStore;
-use jwo_shared::adapters::local_alerts::LocalAlerts;
-use jwo_shared::adapters::price_book_file::FixedPriceBook;
+use jwo_local::embedded::EmbeddedPurchaseStore;
+use jwo_local::fixed_price_book::FixedPriceBook;
+use jwo_local::log_alerts::LocalAlerts;
+use jwo_test_support::{fixtures, unique_name};
 use lambda_http::aws_lambda_events::apigw::ApiGatewayProxyRequest;
 use lambda_http::request::LambdaRequest;
 use serde_json::{Value, json};

@@ -9,15 +9,15 @@ use std::time::Duration;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use jwo_shared::amazon::catalog_client::{CatalogCallError, CatalogClient};
-use jwo_shared::catalog::{catalog_items, import_price_book, load_version, upload_calls};
-use jwo_shared::contract::catalog::{
+use jwo_aws::amazon::catalog_client::{CatalogCallError, CatalogClient};
+use jwo_domain::catalog::catalog_items::{catalog_items, upload_calls};
+use jwo_domain::catalog::ingestion::{Ingestion, StatusRecorded, Upload};
+use jwo_domain::catalog::price_book_versions::{Published, import_price_book, load_version};
+use jwo_domain::contract::catalog::{
     CatalogUploadRequest, MAX_CALLS_PER_SECOND, MAX_ITEMS_PER_UPLOAD,
 };
-use jwo_shared::ports::{
-    Ingestion, IngestionStore, PriceBookVersions, Published, StatusRecorded, Upload,
-};
-use jwo_shared::pricing::{PriceBook, PriceBookFile, import_items_csv};
+use jwo_domain::ports::{IngestionStore, PriceBookStore};
+use jwo_domain::pricing::{PriceBook, PriceBookFile, import_items_csv};
 
 use crate::catalog_store::CatalogStoreArgs;
 
@@ -198,12 +198,12 @@ impl CatalogApiArgs {
         )?;
         let credentials = match &self.role_arn {
             None => {
-                jwo_shared::adapters::aws::signing_credentials(&self.region, "jwo catalog")
+                jwo_aws::sdk::signing_credentials(&self.region, "jwo catalog")
                     .await?
                     .0
             }
             Some(role_arn) => {
-                let aws = jwo_shared::adapters::aws::sdk_config().await;
+                let aws = jwo_aws::sdk::sdk_config().await;
                 let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
                     .session_name("jwo-catalog")
                     .configure(&aws)

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use jwo_shared::adapters::price_book_file::SAMPLE_PRICE_BOOK;
-use jwo_shared::latency::LatencySummary;
-use jwo_shared::pricing::{PriceBook, SoldBy};
+use jwo_domain::pricing::{PriceBook, SoldBy};
+use jwo_local::fixed_price_book::SAMPLE_PRICE_BOOK;
+use jwo_local::latency::LatencySummary;
 use serde_json::{Value, json};
 
 use crate::purchases_endpoint::{PurchasesEndpoint, Signing};

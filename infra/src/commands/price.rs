@@ -4,8 +4,8 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use jwo_shared::pricing::{AmountBasis, PriceBook, PricingOutcome, price_cart};
-use jwo_shared::validation::validate_create_purchases;
+use jwo_domain::pricing::{AmountBasis, PriceBook, PricingOutcome, price_cart};
+use jwo_domain::validation::validate_create_purchases;
 
 /// Exit codes, documented in `jwo price --help`.
 pub const EXIT_PRICE_BOOK: u8 = 1;

@@ -23,16 +23,16 @@ use clap::Args;
 use create_purchases::{Config, CreatePurchases, MAX_BODY_BYTES, PATH, PurchaseRequest};
 use http::header::CONTENT_TYPE;
 use http::{HeaderMap, Method, StatusCode, Uri};
-use jwo_shared::adapters::aws::signing_credentials;
-use jwo_shared::adapters::embedded::EmbeddedPurchaseStore;
-use jwo_shared::adapters::local_alerts::LocalAlerts;
-use jwo_shared::adapters::local_catalog::LocalCatalog;
-use jwo_shared::adapters::price_book_file::SAMPLE_PRICE_BOOK;
-use jwo_shared::amazon::checkout_client::{CHECKOUT_PATH, CheckoutClient};
-use jwo_shared::amazon::sigv4;
-use jwo_shared::catalog::{CachedPriceBooks, import_price_book};
-use jwo_shared::ports::{PriceBookVersions, PriceBooks};
-use jwo_shared::pricing::{AmountBasis, PriceBook};
+use jwo_aws::amazon::checkout_client::{CHECKOUT_PATH, CheckoutClient};
+use jwo_aws::amazon::sigv4;
+use jwo_aws::sdk::signing_credentials;
+use jwo_domain::catalog::price_book_versions::{CachedPriceBook, import_price_book};
+use jwo_domain::ports::{CurrentPriceBook, PriceBookStore};
+use jwo_domain::pricing::{AmountBasis, PriceBook};
+use jwo_local::catalog_files::LocalCatalog;
+use jwo_local::embedded::EmbeddedPurchaseStore;
+use jwo_local::fixed_price_book::SAMPLE_PRICE_BOOK;
+use jwo_local::log_alerts::LocalAlerts;
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -55,7 +55,7 @@ pub struct Serve {
     #[arg(long, value_name = "FILE")]
     pub pricebook: Option<PathBuf>,
     /// How long a price book version is used before the catalog is asked for a newer one.
-    #[arg(long, value_name = "SECONDS", default_value_t = jwo_shared::catalog::DEFAULT_PRICE_BOOK_CACHE.as_secs())]
+    #[arg(long, value_name = "SECONDS", default_value_t = jwo_domain::catalog::price_book_versions::DEFAULT_PRICE_BOOK_CACHE.as_secs())]
     pub price_book_cache_seconds: u64,
     /// Base URL of a real or external Checkout Service instead of the built-in simulator;
     /// requests go to {URL}/v1/checkout/carts, SigV4-signed with the standard AWS credential
@@ -80,7 +80,7 @@ pub fn run(args: Serve) -> ExitCode {
     super::run_to_exit(serve(args))
 }
 
-type Service = CreatePurchases<EmbeddedPurchaseStore, LocalAlerts, CachedPriceBooks<LocalCatalog>>;
+type Service = CreatePurchases<EmbeddedPurchaseStore, LocalAlerts, CachedPriceBook<LocalCatalog>>;
 
 struct Connector {
     service: Service,
@@ -131,7 +131,7 @@ async fn serve(args: Serve) -> Result<(), String> {
     let (store, ready) = EmbeddedPurchaseStore::open_with_ready_queue(&store_path)
         .map_err(|error| format!("--data-dir {}: {error}", args.data_dir.display()))?;
     let catalog = open_catalog(&args.data_dir, args.pricebook.as_deref()).await?;
-    let price_books = CachedPriceBooks::new(
+    let price_books = CachedPriceBook::new(
         catalog,
         std::time::Duration::from_secs(args.price_book_cache_seconds),
     );
@@ -211,7 +211,7 @@ async fn serve(args: Serve) -> Result<(), String> {
         store.clone(),
         alerts_for_checkout,
         client,
-        checkout::Settings::default(),
+        checkout::Config::default(),
     ));
     let connector = Arc::new(Connector {
         service: CreatePurchases::new(

@@ -10,12 +10,13 @@ use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use clap::Args;
-use jwo_shared::adapters::dynamodb::DynamoDbPurchaseStore;
-use jwo_shared::pricing::AmountBasis;
+use jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore;
+use jwo_domain::pricing::AmountBasis;
 
-use crate::catalog_api::{self, CatalogApi, CatalogApiConfig};
+use crate::catalog_api;
+use crate::catalog_api::{CatalogApi, CatalogApiConfig};
 use crate::simulator::{CheckoutSimulator, Faults, SimulatorConfig, StoredCarts, router};
-use jwo_shared::amazon::catalog_client::{STATUS_PATH, UPLOAD_PATH};
+use jwo_aws::amazon::catalog_client::{STATUS_PATH, UPLOAD_PATH};
 
 #[derive(Debug, Args)]
 pub struct SimulateCheckout {
@@ -125,7 +126,7 @@ pub fn run(args: SimulateCheckout) -> ExitCode {
 }
 
 async fn serve(args: SimulateCheckout) -> Result<(), String> {
-    let aws = jwo_shared::adapters::aws::sdk_config().await;
+    let aws = jwo_aws::sdk::sdk_config().await;
     let store =
         DynamoDbPurchaseStore::new(aws_sdk_dynamodb::Client::new(&aws), &args.purchases_table);
     let config = SimulatorConfig {

@@ -1,9 +1,9 @@
 //! Shared by the `jwo` command's tests.
 
-use jwo_end_to_end::{fixtures, sample_price_book};
-use jwo_shared::pricing::{AmountBasis, PriceBook, price_cart};
-use jwo_shared::purchase::Purchase;
-use jwo_shared::validation::validate_create_purchases;
+use jwo_domain::pricing::{AmountBasis, PriceBook, price_cart};
+use jwo_domain::purchase::Purchase;
+use jwo_domain::validation::validate_create_purchases;
+use jwo_test_support::{fixtures, sample_price_book};
 use serde_json::{Value, json};
 
 /// Amazon's multi-item test cart for trip `trip`, priced with the sample price book, as the

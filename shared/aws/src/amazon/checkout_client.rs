@@ -1,0 +1,114 @@
+//! The Checkout Service client (CONTRACT.md §2): `POST {endpoint}/v1/checkout/carts`, SigV4
+//! signed (`execute-api`, the endpoint's region), the exact body bytes, signed again for every
+//! attempt. Transient failures (429, 5xx, timeouts, connection errors) are retried with
+//! [`Backoff`] inside the caller's deadline; a 400 or 403 never is.
+
+use std::time::{Duration, Instant};
+
+use super::signed_json::{Attempt, SignedJson, retry_after, with_retries};
+use crate::retry::Backoff;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use bytes::Bytes;
+use jwo_domain::contract::checkout::{CheckoutErrorBody, CheckoutOutcome, CheckoutResponse};
+use jwo_domain::ports::CheckoutService;
+
+/// The Checkout Service's one route.
+pub const CHECKOUT_PATH: &str = "/v1/checkout/carts";
+/// Answers larger than this are not read.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+pub struct CheckoutClient {
+    api: SignedJson,
+    /// One attempt (connect, send, answer) may take this long.
+    pub attempt_timeout: Duration,
+    pub backoff: Backoff,
+}
+
+impl CheckoutClient {
+    /// `endpoint` is the base URL from configuration (`CHECKOUT_ENDPOINT`), for example
+    /// `https://us-east-1.test.checkout.amazonphysicalstores.com`; test and live differ only
+    /// there. Plain `http://` is accepted for local stand-ins.
+    pub fn new(
+        endpoint: &str,
+        region: &str,
+        credentials: SharedCredentialsProvider,
+    ) -> Result<CheckoutClient, String> {
+        let base = super::http::base_url(endpoint)
+            .map_err(|error| format!("checkout endpoint {error}"))?;
+        Ok(CheckoutClient {
+            api: SignedJson::new(base, region, credentials)?,
+            attempt_timeout: Duration::from_secs(10),
+            backoff: Backoff::default(),
+        })
+    }
+
+    async fn attempt(&self, body: &Bytes) -> Attempt<CheckoutOutcome> {
+        match self
+            .api
+            .post(CHECKOUT_PATH, body, self.attempt_timeout, MAX_ANSWER_BYTES)
+            .await
+        {
+            Ok((parts, answer)) => classify(&parts, &answer),
+            Err(reason) => Attempt::transient(reason),
+        }
+    }
+}
+
+impl CheckoutService for CheckoutClient {
+    /// Submits the exact `body` bytes, retrying transient failures until `deadline`.
+    async fn submit(&self, body: &[u8], deadline: Instant) -> CheckoutOutcome {
+        let body = Bytes::copy_from_slice(body);
+        with_retries(
+            "checkout",
+            &self.backoff,
+            self.attempt_timeout,
+            deadline,
+            || self.attempt(&body),
+        )
+        .await
+        .unwrap_or_else(|(attempts, last_error)| CheckoutOutcome::GaveUp {
+            attempts,
+            last_error,
+        })
+    }
+}
+
+/// What an answer means for the purchase.
+fn classify(parts: &http::response::Parts, answer: &[u8]) -> Attempt<CheckoutOutcome> {
+    let status = parts.status;
+    let text = || {
+        String::from_utf8_lossy(answer)
+            .chars()
+            .take(500)
+            .collect::<String>()
+    };
+    match status.as_u16() {
+        200 | 201 => match serde_json::from_slice::<CheckoutResponse>(answer) {
+            Ok(accepted) if !accepted.order_id.is_empty() => {
+                Attempt::Done(CheckoutOutcome::Accepted {
+                    order_id: accepted.order_id,
+                })
+            }
+            // Accepted but unreadable: submitting again is safe (Amazon answers a repeat of the
+            // trip with the same orderId), so find out by retrying.
+            _ => Attempt::Transient {
+                reason: format!("{status} without an orderId: {}", text()),
+                retry_after: None,
+            },
+        },
+        429 | 500..=599 => Attempt::Transient {
+            reason: format!("{status}: {}", text()),
+            retry_after: retry_after(parts),
+        },
+        403 => Attempt::Done(CheckoutOutcome::Forbidden { message: text() }),
+        _ => {
+            let body: CheckoutErrorBody = serde_json::from_slice(answer).unwrap_or_default();
+            Attempt::Done(CheckoutOutcome::Declined {
+                code: body.code,
+                message: body
+                    .message
+                    .unwrap_or_else(|| format!("{status}: {}", text())),
+            })
+        }
+    }
+}

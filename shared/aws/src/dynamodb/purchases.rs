@@ -1,0 +1,420 @@
+//! Purchases in DynamoDB.
+//!
+//! Key design: one item per purchase, partition key `purchaseId` (a string, no sort key). The
+//! purchase id is derived from the idempotency key (store id + trip id), so insert-if-absent is
+//! a single `PutItem` guarded by `attribute_not_exists(purchaseId)`, and a lookup by purchase id
+//! is a `GetItem`: no index is needed for either.
+//!
+//! Item attributes:
+//! - `purchaseId` (S), `storeId` (S), `idempotentShoppingTripId` (S): the keys, readable;
+//! - `state` (S: Open | Completed | Canceled), `readyForCheckout` (BOOL), `constraintCount` (N):
+//!   what the table's stream filter and a console reader need without parsing;
+//! - `version` (N): every update is a `PutItem` guarded by `version = :expected`;
+//! - `expiresAt` (N, epoch seconds): the table's TTL attribute (retention, default 30 days);
+//! - `document` (S): the whole purchase as JSON; over 300 KB it is gzipped into
+//!   `documentGzip` (B) instead, keeping every cart inside the 400 KB item limit.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+
+use jwo_domain::ports::PurchaseStore;
+use jwo_domain::purchase::{Purchase, PurchaseState};
+use jwo_domain::store::{Inserted, StoreError, Updated};
+
+/// Documents larger than this are stored gzipped.
+const GZIP_ABOVE_BYTES: usize = 300 * 1024;
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+#[derive(Clone)]
+pub struct DynamoDbPurchaseStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoDbPurchaseStore {
+    pub fn new(client: Client, table: impl Into<String>) -> DynamoDbPurchaseStore {
+        DynamoDbPurchaseStore {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+pub(crate) fn unavailable<E, R>(error: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    StoreError::Unavailable(format!("{}", DisplayErrorContext(&error)))
+}
+
+/// The item for a purchase.
+pub fn to_item(purchase: &Purchase) -> Item {
+    let document = serde_json::to_vec(purchase).expect("a purchase always serializes");
+    let mut item: Item = [
+        (
+            "purchaseId",
+            AttributeValue::S(purchase.purchase_id.clone()),
+        ),
+        ("storeId", AttributeValue::S(purchase.store_id.clone())),
+        (
+            "idempotentShoppingTripId",
+            AttributeValue::S(purchase.idempotent_shopping_trip_id.clone()),
+        ),
+        ("state", AttributeValue::S(purchase.state.to_string())),
+        (
+            "readyForCheckout",
+            AttributeValue::Bool(purchase.is_ready_for_checkout()),
+        ),
+        (
+            "constraintCount",
+            AttributeValue::N(purchase.constraints.len().to_string()),
+        ),
+        ("version", AttributeValue::N(purchase.version.to_string())),
+        (
+            "expiresAt",
+            AttributeValue::N(purchase.expires_at.timestamp().to_string()),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect();
+    if document.len() > GZIP_ABOVE_BYTES {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(&document).expect("writing to memory");
+        let compressed = encoder.finish().expect("writing to memory");
+        item.insert(
+            "documentGzip".into(),
+            AttributeValue::B(Blob::new(compressed)),
+        );
+    } else {
+        let text = String::from_utf8(document).expect("JSON is UTF-8");
+        item.insert("document".into(), AttributeValue::S(text));
+    }
+    item
+}
+
+/// The purchase in an item (as read, or as a stream image carries it).
+pub fn from_item(item: &Item) -> Result<Purchase, StoreError> {
+    let purchase_id = match item.get("purchaseId") {
+        Some(AttributeValue::S(id)) => id.clone(),
+        _ => String::from("(no purchaseId)"),
+    };
+    let corrupt = |reason: String| StoreError::Corrupt {
+        purchase_id: purchase_id.clone(),
+        reason,
+    };
+    let document = match (item.get("document"), item.get("documentGzip")) {
+        (Some(AttributeValue::S(text)), _) => text.as_bytes().to_vec(),
+        (_, Some(AttributeValue::B(blob))) => {
+            let mut decoded = Vec::new();
+            flate2::read::GzDecoder::new(blob.as_ref())
+                .read_to_end(&mut decoded)
+                .map_err(|error| corrupt(format!("documentGzip: {error}")))?;
+            decoded
+        }
+        _ => return Err(corrupt("the item has no document".into())),
+    };
+    serde_json::from_slice(&document).map_err(|error| corrupt(error.to_string()))
+}
+
+impl DynamoDbPurchaseStore {
+    async fn read(&self, purchase_id: &str) -> Result<Option<Purchase>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("purchaseId", AttributeValue::S(purchase_id.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output.item().map(from_item).transpose()
+    }
+
+    async fn put(
+        &self,
+        item: Item,
+        condition: &str,
+        expected_version: Option<u64>,
+    ) -> Result<Result<(), Option<Item>>, StoreError> {
+        let values: Vec<(&str, AttributeValue)> = expected_version
+            .map(|version| (":expected", AttributeValue::N(version.to_string())))
+            .into_iter()
+            .collect();
+        conditional_put(&self.client, &self.table, item, condition, values).await
+    }
+}
+
+/// A `PutItem` under `condition`: `Ok(Err(old item))` when the condition fails (expected, and
+/// answered with the item that made it fail), `Err` for a real fault.
+pub(crate) async fn conditional_put(
+    client: &Client,
+    table: &str,
+    item: Item,
+    condition: &str,
+    values: Vec<(&str, AttributeValue)>,
+) -> Result<Result<(), Option<Item>>, StoreError> {
+    let mut put = client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+    for (name, value) in values {
+        put = put.expression_attribute_values(name, value);
+    }
+    match put.send().await {
+        Ok(_) => Ok(Ok(())),
+        Err(SdkError::ServiceError(failure))
+            if failure.err().is_conditional_check_failed_exception() =>
+        {
+            let old = match failure.into_err() {
+                aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e) => e.item,
+                _ => None,
+            };
+            Ok(Err(old))
+        }
+        Err(SdkError::ServiceError(failure)) if is_too_large(failure.err()) => {
+            Err(StoreError::Rejected {
+                purchase_id: String::new(),
+                reason: format!("{}", DisplayErrorContext(failure.err())),
+            })
+        }
+        Err(error) => Err(unavailable(error)),
+    }
+}
+
+fn is_too_large(error: &aws_sdk_dynamodb::operation::put_item::PutItemError) -> bool {
+    use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+    error.code() == Some("ValidationException")
+        && error.message().is_some_and(|m| m.contains("size"))
+}
+
+impl PurchaseStore for DynamoDbPurchaseStore {
+    async fn insert_if_absent(&self, purchase: &Purchase) -> Result<Inserted, StoreError> {
+        let attach_id = |error: StoreError| match error {
+            StoreError::Rejected { reason, .. } => StoreError::Rejected {
+                purchase_id: purchase.purchase_id.clone(),
+                reason,
+            },
+            other => other,
+        };
+        match self
+            .put(to_item(purchase), "attribute_not_exists(purchaseId)", None)
+            .await
+            .map_err(attach_id)?
+        {
+            Ok(()) => Ok(Inserted::New),
+            Err(Some(old)) => Ok(Inserted::Existing(Box::new(from_item(&old)?))),
+            // Older DynamoDB-compatible stores may not return the old item: read it.
+            Err(None) => match self.read(&purchase.purchase_id).await? {
+                Some(existing) => Ok(Inserted::Existing(Box::new(existing))),
+                None => Err(StoreError::Unavailable(format!(
+                    "purchase {} exists by the condition but cannot be read",
+                    purchase.purchase_id
+                ))),
+            },
+        }
+    }
+
+    async fn get(&self, purchase_id: &str) -> Result<Option<Purchase>, StoreError> {
+        self.read(purchase_id).await
+    }
+
+    async fn update(&self, next: &Purchase) -> Result<Updated, StoreError> {
+        let expected = next.version.saturating_sub(1);
+        match self
+            .put(to_item(next), "version = :expected", Some(expected))
+            .await?
+        {
+            Ok(()) => Ok(Updated::Done),
+            Err(Some(current)) => Ok(Updated::Conflict(Some(Box::new(from_item(&current)?)))),
+            Err(None) => Ok(Updated::Conflict(
+                self.read(&next.purchase_id).await?.map(Box::new),
+            )),
+        }
+    }
+
+    /// A filtered scan: Open purchases are few (each is checked out within seconds), and this
+    /// runs at a worker's start and for the "left open too long" check, not per request.
+    async fn list_open(&self) -> Result<Vec<Purchase>, StoreError> {
+        let mut found = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("#state = :open")
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(
+                    ":open",
+                    AttributeValue::S(PurchaseState::Open.to_string()),
+                )
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in page.items() {
+                found.push(from_item(item)?);
+            }
+            match page.last_evaluated_key() {
+                Some(key) if !key.is_empty() => start = Some(key.clone()),
+                _ => return Ok(found),
+            }
+        }
+    }
+}
+
+/// Creates the purchases table with the key design above, on demand billing, and the stream
+/// that drives checkout (new and old images). For emulators and tests: in AWS the
+/// CloudFormation template creates it (with TTL and PITR too).
+pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        StreamSpecification, StreamViewType,
+    };
+    client
+        .create_table()
+        .table_name(table)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("purchaseId")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("complete attribute definition"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("purchaseId")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("complete key schema"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .expect("complete stream specification"),
+        )
+        .send()
+        .await
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jwo_domain::behaviour::purchase_store;
+
+    #[test]
+    fn items_round_trip_plain_and_gzipped() {
+        let purchase = purchase_store::sample_purchase("item-1", true);
+        let item = to_item(&purchase);
+        assert!(item.contains_key("document") && !item.contains_key("documentGzip"));
+        assert_eq!(item["state"], AttributeValue::S("Open".into()));
+        assert_eq!(item["readyForCheckout"], AttributeValue::Bool(true));
+        assert_eq!(from_item(&item).unwrap(), purchase);
+
+        // A cart big enough to need compression.
+        let big = big_purchase("item-big");
+        let item = to_item(&big);
+        let AttributeValue::B(blob) = &item["documentGzip"] else {
+            panic!("not gzipped")
+        };
+        assert!(
+            blob.as_ref().len() < 390 * 1024,
+            "{} bytes",
+            blob.as_ref().len()
+        );
+        assert_eq!(from_item(&item).unwrap(), big);
+    }
+
+    /// A 5,000-line purchase: big enough to be stored gzipped.
+    fn big_purchase(trip: &str) -> Purchase {
+        let mut big = purchase_store::sample_purchase(trip, true);
+        let line = big.cart_items[0].clone();
+        big.cart_items = (0..5_000)
+            .map(|n| {
+                let mut line = line.clone();
+                line.line_item_id = Some(format!("line-{n}"));
+                line
+            })
+            .collect();
+        big
+    }
+
+    async fn store_on_moto() -> DynamoDbPurchaseStore {
+        let config = crate::sdk::emulator_sdk_config(jwo_test_support::moto_endpoint()).await;
+        let client = Client::new(&config);
+        let table = jwo_test_support::unique_name("purchases");
+        create_table(&client, &table).await.unwrap();
+        DynamoDbPurchaseStore::new(client, table)
+    }
+
+    #[tokio::test]
+    async fn keeps_the_store_contract_on_moto() {
+        purchase_store::run_all(&store_on_moto().await).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_inserts_of_one_trip_make_one_record_on_moto() {
+        purchase_store::concurrent_inserts(
+            std::sync::Arc::new(store_on_moto().await),
+            |task| async { tokio::spawn(task).await.unwrap() },
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn a_large_cart_is_stored_gzipped_and_read_back() {
+        let store = store_on_moto().await;
+        let big = big_purchase("big-1");
+        assert!(matches!(
+            store.insert_if_absent(&big).await.unwrap(),
+            Inserted::New
+        ));
+        assert_eq!(store.get(&big.purchase_id).await.unwrap(), Some(big));
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_or_missing_table_is_unavailable_and_nothing_is_written() {
+        let store = store_on_moto().await;
+        let missing = DynamoDbPurchaseStore::new(store.client.clone(), "no-such-table");
+        let purchase = purchase_store::sample_purchase("fault-1", true);
+        assert!(matches!(
+            missing.insert_if_absent(&purchase).await,
+            Err(StoreError::Unavailable(_))
+        ));
+        // Nothing listens on port 9 (discard) on loopback.
+        let config = crate::sdk::emulator_sdk_config("http://127.0.0.1:9").await;
+        let unreachable = DynamoDbPurchaseStore::new(Client::new(&config), store.table());
+        assert!(matches!(
+            unreachable.insert_if_absent(&purchase).await,
+            Err(StoreError::Unavailable(_))
+        ));
+        assert_eq!(store.get(&purchase.purchase_id).await.unwrap(), None);
+    }
+
+    #[test]
+    fn an_item_without_a_document_is_corrupt_not_a_panic() {
+        let mut item = to_item(&purchase_store::sample_purchase("item-2", true));
+        item.remove("document");
+        assert!(matches!(from_item(&item), Err(StoreError::Corrupt { .. })));
+    }
+}

@@ -1,0 +1,90 @@
+//! What each Lambda function is, in one place: its binary, the environment variables it reads
+//! and the AWS API actions it calls. The stack's template must agree (`tests/template_agreement.rs`
+//! iterates [`ALL`]), and the build and deploy scripts take the function list from the template.
+
+/// One Lambda function of the stack.
+#[derive(Debug)]
+pub struct FunctionManifest {
+    /// The `[[bin]]` name, and the `Metadata.Binary` of its resource in the template.
+    pub binary: &'static str,
+    /// Every environment variable the function reads.
+    pub environment: &'static [&'static str],
+    /// Those without which it does not start.
+    pub required: &'static [&'static str],
+    /// The AWS API actions it calls (what Lambda itself does under the role is not listed).
+    pub iam_actions: &'static [&'static str],
+}
+
+/// Every function of the stack.
+pub const ALL: [&FunctionManifest; 3] = [&CREATE_PURCHASES, &CHECKOUT, &CATALOG_NOTIFICATIONS];
+
+/// The `create-purchases` function.
+pub const CREATE_PURCHASES: FunctionManifest = FunctionManifest {
+    binary: "create-purchases",
+    // Every environment variable the function reads (the stack's template sets them).
+    environment: &[
+        "PURCHASES_TABLE",
+        "ALERTS_TOPIC_ARN",
+        "CATALOG_TABLE",
+        "PRICE_BOOK_CACHE_SECONDS",
+        "ALLOWED_CALLER_ARNS",
+        "RETENTION_DAYS",
+        "AMOUNT_BASIS",
+    ],
+    // Those without which it does not start.
+    required: &["PURCHASES_TABLE", "ALERTS_TOPIC_ARN", "CATALOG_TABLE"],
+    // The AWS API actions it calls: the purchase store's insert (a conditional `PutItem`, reading
+    // the existing item back on an old store), get and update (`GetItem`, `PutItem`); the price
+    // book's head and parts in the catalog table (`GetItem`, read only); alerts. It never lists
+    // Open purchases (no `Scan`).
+    iam_actions: &["dynamodb:GetItem", "dynamodb:PutItem", "sns:Publish"],
+};
+
+/// The `checkout` function.
+pub const CHECKOUT: FunctionManifest = FunctionManifest {
+    binary: "checkout",
+    // Every environment variable the function reads (the stack's template sets them).
+    environment: &[
+        "PURCHASES_TABLE",
+        "ALERTS_TOPIC_ARN",
+        "CHECKOUT_ENDPOINT",
+        "CHECKOUT_REGION",
+        "STUCK_OPEN_AFTER_MINUTES",
+    ],
+    // Those without which it does not start.
+    required: &["PURCHASES_TABLE", "ALERTS_TOPIC_ARN", "CHECKOUT_ENDPOINT"],
+    // The AWS API actions it calls: the purchase store's get, update (`GetItem`, `PutItem`) and
+    // list of Open purchases for the sweep (`Scan`); alerts. Reading the stream and sending to the
+    // on-failure queue are Lambda's, under the same role.
+    iam_actions: &[
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Scan",
+        "sns:Publish",
+    ],
+};
+
+/// The `catalog-notifications` function.
+pub const CATALOG_NOTIFICATIONS: FunctionManifest = FunctionManifest {
+    binary: "catalog-notifications",
+    // Every environment variable the function reads (the stack's template sets them, but for the
+    // local certificate, which tests use).
+    environment: &[
+        "CATALOG_TABLE",
+        "ALERTS_TOPIC_ARN",
+        "SNS_SIGNATURES",
+        "SNS_SIGNING_CERTIFICATE",
+    ],
+    // Those without which it does not start.
+    required: &["CATALOG_TABLE", "ALERTS_TOPIC_ARN"],
+    // The AWS API actions it calls: the ingestion store (`PutItem` for a status or the
+    // subscription, `GetItem`, `UpdateItem` to mark an alert sent), alerts, and confirming the
+    // subscription. Receiving and deleting queue messages is Lambda's, under the same role.
+    iam_actions: &[
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "sns:ConfirmSubscription",
+        "sns:Publish",
+    ],
+};

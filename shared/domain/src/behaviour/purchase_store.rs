@@ -1,0 +1,181 @@
+//! The behaviour every [`PurchaseStore`] must show, run against each adapter.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use chrono::{Duration, TimeZone, Utc};
+
+use crate::ports::PurchaseStore;
+use crate::pricing::{Constraint, ConstraintKind, PricingOutcome};
+use crate::purchase::{CancelReason, Purchase, PurchaseState};
+use crate::store::{Inserted, Updated};
+use crate::validation::validate_create_purchases;
+
+/// A purchase of trip `trip`: ready for checkout, or blocked by an unknown SKU.
+pub fn sample_purchase(trip: &str, ready: bool) -> Purchase {
+    let body = serde_json::json!({
+        "requestId": "a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+        "idempotentShoppingTripId": trip, "storeId": "STORE-001",
+        "shoppingTrip": { "startTime": "2024-03-22T17:00:00Z", "endTime": "2024-03-22T17:09:39Z",
+            "authEvents": [{ "id": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "payloadType": "FINANCIAL" }] },
+        "cartItems": [{ "id": "SKU-002", "type": "SKU", "quantity": { "value": "1", "unit": "each" } }]
+    });
+    let request = validate_create_purchases(body.to_string().as_bytes()).unwrap();
+    let pricing = if ready {
+        let book = crate::pricing::PriceBook::from_json(
+            serde_json::json!({
+                "currency": "USD",
+                "stores": { "STORE-001": { "taxRates": { "STD": "0.0825" } } },
+                "items": [{ "sku": "SKU-002", "name": "Chips", "price": "3.49", "taxCode": "STD" }]
+            })
+            .to_string()
+            .as_bytes(),
+        )
+        .unwrap();
+        crate::pricing::price_cart(&book, &request, crate::pricing::AmountBasis::Line)
+    } else {
+        PricingOutcome::Unpriceable(vec![Constraint {
+            kind: ConstraintKind::UnknownSku,
+            field: "cartItems[0].id".into(),
+            detail: "no price book item has SKU 'SKU-002'".into(),
+        }])
+    };
+    // Whole seconds: what every store keeps exactly.
+    let now = Utc.with_ymd_and_hms(2024, 3, 22, 17, 10, 0).unwrap();
+    Purchase::new(&request, pricing, "book-v1", now, Duration::days(30))
+}
+
+pub async fn run_all(store: &impl PurchaseStore) {
+    insert_if_absent_keeps_the_first(store).await;
+    update_is_conditional_on_the_version(store).await;
+    list_open_follows_the_state(store).await;
+    get_of_an_unknown_id_is_none(store).await;
+}
+
+async fn insert_if_absent_keeps_the_first(store: &impl PurchaseStore) {
+    let first = sample_purchase("insert-1", true);
+    assert!(matches!(
+        store.insert_if_absent(&first).await.unwrap(),
+        Inserted::New
+    ));
+    let mut second = first.clone();
+    second.request_id = "b1b2c3d4-e5f6-7890-abcd-ef1234567890".into();
+    match store.insert_if_absent(&second).await.unwrap() {
+        Inserted::Existing(existing) => assert_eq!(*existing, first),
+        Inserted::New => panic!("a second insert of one purchase id was written"),
+    }
+    assert_eq!(store.get(&first.purchase_id).await.unwrap(), Some(first));
+}
+
+async fn update_is_conditional_on_the_version(store: &impl PurchaseStore) {
+    let purchase = sample_purchase("update-1", true);
+    store.insert_if_absent(&purchase).await.unwrap();
+    let now = purchase.created_at;
+    let attempted = purchase
+        .claim_for_checkout(now, chrono::Duration::seconds(30))
+        .unwrap();
+    assert!(matches!(
+        store.update(&attempted).await.unwrap(),
+        Updated::Done
+    ));
+    // A change computed from the old version loses, and says what is stored now.
+    let stale = purchase.complete("order-stale", now).unwrap();
+    match store.update(&stale).await.unwrap() {
+        Updated::Conflict(Some(current)) => assert_eq!(*current, attempted),
+        other => panic!("stale update: {other:?}"),
+    }
+    let completed = attempted.complete("order-1", now).unwrap();
+    assert!(matches!(
+        store.update(&completed).await.unwrap(),
+        Updated::Done
+    ));
+    assert_eq!(
+        store.get(&purchase.purchase_id).await.unwrap(),
+        Some(completed.clone())
+    );
+    // The same change twice: the second finds the version moved on.
+    assert!(matches!(
+        store.update(&completed).await.unwrap(),
+        Updated::Conflict(Some(_))
+    ));
+    // An update of a record that does not exist writes nothing.
+    let ghost = sample_purchase("never-inserted", true)
+        .claim_for_checkout(now, chrono::Duration::seconds(30))
+        .unwrap();
+    assert!(matches!(
+        store.update(&ghost).await.unwrap(),
+        Updated::Conflict(None)
+    ));
+    assert_eq!(store.get(&ghost.purchase_id).await.unwrap(), None);
+}
+
+async fn list_open_follows_the_state(store: &impl PurchaseStore) {
+    let open = sample_purchase("open-1", true);
+    let blocked = sample_purchase("open-2", false);
+    store.insert_if_absent(&open).await.unwrap();
+    store.insert_if_absent(&blocked).await.unwrap();
+    let listed: Vec<String> = store
+        .list_open()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.purchase_id)
+        .collect();
+    assert!(listed.contains(&open.purchase_id) && listed.contains(&blocked.purchase_id));
+    let canceled = blocked
+        .cancel(CancelReason::OperatorCanceled, "test", blocked.created_at)
+        .unwrap();
+    assert!(matches!(
+        store.update(&canceled).await.unwrap(),
+        Updated::Done
+    ));
+    let listed = store.list_open().await.unwrap();
+    assert!(listed.iter().all(|p| p.state == PurchaseState::Open));
+    assert!(!listed.iter().any(|p| p.purchase_id == blocked.purchase_id));
+    assert!(listed.iter().any(|p| p.purchase_id == open.purchase_id));
+}
+
+async fn get_of_an_unknown_id_is_none(store: &impl PurchaseStore) {
+    assert_eq!(
+        store
+            .get("00000000-0000-0000-0000-000000000000")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+/// An insert handed to the caller's runtime, to run in parallel with the others.
+pub type InsertTask = Pin<Box<dyn Future<Output = Inserted> + Send>>;
+
+/// 50 concurrent inserts of one trip: exactly one is new, all see the same record. `spawn` runs
+/// each insert as a task of the test's runtime (this crate has none of its own).
+pub async fn concurrent_inserts<S, J>(store: Arc<S>, spawn: impl Fn(InsertTask) -> J)
+where
+    S: PurchaseStore,
+    J: Future<Output = Inserted>,
+{
+    let purchase = sample_purchase("concurrent-1", true);
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            let purchase = purchase.clone();
+            spawn(Box::pin(async move {
+                store.insert_if_absent(&purchase).await.unwrap()
+            }))
+        })
+        .collect();
+    let mut new = 0;
+    for task in tasks {
+        match task.await {
+            Inserted::New => new += 1,
+            Inserted::Existing(existing) => assert_eq!(existing.purchase_id, purchase.purchase_id),
+        }
+    }
+    assert_eq!(new, 1);
+    assert_eq!(
+        store.get(&purchase.purchase_id).await.unwrap(),
+        Some(purchase)
+    );
+}

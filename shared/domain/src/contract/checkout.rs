@@ -1,0 +1,111 @@
+//! Checkout Service (CONTRACT.md §2): `POST /v1/checkout/carts`, we call Amazon.
+
+use serde::{Deserialize, Serialize};
+
+use super::create_purchases::{CartItemType, Quantity};
+use crate::money::Money;
+
+/// The priced cart submitted to the Checkout Service.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckoutRequest {
+    pub idempotent_shopping_trip_id: String,
+    pub store_id: String,
+    pub line_items: Vec<LineItem>,
+    pub order_totals: OrderTotals,
+}
+
+impl CheckoutRequest {
+    /// The exact bytes sent (and signed): compact JSON, written into a buffer sized up front.
+    pub fn to_json_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(256 + 512 * self.line_items.len());
+        // Writing plain data into a Vec cannot fail.
+        serde_json::to_writer(&mut bytes, self).expect("a checkout request always serializes");
+        bytes
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineItem {
+    /// The cart item's `id`, echoed.
+    pub product_id: String,
+    #[serde(rename = "type")]
+    pub item_type: CartItemType,
+    pub quantity: Quantity,
+    pub unit_price: UnitPrice,
+}
+
+/// A line's amounts: for the whole line or per unit, by the configured amount basis.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnitPrice {
+    pub price: Money,
+    /// Always present; `[]` when no promotion applies.
+    pub promotions: Vec<AppliedPromotion>,
+    pub sales_tax: Money,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deposits_and_fees: Vec<DepositAndFee>,
+    pub total_price: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedPromotion {
+    pub promotion_amount: Money,
+    pub promotion_description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DepositAndFee {
+    pub deposit_and_fee_amount: Money,
+    pub deposit_and_fee_description: String,
+    pub sales_tax: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderTotals {
+    pub sub_total: Money,
+    pub promotions_total: Money,
+    pub sales_tax_total: Money,
+    pub price_total: Money,
+}
+
+/// `201 {"orderId": "..."}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckoutResponse {
+    pub order_id: String,
+}
+
+/// What the Checkout Service says on a 4xx: the exception name and its message, when given.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckoutErrorBody {
+    #[serde(
+        default,
+        alias = "__type",
+        alias = "type",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub code: Option<String>,
+    #[serde(default, alias = "Message", skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// How a submission ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckoutOutcome {
+    /// 201: the cart is accepted (or was already, for a repeat of the trip).
+    Accepted { order_id: String },
+    /// 400: Amazon refused the cart. Not retried; it needs a person.
+    Declined {
+        code: Option<String>,
+        message: String,
+    },
+    /// 403: signing or allowlisting is wrong. Not retried now; the purchase stays Open.
+    Forbidden { message: String },
+    /// Only transient failures, until the attempts or the time ran out. Retry later.
+    GaveUp { attempts: u32, last_error: String },
+}

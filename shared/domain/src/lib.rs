@@ -1,0 +1,27 @@
+//! The ordering connector's pure domain: what the connector knows and decides, with no AWS SDK,
+//! no HTTP, no database and no I/O (the test command checks this crate's dependency tree).
+//! - [`contract`]: the wire types of Amazon's APIs (see `docs/contract.md`),
+//! - [`money`]: decimal money with one named rounding strategy,
+//! - [`validation`]: the Create Purchases body, every offending field named,
+//! - [`pricing`]: the price book and the pricing engine (see `docs/pricing.md`),
+//! - [`checkout_rules`]: Amazon's six checkout rules, checked independently of the engine,
+//! - [`purchase`]: the purchase record and its lifecycle (see `docs/design.md`),
+//! - [`catalog`]: price book versions, Catalog API items and ingestions, as data,
+//! - [`alerts`]: what needs a person,
+//! - [`store`]: what the stores answer,
+//! - [`ports`]: the traits the handlers are generic over; their adapters live in the `jwo-aws`
+//!   and `jwo-local` crates.
+
+pub mod alerts;
+#[cfg(feature = "behaviour-suites")]
+pub mod behaviour;
+pub mod catalog;
+pub mod checkout_rules;
+pub mod contract;
+mod json_fields;
+pub mod money;
+pub mod ports;
+pub mod pricing;
+pub mod purchase;
+pub mod store;
+pub mod validation;

@@ -1,0 +1,133 @@
+//! Ports: the small traits the handlers are generic over, shaped by what the domain needs
+//! (insert-if-absent, conditional change, list what is open), not by any database's API.
+//! Traits only: their adapters live in the `jwo-aws` crate (DynamoDB, SNS, the Checkout Service
+//! over HTTPS) and the `jwo-local` crate (an embedded database, files, the log).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::alerts::{Alert, AlertError};
+use crate::catalog::ingestion::{Ingestion, StatusRecorded, Upload};
+use crate::catalog::price_book_versions::{PriceBookHead, VersionedPriceBook};
+use crate::contract::checkout::CheckoutOutcome;
+use crate::purchase::Purchase;
+use crate::store::{Inserted, StoreError, Updated};
+
+/// Where purchases are kept: DynamoDB in AWS, an embedded database locally.
+pub trait PurchaseStore: Send + Sync + 'static {
+    /// Writes `purchase` unless a record with its purchase id exists, durably, before returning.
+    fn insert_if_absent(
+        &self,
+        purchase: &Purchase,
+    ) -> impl Future<Output = Result<Inserted, StoreError>> + Send;
+
+    fn get(
+        &self,
+        purchase_id: &str,
+    ) -> impl Future<Output = Result<Option<Purchase>, StoreError>> + Send;
+
+    /// Writes `next` only if the stored record still has `next.version - 1`.
+    fn update(&self, next: &Purchase) -> impl Future<Output = Result<Updated, StoreError>> + Send;
+
+    /// Every purchase in the Open state.
+    fn list_open(&self) -> impl Future<Output = Result<Vec<Purchase>, StoreError>> + Send;
+}
+
+/// Where alerts go: an SNS topic in AWS, the log (and a list to show) locally.
+pub trait Alerts: Send + Sync + 'static {
+    fn publish(&self, alert: &Alert) -> impl Future<Output = Result<(), AlertError>> + Send;
+}
+
+/// Where the current price book comes from.
+pub trait CurrentPriceBook: Send + Sync + 'static {
+    fn current(&self) -> impl Future<Output = Result<Arc<VersionedPriceBook>, StoreError>> + Send;
+}
+
+/// Where price book versions are kept (the catalog table in AWS, files under the data
+/// directory locally). A version is written whole before it becomes current, so a reader sees
+/// the old version or the new one, never a mix.
+pub trait PriceBookStore: Send + Sync + 'static {
+    /// The current version, if any was ever published.
+    fn head(&self) -> impl Future<Output = Result<Option<PriceBookHead>, StoreError>> + Send;
+
+    /// The JSON of a stored version.
+    fn read(
+        &self,
+        head: &PriceBookHead,
+    ) -> impl Future<Output = Result<Vec<u8>, StoreError>> + Send;
+
+    /// Stores `json` (a validated price book) as `head`, which must be the version after the
+    /// current one; [`StoreError::Conflict`] if another import got there first.
+    fn publish(
+        &self,
+        head: &PriceBookHead,
+        json: &[u8],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The current version and its JSON: what a cold start needs for its first cart, in one
+    /// read where the store can.
+    fn current_with_json(
+        &self,
+    ) -> impl Future<Output = Result<Option<(PriceBookHead, Vec<u8>)>, StoreError>> + Send {
+        async {
+            match self.head().await? {
+                Some(head) => {
+                    let json = self.read(&head).await?;
+                    Ok(Some((head, json)))
+                }
+                None => Ok(None),
+            }
+        }
+    }
+}
+
+/// Where ingestions and the SNS subscription's state are kept (DynamoDB in AWS).
+pub trait IngestionStore: Send + Sync + 'static {
+    /// Records `update` unless the stored status is as far along or further: duplicates are
+    /// harmless, and an older status never overwrites a newer one.
+    fn record_status(
+        &self,
+        update: &Ingestion,
+    ) -> impl Future<Output = Result<StatusRecorded, StoreError>> + Send;
+
+    fn get_ingestion(
+        &self,
+        ingestion_id: &str,
+    ) -> impl Future<Output = Result<Option<Ingestion>, StoreError>> + Send;
+
+    /// The alert for the stored status went out.
+    fn mark_alerted(
+        &self,
+        ingestion_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records an upload call of ours that Amazon answered with `ingestion_id`: the ingestion
+    /// starts INQUEUE unless a status for it is stored already (a notification can be first).
+    fn record_upload(
+        &self,
+        ingestion_id: &str,
+        upload: &Upload,
+    ) -> impl Future<Output = Result<Ingestion, StoreError>> + Send;
+
+    /// Every ingestion, oldest upload first.
+    fn list_ingestions(&self) -> impl Future<Output = Result<Vec<Ingestion>, StoreError>> + Send;
+
+    /// The subscription of our queue to `topic_arn` is confirmed.
+    fn record_subscription(
+        &self,
+        topic_arn: &str,
+        subscription_arn: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Amazon's Checkout Service: takes a priced cart and charges the shopping trip.
+pub trait CheckoutService: Send + Sync + 'static {
+    /// Submits the exact `body` bytes (the cart as priced and stored), trying again after
+    /// transient failures until `deadline`, and says how it ended.
+    fn submit(
+        &self,
+        body: &[u8],
+        deadline: Instant,
+    ) -> impl Future<Output = CheckoutOutcome> + Send;
+}

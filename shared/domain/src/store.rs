@@ -1,0 +1,44 @@
+//! What the stores answer: the outcomes of a conditional write, and the one error type of every
+//! store (purchases, price book versions, ingestions).
+
+use thiserror::Error;
+
+use crate::purchase::Purchase;
+
+/// A store that could not do what was asked. Every variant means "nothing was written".
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The store cannot be reached or refused for a reason that may pass (throttling, network,
+    /// a file lock): worth retrying, so callers answer 5xx.
+    #[error("purchase store unavailable: {0}")]
+    Unavailable(String),
+    /// A stored record that cannot be read back: needs a person.
+    #[error("stored purchase {purchase_id} cannot be read: {reason}")]
+    Corrupt { purchase_id: String, reason: String },
+    /// Someone else changed the record first (another price book import): nothing was
+    /// written; try again from what is stored now.
+    #[error("{0}")]
+    Conflict(String),
+    /// A record the store cannot hold (too large, for one).
+    #[error("purchase {purchase_id} cannot be stored: {reason}")]
+    Rejected { purchase_id: String, reason: String },
+}
+
+/// What an insert-if-absent found.
+#[derive(Debug)]
+pub enum Inserted {
+    /// The record was written.
+    New,
+    /// A record with this purchase id already exists; here it is, unchanged.
+    Existing(Box<Purchase>),
+}
+
+/// What a conditional update found.
+#[derive(Debug)]
+pub enum Updated {
+    /// The new version was written.
+    Done,
+    /// The stored record is no longer the version the change was computed from (or is gone);
+    /// nothing was written. Here is what is stored now.
+    Conflict(Option<Box<Purchase>>),
+}
