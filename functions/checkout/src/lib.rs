@@ -13,6 +13,9 @@ pub mod config;
 pub mod lambda;
 pub mod worker;
 
+#[cfg(test)]
+mod tests;
+
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
