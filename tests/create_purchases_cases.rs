@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 
 use jwo_domain::checkout_rules::check_checkout_request;
-use jwo_domain::pricing::{AmountBasis, PriceBook, PricingOutcome, price_cart};
+use jwo_domain::contract::checkout::AmountBasis;
+use jwo_domain::pricing::{PriceBook, PricingOutcome, price_cart};
 use jwo_domain::validation::validate_create_purchases;
 use jwo_test_support::{create_purchases_cases, fixtures, sample_price_book};
 

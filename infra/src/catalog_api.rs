@@ -1,4 +1,4 @@
-//! A stand-in for Amazon's Catalog API (CONTRACT.md §3), for tests and local trials of
+//! A stand-in for Amazon's Catalog API (docs/contract.md §3), for tests and local trials of
 //! `jwo catalog upload` / `status`: it holds callers to the published limits (10,000 items a
 //! call, 10 calls a second, SigV4), answers `{"errorMsg": ...}` like the real one, injects
 //! faults on request, moves each ingestion INQUEUE → INPROGRESS → DONE one step per status

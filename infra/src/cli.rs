@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use jwo_domain::pricing::AmountBasis;
+use jwo_domain::contract::checkout::AmountBasis;
 
 use crate::commands;
 

@@ -10,9 +10,8 @@ use aws_credential_types::Credentials;
 use jwo::simulator::{CheckoutSimulator, Faults, SimulatorConfig, StoredCarts, router};
 use jwo_aws::amazon::checkout_client::CheckoutClient;
 use jwo_aws::testing::checkout_client as test_checkout_client;
-use jwo_domain::contract::checkout::CheckoutOutcome;
+use jwo_domain::contract::checkout::{AmountBasis, CheckoutOutcome};
 use jwo_domain::ports::{CheckoutService, PurchaseStore};
-use jwo_domain::pricing::AmountBasis;
 use jwo_local::embedded::EmbeddedPurchaseStore;
 use serde_json::{Value, json};
 

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use jwo_domain::checkout_rules::check_checkout_request;
-use jwo_domain::pricing::AmountBasis;
+use jwo_domain::contract::checkout::AmountBasis;
 use jwo_domain::validation::validate_create_purchases;
 use jwo_test_support::{fixtures, sample_price_book};
 use serde_json::Value;

@@ -1,4 +1,4 @@
-//! Catalog notifications (CONTRACT.md §3): Amazon publishes the results of catalog uploads to
+//! Catalog notifications (docs/contract.md §3): Amazon publishes the results of catalog uploads to
 //! an SNS topic it owns; our SQS queue is subscribed to it, and this function consumes the
 //! queue.
 //!

@@ -1,4 +1,4 @@
-//! Checkout (CONTRACT.md §2): every purchase stored Open, priced and blocked by nothing is
+//! Checkout (docs/contract.md §2): every purchase stored Open, priced and blocked by nothing is
 //! submitted to Amazon's Checkout Service exactly once, and the outcome is recorded.
 //!
 //! [`Checkout::check_out`] is the whole behaviour for one purchase, generic over the store and

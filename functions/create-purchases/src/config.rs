@@ -2,7 +2,7 @@
 
 use chrono::Duration;
 use jwo_aws::settings::Settings;
-use jwo_domain::pricing::AmountBasis;
+use jwo_domain::contract::checkout::AmountBasis;
 
 use crate::DEFAULT_RETENTION;
 

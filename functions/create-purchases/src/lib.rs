@@ -1,4 +1,4 @@
-//! Create Purchases (CONTRACT.md §1): Amazon's Ordering Gateway posts each shopping trip's cart
+//! Create Purchases (docs/contract.md §1): Amazon's Ordering Gateway posts each shopping trip's cart
 //! to `POST /v1/order/purchases` once the shopper has left.
 //!
 //! [`CreatePurchases::handle`] is the whole behaviour, over plain request parts, generic over
@@ -10,8 +10,9 @@ pub mod lambda;
 
 use chrono::{Duration, Utc};
 use jwo_domain::alerts::{Alert, AlertError, AlertKind};
+use jwo_domain::contract::ErrorBody;
 use jwo_domain::contract::create_purchases::CreatePurchasesResponse;
-use jwo_domain::contract::{ErrorBody, FieldError};
+use jwo_domain::json::FieldError;
 use jwo_domain::ports::{Alerts, CurrentPriceBook, PurchaseStore};
 use jwo_domain::pricing::price_cart;
 use jwo_domain::purchase::Purchase;

@@ -4,7 +4,8 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use jwo_domain::pricing::{AmountBasis, PriceBook, PricingOutcome, price_cart};
+use jwo_domain::contract::checkout::AmountBasis;
+use jwo_domain::pricing::{PriceBook, PricingOutcome, price_cart};
 use jwo_domain::validation::validate_create_purchases;
 
 /// Exit codes, documented in `jwo price --help`.

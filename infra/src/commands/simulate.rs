@@ -11,7 +11,7 @@ use std::time::Duration;
 use aws_credential_types::Credentials;
 use clap::Args;
 use jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore;
-use jwo_domain::pricing::AmountBasis;
+use jwo_domain::contract::checkout::AmountBasis;
 
 use crate::catalog_api;
 use crate::catalog_api::{CatalogApi, CatalogApiConfig};

@@ -1,6 +1,7 @@
 //! Shared by the `jwo` command's tests.
 
-use jwo_domain::pricing::{AmountBasis, PriceBook, price_cart};
+use jwo_domain::contract::checkout::AmountBasis;
+use jwo_domain::pricing::{PriceBook, price_cart};
 use jwo_domain::purchase::Purchase;
 use jwo_domain::validation::validate_create_purchases;
 use jwo_test_support::{fixtures, sample_price_book};

@@ -7,7 +7,8 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use jwo_domain::pricing::{AmountBasis, PriceBook, PricingOutcome, price_cart};
+use jwo_domain::contract::checkout::AmountBasis;
+use jwo_domain::pricing::{PriceBook, PricingOutcome, price_cart};
 use jwo_domain::validation::validate_create_purchases;
 use serde_json::json;
 

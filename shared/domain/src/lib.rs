@@ -8,6 +8,7 @@
 //! - [`purchase`]: the purchase record and its lifecycle (see `docs/design.md`),
 //! - [`catalog`]: price book versions, Catalog API items and ingestions, as data,
 //! - [`alerts`]: what needs a person,
+//! - [`json`]: walking JSON while naming every offending field,
 //! - [`store`]: what the stores answer,
 //! - [`ports`]: the traits the handlers are generic over; their adapters live in the `jwo-aws`
 //!   and `jwo-local` crates.
@@ -18,7 +19,7 @@ pub mod behaviour;
 pub mod catalog;
 pub mod checkout_rules;
 pub mod contract;
-mod json_fields;
+pub mod json;
 pub mod money;
 pub mod ports;
 pub mod pricing;

@@ -9,7 +9,7 @@ use serde::de::{self, Deserializer};
 use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
 
-/// The one rounding rule for money (PRICING.md rule 1): half away from zero.
+/// The one rounding rule for money (docs/pricing.md rule 1): half away from zero.
 /// rust_decimal's plain `round_dp` is banker's rounding, which is never used on money.
 pub const MONEY_ROUNDING: RoundingStrategy = RoundingStrategy::MidpointAwayFromZero;
 
@@ -211,8 +211,8 @@ impl<'de> Deserialize<'de> for Money {
             amount: String,
             currency_code: CurrencyCode,
         }
-        let crate::contract::object_only::ObjectOnly(wire) =
-            crate::contract::object_only::ObjectOnly::<Wire>::deserialize(deserializer)?;
+        let crate::json::object_only::ObjectOnly(wire) =
+            crate::json::object_only::ObjectOnly::<Wire>::deserialize(deserializer)?;
         let amount = parse_money_amount(&wire.amount).map_err(de::Error::custom)?;
         Ok(Money::from_cents(to_cents(amount), wire.currency_code))
     }

@@ -1,4 +1,4 @@
-//! The purchase: one record per shopping trip, and its small state machine (DESIGN.md
+//! The purchase: one record per shopping trip, and its small state machine (docs/design.md
 //! "The purchase lifecycle"), modelled on the Amazon Pay Checkout Session.
 //!
 //! Every change is a pure function from one version of the record to the next; a store writes
@@ -176,7 +176,7 @@ impl Purchase {
         }
     }
 
-    /// The id Amazon is answered with: `""` for an empty cart (CONTRACT.md §1).
+    /// The id Amazon is answered with: `""` for an empty cart (docs/contract.md §1).
     pub fn answered_id(&self) -> &str {
         if self.reason_code == Some(CancelReason::EmptyCart) {
             ""
@@ -391,7 +391,8 @@ mod tests {
             br#"{"currency":"USD","stores":{"S":{"taxRates":{"STD":"0.05"}}},"items":[{"sku":"A","name":"A","price":"1.00","taxCode":"STD"}]}"#,
         )
         .unwrap();
-        let pricing = crate::pricing::price_cart(&book, &cart, crate::pricing::AmountBasis::Line);
+        let pricing =
+            crate::pricing::price_cart(&book, &cart, crate::contract::checkout::AmountBasis::Line);
         Purchase::new(&cart, pricing, "v1", Utc::now(), Duration::days(30))
     }
 

@@ -12,9 +12,10 @@ pub enum StoreError {
     /// a file lock): worth retrying, so callers answer 5xx.
     #[error("purchase store unavailable: {0}")]
     Unavailable(String),
-    /// A stored record that cannot be read back: needs a person.
-    #[error("stored purchase {purchase_id} cannot be read: {reason}")]
-    Corrupt { purchase_id: String, reason: String },
+    /// A stored record that cannot be read back: needs a person. `record` names it (`purchase
+    /// STORE-001/trip-1`, `price book v3`, `ingestion ...`, or a file).
+    #[error("stored {record} cannot be read: {reason}")]
+    Corrupt { record: String, reason: String },
     /// Someone else changed the record first (another price book import): nothing was
     /// written; try again from what is stored now.
     #[error("{0}")]

@@ -80,7 +80,7 @@ impl LocalCatalog {
                 serde_json::from_slice(&bytes)
                     .map(Some)
                     .map_err(|error| StoreError::Corrupt {
-                        purchase_id: path.display().to_string(),
+                        record: path.display().to_string(),
                         reason: error.to_string(),
                     })
             }

@@ -74,7 +74,7 @@ const VERSION_BYTES: usize = 8;
 
 fn corrupt(purchase_id: &str, reason: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt {
-        purchase_id: purchase_id.to_owned(),
+        record: format!("purchase {purchase_id}"),
         reason: reason.to_string(),
     }
 }

@@ -1,4 +1,4 @@
-//! The Catalog API client (CONTRACT.md §3): `POST {endpoint}/v1/catalog/upload` and
+//! The Catalog API client (docs/contract.md §3): `POST {endpoint}/v1/catalog/upload` and
 //! `.../getCatalogUploadStatus`, SigV4-signed (`execute-api`), never more than the allowed
 //! calls a second (every attempt counts, retries included). Transient failures (429, 5xx,
 //! timeouts, connection errors) are retried with [`Backoff`]; any other answer is final, and its

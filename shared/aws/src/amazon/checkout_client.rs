@@ -1,4 +1,4 @@
-//! The Checkout Service client (CONTRACT.md §2): `POST {endpoint}/v1/checkout/carts`, SigV4
+//! The Checkout Service client (docs/contract.md §2): `POST {endpoint}/v1/checkout/carts`, SigV4
 //! signed (`execute-api`, the endpoint's region), the exact body bytes, signed again for every
 //! attempt. Transient failures (429, 5xx, timeouts, connection errors) are retried with
 //! [`Backoff`] inside the caller's deadline; a 400 or 403 never is.

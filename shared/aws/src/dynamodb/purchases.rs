@@ -111,7 +111,7 @@ pub fn from_item(item: &Item) -> Result<Purchase, StoreError> {
         _ => String::from("(no purchaseId)"),
     };
     let corrupt = |reason: String| StoreError::Corrupt {
-        purchase_id: purchase_id.clone(),
+        record: format!("purchase {purchase_id}"),
         reason,
     };
     let document = match (item.get("document"), item.get("documentGzip")) {

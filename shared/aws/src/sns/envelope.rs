@@ -1,4 +1,4 @@
-//! The SNS envelope that carries catalog notifications into our SQS queue (CONTRACT.md §3).
+//! The SNS envelope that carries catalog notifications into our SQS queue (docs/contract.md §3).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

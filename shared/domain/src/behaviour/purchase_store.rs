@@ -33,7 +33,11 @@ pub fn sample_purchase(trip: &str, ready: bool) -> Purchase {
             .as_bytes(),
         )
         .unwrap();
-        crate::pricing::price_cart(&book, &request, crate::pricing::AmountBasis::Line)
+        crate::pricing::price_cart(
+            &book,
+            &request,
+            crate::contract::checkout::AmountBasis::Line,
+        )
     } else {
         PricingOutcome::Unpriceable(vec![Constraint {
             kind: ConstraintKind::UnknownSku,

@@ -103,7 +103,7 @@ fn checked(head: &PriceBookHead, json: &[u8]) -> Result<PriceBook, StoreError> {
 
 fn corrupt(head: &PriceBookHead, reason: String) -> StoreError {
     StoreError::Corrupt {
-        purchase_id: format!("price book {}", head.label()),
+        record: format!("price book {}", head.label()),
         reason,
     }
 }

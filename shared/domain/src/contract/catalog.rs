@@ -1,4 +1,4 @@
-//! Catalog API (CONTRACT.md §3): uploads we make, and the ingestion results Amazon reports.
+//! Catalog API (docs/contract.md §3): uploads we make, and the ingestion results Amazon reports.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

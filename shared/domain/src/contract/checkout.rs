@@ -1,4 +1,7 @@
-//! Checkout Service (CONTRACT.md §2): `POST /v1/checkout/carts`, we call Amazon.
+//! Checkout Service (docs/contract.md §2): `POST /v1/checkout/carts`, we call Amazon.
+
+use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -108,4 +111,36 @@ pub enum CheckoutOutcome {
     Forbidden { message: String },
     /// Only transient failures, until the attempts or the time ran out. Retry later.
     GaveUp { attempts: u32, last_error: String },
+}
+
+/// Whether amounts on the wire are for a line's whole quantity or per unit (docs/contract.md §2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AmountBasis {
+    #[default]
+    Line,
+    Unit,
+}
+
+impl FromStr for AmountBasis {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "line" => Ok(AmountBasis::Line),
+            "unit" => Ok(AmountBasis::Unit),
+            other => Err(format!(
+                "'{other}' is not an amount basis; use line or unit"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for AmountBasis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AmountBasis::Line => "line",
+            AmountBasis::Unit => "unit",
+        })
+    }
 }

@@ -1,9 +1,9 @@
-//! Create Purchases (CONTRACT.md §1): `POST /v1/order/purchases`, Amazon calls us.
+//! Create Purchases (docs/contract.md §1): `POST /v1/order/purchases`, Amazon calls us.
 
 use serde::{Deserialize, Serialize};
 
-use super::object_only::{object, objects, optional_object};
 use super::{Redacted, Timestamp};
+use crate::json::object_only::{object, objects, optional_object};
 use crate::wire_enum;
 
 wire_enum! {

@@ -1,15 +1,21 @@
-//! The wire contract with Amazon (CONTRACT.md): serde types for every message the connector
+//! The wire contract with Amazon (docs/contract.md): serde types for every message the connector
 //! receives or sends. Unknown fields are accepted everywhere (Amazon adds attributes).
 
 pub mod catalog;
 pub mod checkout;
 pub mod create_purchases;
-pub mod object_only;
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
+
+use crate::json::FieldError;
+
+/// Longest identifier Amazon sends (characters, not bytes).
+pub const MAX_ID_CHARS: usize = 255;
+/// Longest `quantity.value`.
+pub const MAX_QUANTITY_CHARS: usize = 10;
 
 /// Declares a wire enumeration. Its accepted set lives here only, so a value Amazon adds later
 /// is a one-line change: one `Variant = "TEXT"` entry.
@@ -113,13 +119,6 @@ impl<'de> Deserialize<'de> for Timestamp {
         let text = String::deserialize(deserializer)?;
         Timestamp::parse(&text).map_err(de::Error::custom)
     }
-}
-
-/// One offending field of a request: the JSON path and why.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FieldError {
-    pub field: String,
-    pub reason: String,
 }
 
 /// **[ours]** The body of every 4xx answer: `{"message": "...", "errors": [{"field", "reason"}]}`.

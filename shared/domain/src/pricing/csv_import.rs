@@ -4,10 +4,9 @@
 use std::collections::HashSet;
 use std::io::Read;
 
-use super::price_book::{
-    BarcodeEntry, FeeEntry, ItemEntry, PriceBook, PriceBookError, PriceBookFile,
-};
-use crate::contract::FieldError;
+use super::book_file::{BarcodeEntry, FeeEntry, ItemEntry, PriceBookFile};
+use super::price_book::{PriceBook, PriceBookError};
+use crate::json::FieldError;
 
 /// Every accepted column. `item_sku`, `item_name`, `standard_price` and `product_tax_code` are
 /// required; the rest may be absent or empty.

@@ -1,8 +1,8 @@
-//! The pricing engine (PRICING.md): a validated cart and a price book in, the Checkout Service
+//! The pricing engine (docs/pricing.md): a validated cart and a price book in, the Checkout Service
 //! body out. Every amount is a `Decimal`; every rounding is [`round2`] (half away from zero).
 //!
 //! The amounts are figured once, for whole lines (the `line` basis). The `unit` basis is then
-//! derived from them as PRICING.md's "Unit basis" settles it.
+//! derived from them as docs/pricing.md's "Unit basis" settles it.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -10,7 +10,9 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use super::allocation::largest_remainder;
-use super::price_book::{AmountBasis, Item, PriceBook, PromotionRule, SoldBy};
+use super::price_book::{Item, PriceBook, SoldBy};
+use super::promotion::PromotionRule;
+use crate::contract::checkout::AmountBasis;
 use crate::contract::checkout::{
     AppliedPromotion, CheckoutRequest, DepositAndFee, LineItem, OrderTotals, UnitPrice,
 };
@@ -19,7 +21,7 @@ use crate::money::{CurrencyCode, Money, from_cents, parse_plain_decimal, round2,
 use crate::wire_enum;
 
 wire_enum! {
-    /// Why a stored purchase cannot go to checkout yet (DESIGN.md lifecycle).
+    /// Why a stored purchase cannot go to checkout yet (docs/design.md lifecycle).
     ConstraintKind {
         UnknownSku = "UnknownSku",
         UnknownStore = "UnknownStore",
@@ -212,7 +214,7 @@ fn resolve_lines<'b>(
     }
 }
 
-/// Figures every line's amounts for its whole quantity (PRICING.md rules 2–6).
+/// Figures every line's amounts for its whole quantity (docs/pricing.md rules 2–6).
 fn charge_lines(
     book: &PriceBook,
     lines: &[CartLine<'_>],
@@ -287,7 +289,9 @@ fn apply_pooled(
     let group_size = match &book.promotions[promotion].rule {
         PromotionRule::BuyXGetY { buy, get, .. } => u64::from(*buy) + u64::from(*get),
         PromotionRule::MultiBuy { quantity, .. } => u64::from(*quantity),
-        _ => return,
+        PromotionRule::PercentOff { .. }
+        | PromotionRule::AmountOff { .. }
+        | PromotionRule::Threshold { .. } => return,
     };
     let mut runs: Vec<Run> = lines
         .iter()
@@ -388,7 +392,9 @@ fn group_discount(book: &PriceBook, promotion: usize, members: &[(Run, u64)]) ->
                 .sum();
             (regular - to_cents(*price)).max(0)
         }
-        _ => 0,
+        PromotionRule::PercentOff { .. }
+        | PromotionRule::AmountOff { .. }
+        | PromotionRule::Threshold { .. } => 0,
     }
 }
 
@@ -418,7 +424,9 @@ fn apply_best_simple(
         let saving = match &promotion.rule {
             PromotionRule::PercentOff { .. } => price * promotion.fraction,
             PromotionRule::AmountOff { amount } => (*amount).min(price),
-            _ => continue,
+            PromotionRule::BuyXGetY { .. }
+            | PromotionRule::MultiBuy { .. }
+            | PromotionRule::Threshold { .. } => continue,
         };
         if !promotion.is_active(store_id, trip_end) {
             continue;
@@ -458,12 +466,15 @@ fn apply_threshold(
     let mut best: Option<(usize, i128)> = None;
     for &index in book.thresholds() {
         let promotion = &book.promotions[index];
-        let PromotionRule::Threshold {
-            min_subtotal,
-            amount,
-        } = &promotion.rule
-        else {
-            continue;
+        let (min_subtotal, amount) = match &promotion.rule {
+            PromotionRule::Threshold {
+                min_subtotal,
+                amount,
+            } => (min_subtotal, amount),
+            PromotionRule::PercentOff { .. }
+            | PromotionRule::AmountOff { .. }
+            | PromotionRule::BuyXGetY { .. }
+            | PromotionRule::MultiBuy { .. } => continue,
         };
         if subtotal < to_cents(*min_subtotal) || !promotion.is_active(store_id, trip_end) {
             continue;
@@ -527,7 +538,7 @@ fn emit_line_basis(
     }
 }
 
-/// Unit basis (PRICING.md "Settled details"): `price` is the book's unit price; every other
+/// Unit basis (docs/pricing.md "Settled details"): `price` is the book's unit price; every other
 /// per-unit amount is round2(line amount ÷ quantity); a line's per-unit promotions are capped at
 /// its unit price, the excess coming off its last entries; order totals are
 /// Σ round2(quantity × per-unit amount) per line and category. Rule 2 then holds per unit and
@@ -597,7 +608,7 @@ fn emit_unit_basis(
 
 /// One line on the wire. The cart item's id, type and quantity are echoed unchanged, so rule 1
 /// ("same products, same quantities") holds to the character. Zero promotions are omitted; a
-/// fee's tax is part of the line's one tax rounding (PRICING.md), so each fee carries 0.00.
+/// fee's tax is part of the line's one tax rounding (docs/pricing.md), so each fee carries 0.00.
 #[allow(clippy::too_many_arguments)]
 fn line_item(
     book: &PriceBook,

@@ -1,4 +1,4 @@
-//! The engine against PRICING.md: its worked examples, a hand-checked example for each
+//! The engine against docs/pricing.md: its worked examples, a hand-checked example for each
 //! promotion type and each settled detail, and generated carts for the invariants.
 
 use proptest::prelude::*;
@@ -6,10 +6,10 @@ use serde_json::json;
 
 use super::*;
 use crate::checkout_rules::check_checkout_request;
-use crate::contract::checkout::CheckoutRequest;
+use crate::contract::checkout::{AmountBasis, CheckoutRequest};
 use crate::contract::create_purchases::{CartItem, CartItemType, CreatePurchasesRequest};
 
-/// PRICING.md's example store, with the promotions each test adds.
+/// docs/pricing.md's example store, with the promotions each test adds.
 fn book(items: serde_json::Value, promotions: serde_json::Value) -> PriceBook {
     let file = json!({
         "currency": "USD",
@@ -832,7 +832,7 @@ fn decimal(text: &str) -> rust_decimal::Decimal {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Generated price books and carts: the invariants of PRICING.md rule 8.
+// Generated price books and carts: the invariants of docs/pricing.md rule 8.
 
 #[derive(Debug, Clone)]
 struct GenItem {

@@ -1,5 +1,5 @@
 //! A Checkout Service simulator (`jwo simulate checkout`, and inside `jwo serve`): it answers
-//! `POST /v1/checkout/carts` the way CONTRACT.md §2 says Amazon does. It verifies the SigV4
+//! `POST /v1/checkout/carts` the way docs/contract.md §2 says Amazon does. It verifies the SigV4
 //! signature, knows the carts sent to Create Purchases (so "line items match the cart" is
 //! really checked), applies the six rules with the shared checker, charges a trip once (a
 //! repeat gets the same orderId and counts as a duplicate), can inject faults, and counts
@@ -8,18 +8,24 @@
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
 use http::HeaderMap;
 use jwo_aws::amazon::sigv4;
 use jwo_domain::checkout_rules::{CheckoutRule, check_checkout_request};
+use jwo_domain::contract::checkout::AmountBasis;
 use jwo_domain::contract::create_purchases::CartItem;
 use jwo_domain::ports::PurchaseStore;
-use jwo_domain::pricing::AmountBasis;
 use jwo_domain::purchase::purchase_id;
 use serde::Serialize;
 use serde_json::{Value, json};
+
+mod faults;
+mod ledger;
+
+pub use faults::{Faults, InjectedFault};
+pub use ledger::{Charge, ChargeLedger};
 
 /// Where the simulator finds the cart Amazon sent to Create Purchases for a trip: `Ok(None)` for
 /// a trip it does not know, `Err` when it cannot look (answered 503, never as an unknown trip).
@@ -42,38 +48,6 @@ impl<S: PurchaseStore> Carts for StoredCarts<S> {
             .await
             .map_err(|error| error.to_string())?;
         Ok(purchase.map(|purchase| purchase.cart_items))
-    }
-}
-
-/// Faults to inject, each drawn at random per request.
-#[derive(Clone, Debug, Default)]
-pub struct Faults {
-    /// Percent of requests answered with one of `statuses` (without charging).
-    pub failure_percent: u32,
-    /// The failure statuses to pick from (429, 500, 503).
-    pub statuses: Vec<u16>,
-    /// `Retry-After` seconds on a 429.
-    pub retry_after_seconds: u64,
-    /// Percent of requests that hang for `hang` and are then dropped (504), without charging.
-    pub timeout_percent: u32,
-    pub hang: Duration,
-    /// Added to every answer.
-    pub latency: Duration,
-}
-
-impl Faults {
-    /// The transient faults Amazon's service can give: `failure_percent` of requests answered
-    /// 429, 500 or 503 (a 429 with `Retry-After: 0`), and `timeout_percent` left hanging for
-    /// `hang`.
-    pub fn transient(failure_percent: u32, timeout_percent: u32, hang: Duration) -> Faults {
-        Faults {
-            failure_percent,
-            statuses: vec![429, 500, 503],
-            retry_after_seconds: 0,
-            timeout_percent,
-            hang,
-            latency: Duration::ZERO,
-        }
     }
 }
 
@@ -108,34 +82,6 @@ pub(crate) fn verify_signature(
         region,
         SystemTime::now(),
     )
-}
-
-/// A fault drawn for one request.
-pub enum InjectedFault {
-    /// The request hung for `hang` (already waited): answer 504, or drop it.
-    Timeout,
-    /// Answer this status, with this `Retry-After` header on a 429.
-    Status(u16, Option<(&'static str, String)>),
-}
-
-impl Faults {
-    /// Draws this request's fault, if any; a timeout has hung for `hang` when this returns.
-    pub async fn inject(&self) -> Option<InjectedFault> {
-        if self.timeout_percent > 0 && fastrand::u32(0..100) < self.timeout_percent {
-            tokio::time::sleep(self.hang).await;
-            return Some(InjectedFault::Timeout);
-        }
-        if self.failure_percent > 0
-            && !self.statuses.is_empty()
-            && fastrand::u32(0..100) < self.failure_percent
-        {
-            let status = self.statuses[fastrand::usize(..self.statuses.len())];
-            let retry_after =
-                (status == 429).then(|| ("retry-after", self.retry_after_seconds.to_string()));
-            return Some(InjectedFault::Status(status, retry_after));
-        }
-        None
-    }
 }
 
 pub struct SimulatorConfig {
@@ -403,104 +349,6 @@ impl<C: Carts> CheckoutSimulator<C> {
 /// How the simulator names a trip in its orders and stats: `storeId/tripId`.
 fn trip_key(store_id: &str, trip_id: &str) -> String {
     format!("{store_id}/{trip_id}")
-}
-
-/// One charge, as the ledger keeps it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Charge {
-    pub store_id: String,
-    pub trip_id: String,
-    pub order_id: String,
-}
-
-impl Charge {
-    fn key(&self) -> String {
-        trip_key(&self.store_id, &self.trip_id)
-    }
-}
-
-/// The simulator's memory of its charges (in `jwo serve`'s data directory): a file of JSON
-/// lines, appended by one writer thread that writes whatever charges are waiting and fsyncs
-/// once before any of them is answered. A line torn by a crash was never answered, so it is
-/// ignored when the file is read back.
-pub struct ChargeLedger {
-    charges: Vec<Charge>,
-    appends: std::sync::mpsc::Sender<(Charge, tokio::sync::oneshot::Sender<Result<(), String>>)>,
-}
-
-impl ChargeLedger {
-    pub fn open(path: &std::path::Path) -> Result<ChargeLedger, String> {
-        use std::io::Write;
-        let shown = path.display().to_string();
-        let text = match std::fs::read(path) {
-            Ok(bytes) => bytes,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(error) => return Err(format!("cannot read {shown}: {error}")),
-        };
-        let complete = text
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |end| end + 1);
-        let mut charges = Vec::new();
-        for line in text[..complete]
-            .split(|b| *b == b'\n')
-            .filter(|l| !l.is_empty())
-        {
-            let charge: Charge = serde_json::from_slice(line)
-                .map_err(|error| format!("{shown} is not a charge ledger: {error}"))?;
-            charges.push(charge);
-        }
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|error| format!("cannot open {shown}: {error}"))?;
-        // Cut a torn last line so the next append starts on a line of its own.
-        file.set_len(complete as u64)
-            .map_err(|error| format!("cannot repair {shown}: {error}"))?;
-        let (appends, queue) =
-            std::sync::mpsc::channel::<(Charge, tokio::sync::oneshot::Sender<Result<(), String>>)>(
-            );
-        std::thread::Builder::new()
-            .name("charge-ledger".into())
-            .spawn(move || {
-                while let Ok(first) = queue.recv() {
-                    let mut group = vec![first];
-                    group.extend(queue.try_iter().take(1024));
-                    let mut lines = Vec::new();
-                    for (charge, _) in &group {
-                        serde_json::to_writer(&mut lines, charge).expect("a charge serializes");
-                        lines.push(b'\n');
-                    }
-                    let written = file
-                        .write_all(&lines)
-                        .and_then(|()| file.sync_data())
-                        .map_err(|error| error.to_string());
-                    for (_, answer) in group {
-                        let _ = answer.send(written.clone());
-                    }
-                }
-            })
-            .map_err(|error| error.to_string())?;
-        Ok(ChargeLedger { charges, appends })
-    }
-
-    /// The charges recorded before this start.
-    pub fn charges(&self) -> &[Charge] {
-        &self.charges
-    }
-
-    /// Records a charge durably.
-    pub async fn record(&self, charge: Charge) -> Result<(), String> {
-        let (answer, answered) = tokio::sync::oneshot::channel();
-        self.appends
-            .send((charge, answer))
-            .map_err(|_| "the ledger writer stopped".to_owned())?;
-        answered
-            .await
-            .map_err(|_| "the ledger writer stopped".to_owned())?
-    }
 }
 
 /// The simulator over HTTP: `POST /v1/checkout/carts` and `GET /_simulator/stats`.

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::contract::FieldError;
+use super::FieldError;
 
 /// A JSON path built on the stack; rendered (`cartItems[2].quantity.value`) only on error.
 #[derive(Clone, Copy)]

@@ -1,0 +1,62 @@
+//! Validation of the Create Purchases body (docs/contract.md §1): every offending field is reported
+//! with its path and a reason, and only a fully valid body becomes a typed request.
+//!
+//! Each field rule is a small function below, used by both ways in:
+//! - a fast path: a well-typed body is deserialized straight into the request and the rules
+//!   serde cannot express are checked on it (the usual case, and the cheap one);
+//! - the walk: the body is read as untyped JSON field by field, which is what finds and names
+//!   every problem at once. Any body the fast path does not accept is walked, so the walk alone
+//!   decides what a 400 says.
+
+use thiserror::Error;
+
+use crate::contract::create_purchases::CreatePurchasesRequest;
+use crate::json::FieldError;
+use crate::json::object_only::ObjectOnly;
+
+/// Quantity units that count whole things; a fractional quantity in one of these is refused.
+/// Anything else (`lb`, `kg`, `oz`, ...) is a measure and may be fractional.
+pub const COUNT_UNITS: &[&str] = &[
+    "unit", "units", "each", "ea", "count", "ct", "item", "items", "piece", "pieces", "pc", "pcs",
+];
+
+pub fn is_count_unit(unit: &str) -> bool {
+    COUNT_UNITS
+        .iter()
+        .any(|count| count.eq_ignore_ascii_case(unit))
+}
+
+/// A Create Purchases body that must be answered with 400. Carries every offending field.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{message}")]
+pub struct InvalidRequest {
+    pub message: String,
+    pub errors: Vec<FieldError>,
+}
+
+impl InvalidRequest {
+    fn new(errors: Vec<FieldError>) -> InvalidRequest {
+        let message = match errors.as_slice() {
+            [only] => format!("invalid request: {} {}", only.field, only.reason),
+            many => format!("invalid request: {} fields are invalid", many.len()),
+        };
+        InvalidRequest { message, errors }
+    }
+}
+
+/// Validates a raw Create Purchases body and returns the typed request, or every problem.
+pub fn validate_create_purchases(body: &[u8]) -> Result<CreatePurchasesRequest, InvalidRequest> {
+    if let Ok(ObjectOnly(request)) =
+        serde_json::from_slice::<ObjectOnly<CreatePurchasesRequest>>(body)
+        && rules::follows_field_rules(&request)
+    {
+        return Ok(request);
+    }
+    walk::walk(body)
+}
+
+mod rules;
+mod walk;
+
+#[cfg(test)]
+mod tests;
