@@ -46,6 +46,14 @@ struct Connector {
 }
 
 impl Connector {
+    /// A sweep that takes every Open purchase, however recently it changed.
+    async fn sweep_now(&self, deadline: Instant) -> checkout::SweepReport {
+        self.checkout
+            .sweep(deadline, chrono::Duration::zero())
+            .await
+            .unwrap()
+    }
+
     async fn start(faults: Faults, settings: checkout::Config) -> Connector {
         let aws = jwo_aws::sdk::emulator_sdk_config(moto_endpoint()).await;
         let dynamo = aws_sdk_dynamodb::Client::new(&aws);
@@ -459,11 +467,7 @@ async fn a_refused_signature_keeps_the_purchase_open_alerts_once_and_a_later_swe
 
     // Once the credentials are fixed, the scheduled sweep checks it out.
     connector.checkout.checkout_service = client(&connector.endpoint, SECRET);
-    let report = connector
-        .checkout
-        .sweep(deadline, chrono::Duration::zero())
-        .await
-        .unwrap();
+    let report = connector.sweep_now(deadline).await;
     assert_eq!((report.open, report.completed, report.failed), (1, 1, 0));
     assert_eq!(
         connector.stored("trip-forbidden").await.state,
@@ -483,16 +487,8 @@ async fn a_purchase_open_too_long_is_alerted_once() {
     tokio::time::sleep(Duration::from_millis(5)).await;
     let deadline = Instant::now() + Duration::from_secs(10);
 
-    let first = connector
-        .checkout
-        .sweep(deadline, chrono::Duration::zero())
-        .await
-        .unwrap();
-    let second = connector
-        .checkout
-        .sweep(deadline, chrono::Duration::zero())
-        .await
-        .unwrap();
+    let first = connector.sweep_now(deadline).await;
+    let second = connector.sweep_now(deadline).await;
 
     assert_eq!((first.open, first.stuck_alerts, first.completed), (1, 1, 0));
     assert_eq!((second.open, second.stuck_alerts), (1, 0));
@@ -526,11 +522,7 @@ async fn a_purchase_already_completed_is_never_submitted_again() {
             state: PurchaseState::Completed
         }
     );
-    let report = connector
-        .checkout
-        .sweep(deadline, chrono::Duration::zero())
-        .await
-        .unwrap();
+    let report = connector.sweep_now(deadline).await;
     assert_eq!(report.open, 0);
     let stats = connector.simulator.stats();
     assert_eq!((stats.charges.len(), stats.duplicates), (1, 0));

@@ -399,14 +399,18 @@ mod tests {
 
     #[test]
     fn the_environment_list_is_what_is_read() {
-        let asked = std::sync::Mutex::new(Vec::new());
-        let _ = LambdaSettings::from_lookup(|name| {
-            asked.lock().unwrap().push(name.to_owned());
-            Some("x".to_owned())
-        });
-        assert_eq!(
-            asked.into_inner().unwrap(),
-            jwo_aws::functions::CATALOG_NOTIFICATIONS.environment
+        jwo_aws::testing::assert_settings_follow_manifest(
+            &jwo_aws::functions::CATALOG_NOTIFICATIONS,
+            |get| LambdaSettings::from_lookup(get).map(|_| ()),
+            |name| match name {
+                "SNS_SIGNATURES" => Some("verify".to_owned()),
+                "SNS_SIGNING_CERTIFICATE" => Some(
+                    jwo_test_support::sns_signing_certificate()
+                        .display()
+                        .to_string(),
+                ),
+                _ => Some("x".to_owned()),
+            },
         );
     }
 

@@ -270,11 +270,21 @@ async fn gave_up_keeps_the_purchase_open_for_a_later_try() {
     );
 }
 
+/// A checkout with `window` to go, against an answer that takes `delay`.
+async fn slow_answer(
+    delay: Duration,
+    window: Duration,
+) -> (World, Result<CheckedOut, CheckoutError>) {
+    let world = world([Step::Slow(delay, accepted("order-5"))]).await;
+    let result = world.check_out_within(window).await;
+    (world, result)
+}
+
 #[tokio::test]
 async fn a_slow_answer_within_the_deadline_is_recorded() {
-    let world = world([Step::Slow(Duration::from_millis(200), accepted("order-5"))]).await;
+    let (_, result) = slow_answer(Duration::from_millis(200), Duration::from_secs(5)).await;
     assert_eq!(
-        world.check_out().await.unwrap(),
+        result.unwrap(),
         CheckedOut::Completed {
             order_id: "order-5".into()
         }
@@ -283,11 +293,8 @@ async fn a_slow_answer_within_the_deadline_is_recorded() {
 
 #[tokio::test]
 async fn an_answer_slower_than_the_deadline_leaves_the_purchase_open() {
-    let world = world([Step::Slow(Duration::from_secs(30), accepted("order-6"))]).await;
-    assert!(matches!(
-        world.check_out_within(Duration::from_millis(200)).await,
-        Err(CheckoutError::GaveUp { .. })
-    ));
+    let (world, result) = slow_answer(Duration::from_secs(30), Duration::from_millis(200)).await;
+    assert!(matches!(result, Err(CheckoutError::GaveUp { .. })));
     is_open_and_free(&world.stored().await);
 }
 

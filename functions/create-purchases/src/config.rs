@@ -197,24 +197,11 @@ mod tests {
 
     #[test]
     fn the_environment_list_is_what_is_read() {
-        let asked = std::sync::Mutex::new(std::collections::BTreeSet::new());
-        LambdaSettings::from_lookup(|name| {
-            asked.lock().unwrap().insert(name.to_owned());
-            valid(name)
-        })
-        .unwrap();
-        let listed: std::collections::BTreeSet<String> = jwo_aws::functions::CREATE_PURCHASES
-            .environment
-            .iter()
-            .map(|name| name.to_string())
-            .collect();
-        assert_eq!(asked.into_inner().unwrap(), listed);
-        for required in jwo_aws::functions::CREATE_PURCHASES.required {
-            let without = LambdaSettings::from_lookup(|name| {
-                (name != *required).then(|| valid(name)).flatten()
-            });
-            assert_eq!(without.unwrap_err(), format!("{required} is not set"));
-        }
+        jwo_aws::testing::assert_settings_follow_manifest(
+            &jwo_aws::functions::CREATE_PURCHASES,
+            |get| LambdaSettings::from_lookup(get).map(|_| ()),
+            valid,
+        );
     }
 
     #[test]

@@ -62,3 +62,29 @@ pub fn checkout_client(
     };
     client
 }
+
+/// Checks a function's settings against its manifest: reading valid settings (`valid`) asks for
+/// exactly the variables the manifest lists and succeeds, and leaving out any required one stops
+/// the start with an error naming it. `read` is the function's settings reader.
+pub fn assert_settings_follow_manifest(
+    manifest: &crate::functions::FunctionManifest,
+    read: impl Fn(&dyn Fn(&str) -> Option<String>) -> Result<(), String>,
+    valid: impl Fn(&str) -> Option<String>,
+) {
+    let asked = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let read_valid = read(&|name| {
+        asked.lock().unwrap().insert(name.to_owned());
+        valid(name)
+    });
+    assert_eq!(read_valid, Ok(()), "{}", manifest.binary);
+    let listed: std::collections::BTreeSet<String> = manifest
+        .environment
+        .iter()
+        .map(|name| name.to_string())
+        .collect();
+    assert_eq!(asked.into_inner().unwrap(), listed, "{}", manifest.binary);
+    for required in manifest.required {
+        let without = read(&|name| (name != *required).then(|| valid(name)).flatten());
+        assert_eq!(without, Err(format!("{required} is not set")));
+    }
+}

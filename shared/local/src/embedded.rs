@@ -283,20 +283,25 @@ fn put(txn: &WriteTransaction, purchase: &Purchase) -> Result<(), StoreError> {
 /// The version of the stored purchase with this id as `txn` sees it (its own earlier writes
 /// included), if there is one.
 fn stored_version(txn: &WriteTransaction, purchase_id: &str) -> Result<Option<u64>, StoreError> {
+    read_in(txn, purchase_id, version_of)
+}
+
+/// Reads the stored bytes of `purchase_id` as `txn` sees them, with `read`.
+fn read_in<T>(
+    txn: &WriteTransaction,
+    purchase_id: &str,
+    read: impl Fn(&str, &[u8]) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
     let purchases = txn.open_table(PURCHASES).map_err(unavailable)?;
     let found = purchases.get(purchase_id).map_err(unavailable)?;
     found
-        .map(|bytes| version_of(purchase_id, bytes.value()))
+        .map(|bytes| read(purchase_id, bytes.value()))
         .transpose()
 }
 
 /// The stored purchase with this id as `txn` sees it (its own earlier writes included).
 fn current(txn: &WriteTransaction, purchase_id: &str) -> Result<Option<Purchase>, StoreError> {
-    let purchases = txn.open_table(PURCHASES).map_err(unavailable)?;
-    let found = purchases.get(purchase_id).map_err(unavailable)?;
-    found
-        .map(|bytes| decode(purchase_id, bytes.value()))
-        .transpose()
+    read_in(txn, purchase_id, decode)
 }
 
 impl PurchaseStore for EmbeddedPurchaseStore {

@@ -44,19 +44,13 @@ mod tests {
 
     #[tokio::test]
     async fn the_version_follows_the_bytes() {
+        async fn version_of(json: &str) -> String {
+            let book = FixedPriceBook::from_json(json.as_bytes()).unwrap();
+            book.current().await.unwrap().version.clone()
+        }
         let sample = FixedPriceBook::sample().current().await.unwrap();
-        let again = FixedPriceBook::from_json(SAMPLE_PRICE_BOOK.as_bytes())
-            .unwrap()
-            .current()
-            .await
-            .unwrap();
-        assert_eq!(sample.version, again.version);
+        assert_eq!(sample.version, version_of(SAMPLE_PRICE_BOOK).await);
         let changed = SAMPLE_PRICE_BOOK.replace("\"1.99\"", "\"2.09\"");
-        let other = FixedPriceBook::from_json(changed.as_bytes())
-            .unwrap()
-            .current()
-            .await
-            .unwrap();
-        assert_ne!(sample.version, other.version);
+        assert_ne!(sample.version, version_of(&changed).await);
     }
 }

@@ -90,6 +90,17 @@ impl Checker {
         self.read(rule, |walker| walker.string(value, path))
     }
 
+    /// A required money member of `object`.
+    pub(super) fn required_money(
+        &mut self,
+        object: &Map<String, Value>,
+        key: &str,
+        path: &Path<'_>,
+    ) -> Option<Decimal> {
+        self.required(object, key, path, CheckoutRule::WellFormed)
+            .and_then(|value| self.money(value, path))
+    }
+
     /// A money object: `amount` a string with exactly two decimals, not negative, and the
     /// same `currencyCode` as every other amount of the cart.
     pub(super) fn money(&mut self, value: &Value, path: &Path<'_>) -> Option<Decimal> {
@@ -220,21 +231,13 @@ impl Checker {
                         let promotion =
                             self.object(promotion, &promotion_path, CheckoutRule::WellFormed)?;
                         let amount_path = promotion_path.key("promotionAmount");
-                        let amount = self.required(
-                            promotion,
-                            "promotionAmount",
-                            &amount_path,
-                            CheckoutRule::WellFormed,
-                        )?;
-                        self.money(amount, &amount_path)
+                        self.required_money(promotion, "promotionAmount", &amount_path)
                     })
                     .collect();
                 amounts.into_iter().sum::<Option<Decimal>>()
             });
         let tax_path = unit_price_path.key("salesTax");
-        let sales_tax = self
-            .required(unit_price, "salesTax", &tax_path, CheckoutRule::WellFormed)
-            .and_then(|value| self.money(value, &tax_path));
+        let sales_tax = self.required_money(unit_price, "salesTax", &tax_path);
         let fees_path = unit_price_path.key("depositsAndFees");
         let fees = match unit_price
             .get("depositsAndFees")
@@ -250,17 +253,8 @@ impl Checker {
                         let fee = self.object(fee, &fee_path, CheckoutRule::WellFormed)?;
                         let amount_path = fee_path.key("depositAndFeeAmount");
                         let fee_tax_path = fee_path.key("salesTax");
-                        let amount = self
-                            .required(
-                                fee,
-                                "depositAndFeeAmount",
-                                &amount_path,
-                                CheckoutRule::WellFormed,
-                            )
-                            .and_then(|value| self.money(value, &amount_path));
-                        let tax = self
-                            .required(fee, "salesTax", &fee_tax_path, CheckoutRule::WellFormed)
-                            .and_then(|value| self.money(value, &fee_tax_path));
+                        let amount = self.required_money(fee, "depositAndFeeAmount", &amount_path);
+                        let tax = self.required_money(fee, "salesTax", &fee_tax_path);
                         Some((amount?, tax?))
                     })
                     .collect();
@@ -271,14 +265,7 @@ impl Checker {
             }),
         };
         let total_path = unit_price_path.key("totalPrice");
-        let total = self
-            .required(
-                unit_price,
-                "totalPrice",
-                &total_path,
-                CheckoutRule::WellFormed,
-            )
-            .and_then(|value| self.money(value, &total_path));
+        let total = self.required_money(unit_price, "totalPrice", &total_path);
 
         let (price, promotions, sales_tax, (fees, fees_tax), total) =
             (price?, promotions?, sales_tax?, fees?, total?);

@@ -147,9 +147,7 @@ pub fn check_checkout_request(
     if let Some(totals) = totals {
         let mut read = |key: &'static str| {
             let path = totals_path.key(key);
-            check
-                .required(totals, key, &path, CheckoutRule::WellFormed)
-                .and_then(|value| check.money(value, &path))
+            check.required_money(totals, key, &path)
         };
         let given = [
             read("subTotal"),

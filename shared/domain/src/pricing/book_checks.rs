@@ -11,21 +11,35 @@ use super::price_book::{Fee, Item, MAX_BOOK_AMOUNT, SoldBy};
 use super::promotion::{Promotion, PromotionRule, PromotionType};
 use crate::contract::Timestamp;
 use crate::contract::create_purchases::ExternalIdentifierType;
-use crate::json::FieldError;
-use crate::json::fields::Path;
+use crate::json::fields::{Fields, Path};
 use crate::money::{has_at_most_two_decimals, parse_plain_decimal};
 
 #[derive(Default)]
 pub(super) struct Checker {
-    pub(super) problems: Vec<FieldError>,
+    pub(super) problems: Fields,
 }
 
 impl Checker {
     pub(super) fn error(&mut self, path: &Path<'_>, reason: impl Into<String>) {
-        self.problems.push(FieldError {
-            field: path.render(),
-            reason: reason.into(),
-        });
+        self.problems.error(path, reason);
+    }
+
+    /// Every name of `list` is `what` of this price book (`known`), or named as not.
+    fn all_known(
+        &mut self,
+        path: &Path<'_>,
+        list: &[String],
+        known: impl Fn(&str) -> bool,
+        what: &str,
+    ) {
+        for (index, name) in list.iter().enumerate() {
+            if !known(name) {
+                self.error(
+                    &path.index(index),
+                    format!("'{name}' is not {what} of this price book"),
+                );
+            }
+        }
     }
 
     fn non_empty(&mut self, path: &Path<'_>, text: &str) {
@@ -247,29 +261,21 @@ impl Checker {
                 Some(list) if list.is_empty() => {
                     self.error(&path.key("skus"), "must list at least one SKU")
                 }
-                Some(list) => {
-                    let skus_path = path.key("skus");
-                    for (index, sku) in list.iter().enumerate() {
-                        if !skus.contains_key(sku) {
-                            self.error(
-                                &skus_path.index(index),
-                                format!("'{sku}' is not an item of this price book"),
-                            );
-                        }
-                    }
-                }
+                Some(list) => self.all_known(
+                    &path.key("skus"),
+                    list,
+                    |sku| skus.contains_key(sku),
+                    "an item",
+                ),
             }
         }
         if let Some(list) = &entry.stores {
-            let stores_path = path.key("stores");
-            for (index, store) in list.iter().enumerate() {
-                if !stores.contains_key(store) {
-                    self.error(
-                        &stores_path.index(index),
-                        format!("'{store}' is not a store of this price book"),
-                    );
-                }
-            }
+            self.all_known(
+                &path.key("stores"),
+                list,
+                |store| stores.contains_key(store),
+                "a store",
+            );
         }
         let starts_at = self.instant(&path.key("startsAt"), entry.starts_at.as_deref());
         let ends_at = self.instant(&path.key("endsAt"), entry.ends_at.as_deref());

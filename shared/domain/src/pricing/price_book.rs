@@ -203,9 +203,9 @@ impl PriceBook {
             }
         }
 
-        if !check.problems.is_empty() {
+        if !check.problems.errors.is_empty() {
             return Err(PriceBookError {
-                problems: check.problems,
+                problems: check.problems.errors,
             });
         }
 

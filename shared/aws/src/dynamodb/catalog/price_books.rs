@@ -63,6 +63,17 @@ fn head_from_item(item: &Item) -> Result<PriceBookHead, StoreError> {
     })
 }
 
+impl DynamoDbCatalog {
+    /// A strongly consistent read of the head item.
+    fn get_head(&self) -> aws_sdk_dynamodb::operation::get_item::builders::GetItemFluentBuilder {
+        self.client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(HEAD_KEY.into()))
+            .consistent_read(true)
+    }
+}
+
 /// Price book versions in the catalog table: the JSON gzipped and cut into parts keyed by its
 /// SHA-256 (`pricebook#{sha256}#{n}`, part 0 saying how many), written first; then the head
 /// `pricebook#current`, in one conditional write from the version before, so two imports
@@ -70,12 +81,9 @@ fn head_from_item(item: &Item) -> Result<PriceBookHead, StoreError> {
 /// make a crashed import harmless: its parts are overwritten with the same bytes, or ignored.
 impl PriceBookStore for DynamoDbCatalog {
     async fn head(&self) -> Result<Option<PriceBookHead>, StoreError> {
+        // Without the inline book: every cache check reads the head.
         let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(HEAD_KEY.into()))
-            .consistent_read(true)
+            .get_head()
             .projection_expression("priceBookVersion, sha256, #items, #source, importedAt")
             .expression_attribute_names("#items", "items")
             .expression_attribute_names("#source", "source")
@@ -86,15 +94,7 @@ impl PriceBookStore for DynamoDbCatalog {
     }
 
     async fn current_with_json(&self) -> Result<Option<(PriceBookHead, Vec<u8>)>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(HEAD_KEY.into()))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(unavailable)?;
+        let output = self.get_head().send().await.map_err(unavailable)?;
         let Some(item) = output.item() else {
             return Ok(None);
         };
