@@ -348,7 +348,8 @@ async fn purchases_are_checked_out_once_and_completed_with_their_order_id() {
     let body = completed.checkout.unwrap().to_json_bytes();
     let again = client(&connector.endpoint, SECRET)
         .submit(&body, Instant::now() + Duration::from_secs(10))
-        .await;
+        .await
+        .outcome;
     assert_eq!(
         again,
         jwo_domain::contract::checkout::CheckoutOutcome::Accepted {

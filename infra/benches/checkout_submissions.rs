@@ -83,7 +83,7 @@ fn main() {
         for body in &bodies {
             let t = Instant::now();
             assert!(matches!(
-                client.submit(body, deadline()).await,
+                client.submit(body, deadline()).await.outcome,
                 CheckoutOutcome::Accepted { .. }
             ));
             latencies.push(t.elapsed());
@@ -100,7 +100,7 @@ fn main() {
                     for body in bodies.iter().skip(n).step_by(8) {
                         let t = Instant::now();
                         assert!(matches!(
-                            client.submit(body, deadline()).await,
+                            client.submit(body, deadline()).await.outcome,
                             CheckoutOutcome::Accepted { .. }
                         ));
                         latencies.push(t.elapsed());

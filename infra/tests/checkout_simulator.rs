@@ -67,11 +67,11 @@ async fn a_cart_is_charged_once_and_a_repeat_is_a_duplicate() {
     let setup = setup(Faults::default()).await;
     let body = purchase(&setup.store, "trip-1").await;
     let client = client(&setup.endpoint, SECRET);
-    let CheckoutOutcome::Accepted { order_id } = client.submit(&body, soon()).await else {
+    let CheckoutOutcome::Accepted { order_id } = client.submit(&body, soon()).await.outcome else {
         panic!("not accepted")
     };
     assert_eq!(
-        client.submit(&body, soon()).await,
+        client.submit(&body, soon()).await.outcome,
         CheckoutOutcome::Accepted { order_id }
     );
     let stats = setup.simulator.stats();
@@ -85,7 +85,8 @@ async fn a_wrong_secret_is_forbidden_and_nothing_is_charged() {
     let body = purchase(&setup.store, "trip-2").await;
     let outcome = client(&setup.endpoint, "wrong-secret")
         .submit(&body, soon())
-        .await;
+        .await
+        .outcome;
     assert!(
         matches!(outcome, CheckoutOutcome::Forbidden { ref message } if message.contains("signature")),
         "{outcome:?}"
@@ -102,8 +103,9 @@ async fn a_tampered_total_or_an_unknown_trip_is_declined_not_retried() {
     tampered["orderTotals"]["priceTotal"]["amount"] = json!("0.01");
     let outcome = client(&setup.endpoint, SECRET)
         .submit(tampered.to_string().as_bytes(), soon())
-        .await;
-    let CheckoutOutcome::Declined { code, message } = outcome else {
+        .await
+        .outcome;
+    let CheckoutOutcome::Refused { code, message, .. } = outcome else {
         panic!("{outcome:?}")
     };
     assert_eq!(code.as_deref(), Some("InvalidCartException"));
@@ -113,9 +115,10 @@ async fn a_tampered_total_or_an_unknown_trip_is_declined_not_retried() {
     unknown["idempotentShoppingTripId"] = json!("never-sent-to-create-purchases");
     let outcome = client(&setup.endpoint, SECRET)
         .submit(unknown.to_string().as_bytes(), soon())
-        .await;
+        .await
+        .outcome;
     assert!(
-        matches!(outcome, CheckoutOutcome::Declined { code: Some(ref c), .. } if c == "UnknownShoppingTripException"),
+        matches!(outcome, CheckoutOutcome::Refused { status: 400, code: Some(ref c), .. } if c == "UnknownShoppingTripException"),
         "{outcome:?}"
     );
 
@@ -139,9 +142,9 @@ async fn through_30_percent_faults_and_timeouts_every_cart_is_charged_exactly_on
     for n in 0..25 {
         let body = purchase(&setup.store, &format!("faulty-{n}")).await;
         let client = Arc::clone(&client);
-        submissions.push(tokio::spawn(
-            async move { client.submit(&body, soon()).await },
-        ));
+        submissions.push(tokio::spawn(async move {
+            client.submit(&body, soon()).await.outcome
+        }));
     }
     for submission in submissions {
         let outcome = submission.await.unwrap();
@@ -171,7 +174,7 @@ async fn it_gives_up_when_attempts_or_time_run_out() {
     let body = purchase(&failing.store, "trip-5").await;
     let mut limited = client(&failing.endpoint, SECRET);
     limited.backoff.max_attempts = 3;
-    let outcome = limited.submit(&body, soon()).await;
+    let outcome = limited.submit(&body, soon()).await.outcome;
     assert!(
         matches!(outcome, CheckoutOutcome::GaveUp { attempts: 3, .. }),
         "{outcome:?}"
@@ -188,7 +191,8 @@ async fn it_gives_up_when_attempts_or_time_run_out() {
     let started = Instant::now();
     let outcome = client(&throttled.endpoint, SECRET)
         .submit(&body, Instant::now() + Duration::from_secs(2))
-        .await;
+        .await
+        .outcome;
     // Retry-After 30 s does not fit a 2 s deadline: give up at once rather than overrun.
     assert!(
         matches!(outcome, CheckoutOutcome::GaveUp { attempts: 1, .. }),
@@ -229,7 +233,7 @@ async fn when_the_simulator_cannot_read_its_carts_the_answer_is_transient_not_a_
         .to_json_bytes();
     let mut client = client(&endpoint, SECRET);
     client.backoff.max_attempts = 2;
-    let outcome = client.submit(&body, soon()).await;
+    let outcome = client.submit(&body, soon()).await.outcome;
     assert!(
         matches!(outcome, CheckoutOutcome::GaveUp { attempts: 2, ref last_error } if last_error.contains("503")),
         "{outcome:?}"

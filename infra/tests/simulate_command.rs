@@ -73,13 +73,16 @@ async fn the_simulator_charges_a_signed_cart_from_the_purchases_table() {
         ));
         CheckoutClient::new(&endpoint, "us-east-1", credentials).unwrap()
     };
-    let outcome = signed_with("local-secret").submit(&body, deadline).await;
+    let outcome = signed_with("local-secret")
+        .submit(&body, deadline)
+        .await
+        .outcome;
     assert!(
         matches!(outcome, CheckoutOutcome::Accepted { .. }),
         "{outcome:?}"
     );
     assert!(matches!(
-        signed_with("guessed").submit(&body, deadline).await,
+        signed_with("guessed").submit(&body, deadline).await.outcome,
         CheckoutOutcome::Forbidden { .. }
     ));
 }

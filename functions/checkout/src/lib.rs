@@ -23,7 +23,8 @@ use futures_util::StreamExt;
 use jwo_domain::alerts::{Alert, AlertError, AlertKind};
 use jwo_domain::contract::checkout::CheckoutOutcome;
 use jwo_domain::ports::{Alerts, CheckoutService, PurchaseStore};
-use jwo_domain::purchase::{CancelReason, ClaimRefused, Purchase, PurchaseState};
+use jwo_domain::pricing::ConstraintKind;
+use jwo_domain::purchase::{CancelReason, ClaimRefused, Purchase, PurchaseState, Verdict};
 use jwo_domain::store::{StoreError, Updated};
 use serde::Serialize;
 use thiserror::Error;
@@ -34,6 +35,10 @@ pub use config::Config;
 /// A lease outlives the caller's deadline by this much, so a worker cut off at its deadline
 /// blocks others only briefly, while one still running is never overtaken.
 const LEASE_BEYOND_DEADLINE: StdDuration = StdDuration::from_secs(15);
+/// Kept back from the submission for recording its outcome: no attempt runs into it.
+pub const RECORD_RESERVE: StdDuration = StdDuration::from_secs(3);
+/// The least time an attempt is worth starting with.
+pub const MIN_ATTEMPT: StdDuration = StdDuration::from_secs(1);
 /// Purchases checked out at once by a sweep or a stream batch.
 pub const CONCURRENCY: usize = 8;
 /// A scheduled sweep leaves purchases changed this recently to the stream (and its retries).
@@ -46,6 +51,9 @@ pub enum CheckedOut {
     Completed { order_id: String },
     /// Amazon refused the cart (400); the purchase is Canceled/Declined and an alert went out.
     Declined { message: String },
+    /// Held for a person: still Open, with a constraint saying why (an outcome to reconcile,
+    /// or a refusal that is not a decline); alerted once, never submitted again by itself.
+    Held { reason: String },
     /// Nothing to submit: already Completed or Canceled, or held back by constraints (those
     /// were alerted when the purchase was stored).
     NothingToDo { state: PurchaseState },
@@ -58,6 +66,13 @@ pub enum CheckoutError {
     Missing(String),
     #[error("another checkout of this purchase is under way")]
     Busy,
+    #[error("too little time left to submit and record the outcome")]
+    NoTime,
+    #[error(
+        "the outcome could not be recorded: another worker holds the purchase now{}",
+        .order_id.as_ref().map(|id| format!(" (Amazon accepted it as order {id})")).unwrap_or_default()
+    )]
+    LeaseLost { order_id: Option<String> },
     #[error(
         "the Checkout Service refused our signature or account (403): {0}; check the credentials and the account allowlisted in the Merchant Portal"
     )]
@@ -92,6 +107,8 @@ pub struct SweepReport {
     pub declined: usize,
     /// Checkouts that must be tried again (each logged with its reason).
     pub failed: usize,
+    /// Purchases newly held for a person (an outcome to reconcile, a refusal).
+    pub held: usize,
     /// Purchases newly alerted as open too long.
     pub stuck_alerts: usize,
 }
@@ -135,9 +152,19 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
             .get(purchase_id)
             .await?
             .ok_or_else(|| CheckoutError::Missing(purchase_id.to_owned()))?;
-        let lease = deadline.saturating_duration_since(Instant::now()) + LEASE_BEYOND_DEADLINE;
-        let lease = Duration::from_std(lease).unwrap_or(Duration::MAX);
-        let claimed = match purchase.claim_for_checkout(Utc::now(), lease) {
+        if !purchase.is_ready_for_checkout() {
+            return Ok(CheckedOut::NothingToDo {
+                state: purchase.state,
+            });
+        }
+        // Claim only when the time left covers an attempt and recording what it found.
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left < MIN_ATTEMPT + RECORD_RESERVE {
+            return Err(CheckoutError::NoTime);
+        }
+        let lease = Duration::from_std(left + LEASE_BEYOND_DEADLINE).unwrap_or(Duration::MAX);
+        let token = uuid::Uuid::new_v4().to_string();
+        let claimed = match purchase.claim_for_checkout(Utc::now(), lease, &token) {
             Ok(claimed) => claimed,
             Err(ClaimRefused::NotReady(state)) => return Ok(CheckedOut::NothingToDo { state }),
             Err(ClaimRefused::Leased(_)) => return Err(CheckoutError::Busy),
@@ -154,21 +181,24 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
             .to_json_bytes();
         tracing::info!(
             attempt = claimed.checkout_attempts,
+            outcome_unknown = claimed.outcome_unknown,
             "submitting to the Checkout Service"
         );
-        match self.checkout_service.submit(&body, deadline).await {
-            CheckoutOutcome::Accepted { order_id } => {
-                let completed = claimed
-                    .complete(&order_id, Utc::now())
-                    .expect("a claimed purchase is Open");
-                self.record_after_submission(&completed).await?;
+        let submission = self
+            .checkout_service
+            .submit(&body, deadline - RECORD_RESERVE)
+            .await;
+        if let CheckoutOutcome::Accepted { order_id } = &submission.outcome {
+            // Logged the moment it arrives, whatever happens to the recording.
+            tracing::info!(order_id = %order_id, "the Checkout Service accepted the cart");
+        }
+        let unanswered = submission.unanswered_attempts > 0;
+        match claimed.verdict(&submission) {
+            Verdict::Complete { order_id } => {
+                self.record_accepted(&claimed, &token, &order_id).await?;
                 Ok(CheckedOut::Completed { order_id })
             }
-            CheckoutOutcome::Declined { code, message } => {
-                let message = match code {
-                    Some(code) => format!("{code}: {message}"),
-                    None => message,
-                };
+            Verdict::Decline { message } => {
                 // Alert first: if it cannot go out, the purchase stays Open and is retried,
                 // rather than be Canceled with nobody told.
                 if let Err(error) = self
@@ -176,37 +206,70 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
                     .publish(&declined_alert(&claimed, &message))
                     .await
                 {
-                    self.release(&claimed).await;
+                    self.record_leased(&claimed, &token, |current| {
+                        Some(current.release_checkout(Utc::now(), false))
+                    })
+                    .await?;
                     return Err(error.into());
                 }
-                let mut declined = claimed
-                    .cancel(CancelReason::Declined, &message, Utc::now())
-                    .expect("a claimed purchase is Open");
-                declined.mark_alerted(AlertKind::CheckoutDeclined);
-                self.record_after_submission(&declined).await?;
+                self.record_leased(&claimed, &token, |current| {
+                    let mut declined = current
+                        .cancel(CancelReason::Declined, &message, Utc::now())
+                        .ok()?;
+                    declined.mark_alerted(AlertKind::CheckoutDeclined);
+                    Some(declined)
+                })
+                .await?;
                 Ok(CheckedOut::Declined { message })
             }
-            CheckoutOutcome::Forbidden { message } => {
-                let mut released = claimed.release_checkout(Utc::now());
+            Verdict::Hold { kind, detail } => {
+                let held = self
+                    .record_leased(&claimed, &token, |current| {
+                        Some(current.hold(kind, &detail, Utc::now()))
+                    })
+                    .await?;
+                let alert_kind = match kind {
+                    ConstraintKind::CheckoutOutcomeUnknown => AlertKind::CheckoutOutcomeUnknown,
+                    _ => AlertKind::CheckoutRefused,
+                };
+                if !claimed.was_alerted(alert_kind) {
+                    self.alert_once(&held, held_alert(&held, alert_kind, &detail))
+                        .await;
+                }
+                Ok(CheckedOut::Held { reason: detail })
+            }
+            Verdict::Forbidden { message } => {
                 // Once per purchase: a credentials problem affects every cart until fixed.
-                if !claimed.was_alerted(AlertKind::CheckoutForbidden) {
-                    match self
+                let alerted = !claimed.was_alerted(AlertKind::CheckoutForbidden)
+                    && match self
                         .alerts
                         .publish(&forbidden_alert(&claimed, &message))
                         .await
                     {
-                        Ok(()) => released.mark_alerted(AlertKind::CheckoutForbidden),
-                        Err(error) => tracing::error!(error = %error, "403 alert not published"),
+                        Ok(()) => true,
+                        Err(error) => {
+                            tracing::error!(error = %error, "403 alert not published");
+                            false
+                        }
+                    };
+                self.record_leased(&claimed, &token, |current| {
+                    let mut released = current.release_checkout(Utc::now(), unanswered);
+                    if alerted {
+                        released.mark_alerted(AlertKind::CheckoutForbidden);
                     }
-                }
-                self.write_release(&released).await;
+                    Some(released)
+                })
+                .await?;
                 Err(CheckoutError::Forbidden(message))
             }
-            CheckoutOutcome::GaveUp {
+            Verdict::Retry {
                 attempts,
                 last_error,
             } => {
-                self.release(&claimed).await;
+                self.record_leased(&claimed, &token, |current| {
+                    Some(current.release_checkout(Utc::now(), unanswered))
+                })
+                .await?;
                 Err(CheckoutError::GaveUp {
                     attempts,
                     last_error,
@@ -215,43 +278,109 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
         }
     }
 
-    /// Records the outcome of a submission. The lease keeps anyone else off the purchase, so a
-    /// failure here is a store fault: tried a few times, because a charge not recorded would be
-    /// submitted again (Amazon answers a repeat with the same orderId, and it shows as a
-    /// duplicate).
-    async fn record_after_submission(&self, next: &Purchase) -> Result<(), CheckoutError> {
-        let mut wait = StdDuration::from_millis(50);
-        for attempt in 1.. {
-            match self.store.update(next).await {
-                Ok(Updated::Done) => return Ok(()),
-                Ok(Updated::Conflict(current)) => {
-                    // Already recorded (by an earlier try whose answer was lost): done.
-                    if current.is_some_and(|current| current.state == next.state) {
-                        return Ok(());
-                    }
-                    return Err(CheckoutError::Busy);
+    /// Records a 201. It is authoritative: it completes the purchase from whatever Open version
+    /// is stored (re-read after a conflict, for instance a stuck alert written meanwhile),
+    /// waiting out a lease another worker took only if ours ran out first; a store fault is
+    /// retried a few times.
+    async fn record_accepted(
+        &self,
+        claimed: &Purchase,
+        token: &str,
+        order_id: &str,
+    ) -> Result<(), CheckoutError> {
+        let give_up_at = Instant::now() + LEASE_BEYOND_DEADLINE;
+        let mut current = claimed.clone();
+        let mut faults = 0;
+        loop {
+            let foreign_lease = !current.is_leased_by(token) && current.lease(Utc::now()).is_some();
+            if current.state == PurchaseState::Completed {
+                return Ok(());
+            }
+            if foreign_lease || current.state != PurchaseState::Open {
+                if Instant::now() >= give_up_at || current.state != PurchaseState::Open {
+                    tracing::error!(order_id = %order_id, state = %current.state, "accepted by the Checkout Service but not recorded; reconcile this order");
+                    return Err(CheckoutError::LeaseLost {
+                        order_id: Some(order_id.to_owned()),
+                    });
                 }
-                Err(StoreError::Unavailable(reason)) if attempt < 4 => {
-                    tracing::warn!(attempt, %reason, "recording the checkout outcome failed; retrying");
-                    tokio::time::sleep(wait).await;
-                    wait *= 2;
+                tokio::time::sleep(StdDuration::from_millis(200)).await;
+                current = self.reread(&current.purchase_id).await?;
+                continue;
+            }
+            let completed = current
+                .complete(order_id, Utc::now())
+                .expect("checked Open above");
+            match self.store.update(&completed).await {
+                Ok(Updated::Done) => return Ok(()),
+                Ok(Updated::Conflict(Some(fresh))) => current = *fresh,
+                Ok(Updated::Conflict(None)) => {
+                    return Err(CheckoutError::Missing(current.purchase_id.clone()));
+                }
+                Err(StoreError::Unavailable(reason)) if faults < 3 => {
+                    faults += 1;
+                    tracing::warn!(faults, %reason, order_id = %order_id, "recording the accepted checkout failed; retrying");
+                    tokio::time::sleep(StdDuration::from_millis(50 << faults)).await;
+                    current = self.reread(&current.purchase_id).await?;
+                }
+                Err(error) => {
+                    tracing::error!(order_id = %order_id, error = %error, "accepted by the Checkout Service but not recorded; reconcile this order");
+                    return Err(error.into());
+                }
+            }
+        }
+    }
+
+    /// Writes `change` of the stored purchase while the lease with `token` is still ours:
+    /// re-read and re-applied after a conflict (another writer bumped the version without
+    /// taking the purchase), refused once someone else holds it. A store fault is retried a
+    /// few times. `change` answers `None` when it no longer applies.
+    async fn record_leased(
+        &self,
+        claimed: &Purchase,
+        token: &str,
+        change: impl Fn(&Purchase) -> Option<Purchase>,
+    ) -> Result<Purchase, CheckoutError> {
+        let mut current = claimed.clone();
+        let mut faults = 0;
+        loop {
+            if !current.is_leased_by(token) {
+                return Err(CheckoutError::LeaseLost { order_id: None });
+            }
+            let next = change(&current).ok_or(CheckoutError::LeaseLost { order_id: None })?;
+            match self.store.update(&next).await {
+                Ok(Updated::Done) => return Ok(next),
+                Ok(Updated::Conflict(Some(fresh))) => current = *fresh,
+                Ok(Updated::Conflict(None)) => {
+                    return Err(CheckoutError::Missing(current.purchase_id.clone()));
+                }
+                Err(StoreError::Unavailable(reason)) if faults < 3 => {
+                    faults += 1;
+                    tracing::warn!(faults, %reason, "recording the checkout outcome failed; retrying");
+                    tokio::time::sleep(StdDuration::from_millis(50 << faults)).await;
+                    current = self.reread(&current.purchase_id).await?;
                 }
                 Err(error) => return Err(error.into()),
             }
         }
-        unreachable!("the loop returns")
     }
 
-    /// Gives the lease back so a later try need not wait for it to expire.
-    async fn release(&self, claimed: &Purchase) {
-        self.write_release(&claimed.release_checkout(Utc::now()))
-            .await;
+    async fn reread(&self, purchase_id: &str) -> Result<Purchase, CheckoutError> {
+        self.store
+            .get(purchase_id)
+            .await?
+            .ok_or_else(|| CheckoutError::Missing(purchase_id.to_owned()))
     }
 
-    async fn write_release(&self, released: &Purchase) {
-        // If this fails the lease simply expires; nothing else depends on it.
-        if let Err(error) = self.store.update(released).await {
-            tracing::warn!(error = %error, "releasing the checkout lease failed");
+    /// Publishes `alert` about `purchase` and records that it went out; a purchase it could not
+    /// be published for is still held, and the stuck-open sweep alerts on it later.
+    async fn alert_once(&self, purchase: &Purchase, alert: Alert) {
+        if let Err(error) = self.alerts.publish(&alert).await {
+            tracing::error!(error = %error, alert = ?alert.kind, "alert not published");
+            return;
+        }
+        let marked = purchase.with_alert_sent(alert.kind, Utc::now());
+        if let Err(error) = self.store.update(&marked).await {
+            tracing::warn!(error = %error, "alert not recorded as sent");
         }
     }
 
@@ -278,6 +407,7 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
             match result.checkout {
                 Some(Ok(CheckedOut::Completed { .. })) => report.completed += 1,
                 Some(Ok(CheckedOut::Declined { .. })) => report.declined += 1,
+                Some(Ok(CheckedOut::Held { .. })) => report.held += 1,
                 Some(Err(_)) => report.failed += 1,
                 Some(Ok(CheckedOut::NothingToDo { .. })) | None => {}
             }
@@ -294,9 +424,7 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
         idle_for: Duration,
     ) -> SweepOne {
         let now = Utc::now();
-        let leased = purchase
-            .checkout_lease_until
-            .is_some_and(|until| until > now);
+        let leased = purchase.lease(now).is_some();
         let idle = now - purchase.updated_at >= idle_for;
         let mut outcome = SweepOne::default();
         let mut current = purchase;
@@ -315,8 +443,10 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
                 _ => return outcome,
             }
         }
+        // Never written over while another worker holds it: that worker records its outcome.
         if current.is_stuck_open(Utc::now(), self.config.stuck_open_after)
             && !current.was_alerted(AlertKind::PurchaseStuckOpen)
+            && current.lease(Utc::now()).is_none()
         {
             outcome.stuck_alerted = self.alert_stuck(&current).await;
         }
@@ -356,6 +486,36 @@ fn declined_alert(purchase: &Purchase, message: &str) -> Alert {
         ),
         detail: format!(
             "Purchase {} (shopping trip {}) was refused by the Checkout Service and is now Canceled/Declined; the shopper was not charged. Amazon said: {message}",
+            purchase.purchase_id, purchase.idempotent_shopping_trip_id
+        ),
+        purchase_id: Some(purchase.purchase_id.clone()),
+        store_id: Some(purchase.store_id.clone()),
+    }
+}
+
+/// The alert for a purchase held by the checkout: what happened, and how a person resolves it.
+fn held_alert(purchase: &Purchase, kind: AlertKind, detail: &str) -> Alert {
+    let (subject, what) = match kind {
+        AlertKind::CheckoutOutcomeUnknown => (
+            format!(
+                "Checkout outcome unknown at store {}: Amazon may have charged the trip",
+                purchase.store_id
+            ),
+            "Amazon may have charged this shopping trip. Do not treat the shopper as not charged. Ask Amazon whether the trip was charged; then record the orderId it gives (complete with that orderId), or submit again, or cancel if Amazon confirms no charge.",
+        ),
+        _ => (
+            format!(
+                "Checkout Service refused a cart at store {} with an unexpected answer",
+                purchase.store_id
+            ),
+            "This answer is not a decline: it points at the connector's configuration (endpoint, region, account) or a change on Amazon's side. Fix the cause, then submit the purchase again.",
+        ),
+    };
+    Alert {
+        kind,
+        subject,
+        detail: format!(
+            "Purchase {} (shopping trip {}) is held, still Open, and will not be submitted again by itself: {detail}. {what}",
             purchase.purchase_id, purchase.idempotent_shopping_trip_id
         ),
         purchase_id: Some(purchase.purchase_id.clone()),

@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 use jwo_domain::alerts::AlertKind;
 use jwo_domain::behaviour::purchase_store::sample_purchase;
-use jwo_domain::contract::checkout::CheckoutOutcome;
+use jwo_domain::contract::checkout::{CheckoutOutcome, Submission};
 use jwo_domain::ports::{CheckoutService, PurchaseStore};
+use jwo_domain::pricing::ConstraintKind;
 use jwo_domain::purchase::{CancelReason, Purchase, PurchaseState};
 use jwo_local::embedded::EmbeddedPurchaseStore;
 use jwo_local::log_alerts::LocalAlerts;
@@ -24,11 +25,23 @@ enum Step {
     /// the submission gives up at the deadline, as the HTTPS client does.
     Slow(Duration, CheckoutOutcome),
     /// Charges the trip, then the answer is lost (the connection drops): the caller only
-    /// sees its attempts fail.
+    /// sees an attempt that got no answer.
     ChargeThenLoseAnswer,
-    /// Answers a submission of the trip: 201 with the first orderId if it was charged before
-    /// (Amazon de-duplicates by trip), else charges it with this orderId.
-    ChargeOnce(&'static str),
+    /// Answers a submission of the trip as Amazon might: a trip not charged yet is charged with
+    /// this orderId (201); a repeat of a charged trip is answered as `Repeat` says.
+    ChargeOnce(&'static str, Repeat),
+}
+
+/// How the scripted service answers a repeat of a trip it already charged: the three answers
+/// the connector must be right under.
+#[derive(Clone, Copy, Debug)]
+enum Repeat {
+    /// 201 with the first orderId.
+    SameOrder,
+    /// 409.
+    Conflict,
+    /// 400 "already checked out".
+    AlreadyCheckedOut,
 }
 
 /// A Checkout Service that follows a script, one step a submission, and keeps what it was sent
@@ -56,7 +69,7 @@ impl Scripted {
 const FIRST_ORDER: &str = "order-first";
 
 impl CheckoutService for Scripted {
-    async fn submit(&self, body: &[u8], deadline: Instant) -> CheckoutOutcome {
+    async fn submit(&self, body: &[u8], deadline: Instant) -> Submission {
         self.submitted.lock().unwrap().push(body.to_vec());
         let step = self
             .steps
@@ -64,26 +77,39 @@ impl CheckoutService for Scripted {
             .unwrap()
             .pop_front()
             .expect("a submission the script does not expect");
+        let answered = |outcome| Submission {
+            outcome,
+            unanswered_attempts: 0,
+        };
+        let unanswered = |reason| Submission {
+            outcome: gave_up(reason),
+            unanswered_attempts: 1,
+        };
         match step {
-            Step::Answer(outcome) => outcome,
+            Step::Answer(outcome) => answered(outcome),
             Step::Slow(delay, outcome) => {
                 if Instant::now() + delay > deadline {
                     tokio::time::sleep_until(deadline.into()).await;
-                    return gave_up("timed out waiting for the answer");
+                    return unanswered("timed out waiting for the answer");
                 }
                 tokio::time::sleep(delay).await;
-                outcome
+                answered(outcome)
             }
             Step::ChargeThenLoseAnswer => {
                 self.charged.lock().unwrap().push(FIRST_ORDER.into());
-                gave_up("connection closed before the answer")
+                unanswered("connection closed before the answer")
             }
-            Step::ChargeOnce(order_id) => {
+            Step::ChargeOnce(order_id, repeat) => {
                 let mut charged = self.charged.lock().unwrap();
                 if charged.is_empty() {
                     charged.push(order_id.into());
+                    return answered(accepted(order_id));
                 }
-                accepted(&charged[0])
+                answered(match repeat {
+                    Repeat::SameOrder => accepted(&charged[0]),
+                    Repeat::Conflict => refused(409, "ConflictException"),
+                    Repeat::AlreadyCheckedOut => refused(400, "AlreadyCheckedOut"),
+                })
             }
         }
     }
@@ -92,6 +118,14 @@ impl CheckoutService for Scripted {
 fn accepted(order_id: &str) -> CheckoutOutcome {
     CheckoutOutcome::Accepted {
         order_id: order_id.into(),
+    }
+}
+
+fn refused(status: u16, code: &str) -> CheckoutOutcome {
+    CheckoutOutcome::Refused {
+        status,
+        code: Some(code.into()),
+        message: "refused".into(),
     }
 }
 
@@ -200,7 +234,8 @@ async fn accepted_completes_with_the_order_id_and_submits_the_stored_body() {
 
 #[tokio::test]
 async fn declined_cancels_once_with_one_alert_and_never_submits_again() {
-    let world = world([Step::Answer(CheckoutOutcome::Declined {
+    let world = world([Step::Answer(CheckoutOutcome::Refused {
+        status: 400,
         code: Some("InvalidTotals".into()),
         message: "priceTotal does not add up".into(),
     })])
@@ -293,24 +328,31 @@ async fn a_slow_answer_within_the_deadline_is_recorded() {
 
 #[tokio::test]
 async fn an_answer_slower_than_the_deadline_leaves_the_purchase_open() {
-    let (world, result) = slow_answer(Duration::from_secs(30), Duration::from_millis(200)).await;
+    let (world, result) = slow_answer(Duration::from_secs(30), Duration::from_millis(4500)).await;
     assert!(matches!(result, Err(CheckoutError::GaveUp { .. })));
     is_open_and_free(&world.stored().await);
 }
 
-#[tokio::test]
-async fn an_answer_lost_after_the_charge_completes_with_the_first_order_on_the_repeat() {
-    // Given Amazon charges the trip but the answer is lost, and answers the repeat of a
-    // charged trip with 201 and the first orderId,
+/// Given Amazon charges the trip but the first answer is lost, and answers the repeat as
+/// `repeat` says: the first checkout gives up, and a later one submits again.
+async fn lost_answer_then(repeat: Repeat) -> (World, CheckedOut) {
     let world = world([
         Step::ChargeThenLoseAnswer,
-        Step::ChargeOnce("order-never-made"),
+        Step::ChargeOnce("order-never-made", repeat),
     ])
     .await;
-    // when the first checkout gives up and a later one submits again,
-    assert!(world.check_out().await.is_err());
+    assert!(matches!(
+        world.check_out().await,
+        Err(CheckoutError::GaveUp { .. })
+    ));
+    assert!(world.stored().await.outcome_unknown);
     let done = world.check_out().await.unwrap();
-    // then the purchase is Completed with the order of the one charge.
+    (world, done)
+}
+
+#[tokio::test]
+async fn an_answer_lost_after_the_charge_completes_with_the_first_order_on_a_201_repeat() {
+    let (world, done) = lost_answer_then(Repeat::SameOrder).await;
     assert_eq!(
         done,
         CheckedOut::Completed {
@@ -322,4 +364,114 @@ async fn an_answer_lost_after_the_charge_completes_with_the_first_order_on_the_r
         [FIRST_ORDER]
     );
     assert_eq!(world.stored().await.order_id.as_deref(), Some(FIRST_ORDER));
+    assert!(world.alerts().is_empty());
+}
+
+#[tokio::test]
+async fn an_answer_lost_after_the_charge_is_held_when_the_repeat_is_refused() {
+    for repeat in [Repeat::Conflict, Repeat::AlreadyCheckedOut] {
+        let (world, done) = lost_answer_then(repeat).await;
+        assert!(
+            matches!(done, CheckedOut::Held { .. }),
+            "{repeat:?}: {done:?}"
+        );
+        let stored = world.stored().await;
+        // Never Canceled, never "not charged": held for a person, with one alert saying so.
+        assert_eq!(stored.state, PurchaseState::Open, "{repeat:?}");
+        assert_eq!(
+            stored
+                .constraints
+                .iter()
+                .map(|c| c.kind)
+                .collect::<Vec<_>>(),
+            [ConstraintKind::CheckoutOutcomeUnknown]
+        );
+        let alerts = world.checkout.alerts.recent();
+        assert_eq!(
+            alerts.iter().map(|a| a.kind).collect::<Vec<_>>(),
+            [AlertKind::CheckoutOutcomeUnknown]
+        );
+        assert!(alerts[0].detail.contains("may have charged"));
+        assert!(!alerts[0].detail.contains("the shopper was not charged"));
+        assert!(stored.was_alerted(AlertKind::CheckoutOutcomeUnknown));
+        // Not submitted again by itself.
+        assert!(matches!(
+            world.check_out().await.unwrap(),
+            CheckedOut::NothingToDo {
+                state: PurchaseState::Open
+            }
+        ));
+        assert_eq!(world.submissions(), 2);
+    }
+}
+
+#[tokio::test]
+async fn a_refusal_that_is_not_a_decline_holds_the_purchase() {
+    for status in [404, 409, 422] {
+        let world = world([Step::Answer(refused(status, "Whatever"))]).await;
+        assert!(matches!(
+            world.check_out().await.unwrap(),
+            CheckedOut::Held { .. }
+        ));
+        let stored = world.stored().await;
+        assert_eq!(stored.state, PurchaseState::Open, "{status}");
+        assert_eq!(stored.constraints[0].kind, ConstraintKind::CheckoutRefused);
+        assert_eq!(world.alerts(), [AlertKind::CheckoutRefused]);
+    }
+}
+
+#[tokio::test]
+async fn a_worker_that_died_mid_submission_makes_the_next_refusal_a_hold() {
+    // Given a claim was written and its worker died before recording anything,
+    let world = world([Step::Answer(refused(400, "AlreadyCheckedOut"))]).await;
+    let claimed = world
+        .purchase
+        .claim_for_checkout(
+            chrono::Utc::now() - chrono::Duration::minutes(10),
+            chrono::Duration::minutes(1),
+            "dead-worker",
+        )
+        .unwrap();
+    world.checkout.store.update(&claimed).await.unwrap();
+    // when the next checkout is refused with a 400,
+    let done = world.check_out().await.unwrap();
+    // then the purchase is held, not declined.
+    assert!(matches!(done, CheckedOut::Held { .. }), "{done:?}");
+    assert_eq!(world.stored().await.state, PurchaseState::Open);
+}
+
+#[tokio::test]
+async fn an_accepted_cart_is_recorded_over_a_version_written_meanwhile() {
+    // Given a slow answer, and someone bumping the purchase's version while it is awaited
+    // (as a stuck-open alert did),
+    let world = world([Step::Slow(Duration::from_millis(300), accepted("order-7"))]).await;
+    let bump = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let stored = world.stored().await;
+        let marked = stored.with_alert_sent(AlertKind::PurchaseStuckOpen, chrono::Utc::now());
+        world.checkout.store.update(&marked).await.unwrap();
+    };
+    let (done, ()) = tokio::join!(world.check_out(), bump);
+    // then the orderId is recorded on the newer version, not thrown away.
+    assert_eq!(
+        done.unwrap(),
+        CheckedOut::Completed {
+            order_id: "order-7".into()
+        }
+    );
+    let stored = world.stored().await;
+    assert_eq!(stored.order_id.as_deref(), Some("order-7"));
+    assert!(stored.was_alerted(AlertKind::PurchaseStuckOpen));
+    assert_eq!(world.submissions(), 1);
+}
+
+#[tokio::test]
+async fn no_claim_without_time_for_an_attempt_and_the_recording() {
+    let world = world([]).await;
+    assert!(matches!(
+        world.check_out_within(Duration::from_millis(500)).await,
+        Err(CheckoutError::NoTime)
+    ));
+    assert_eq!(world.stored().await.version, world.purchase.version);
+    assert_eq!(world.submissions(), 0);
 }

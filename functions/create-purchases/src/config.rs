@@ -6,6 +6,9 @@ use jwo_domain::contract::checkout::AmountBasis;
 
 use crate::DEFAULT_RETENTION;
 
+/// The longest retention (ten years): a bound, so the expiry of a purchase is always a date.
+pub const MAX_RETENTION_DAYS: u32 = 3650;
+
 /// What the handler needs to know, whatever runs it.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -130,7 +133,7 @@ impl LambdaSettings {
             None => AllowedCallers::any(),
         };
         let retention = settings
-            .whole_number("RETENTION_DAYS", 1..=u32::MAX, "days")?
+            .whole_number("RETENTION_DAYS", 1..=MAX_RETENTION_DAYS, "days")?
             .map_or(DEFAULT_RETENTION, |days| Duration::days(i64::from(days)));
         let basis = settings
             .optional("AMOUNT_BASIS")

@@ -254,7 +254,7 @@ impl<S: PurchaseStore, A: Alerts, B: CurrentPriceBook> CreatePurchases<S, A, B> 
                 "Purchase {} (shopping trip {}) was recorded but cannot be checked out until this is resolved:\n{}",
                 purchase.purchase_id,
                 purchase.idempotent_shopping_trip_id,
-                reasons.join("\n")
+                jwo_domain::alerts::listed(&reasons)
             ),
             purchase_id: Some(purchase.purchase_id.clone()),
             store_id: Some(purchase.store_id.clone()),

@@ -26,6 +26,12 @@ pub enum AlertKind {
     CheckoutDeclined,
     /// The Checkout Service refused our signature or account (403).
     CheckoutForbidden,
+    /// A submission got no answer and a later one was refused: Amazon may have charged the
+    /// trip; the purchase is held for reconciliation by a person.
+    CheckoutOutcomeUnknown,
+    /// The Checkout Service answered a 4xx that is not a decline (404, 409, 422, ...): a
+    /// configuration or protocol problem; the purchase is held.
+    CheckoutRefused,
     /// A purchase stayed Open longer than the configured window.
     PurchaseStuckOpen,
     /// A catalog upload ended FATAL or CANCELLED.
@@ -39,3 +45,31 @@ pub enum AlertKind {
 #[derive(Debug, Error)]
 #[error("alert could not be published: {0}")]
 pub struct AlertError(pub String);
+
+/// At most this many lines of a list go into an alert's detail; the rest are counted.
+pub const MAX_LISTED: usize = 20;
+
+/// `lines`, one a line, cut to [`MAX_LISTED`] with a count of the rest: an alert stays far
+/// inside SNS's 256 KB however long the list.
+pub fn listed(lines: &[String]) -> String {
+    let shown = lines.len().min(MAX_LISTED);
+    let mut text = lines[..shown].join("\n");
+    if lines.len() > shown {
+        text.push_str(&format!("\n… and {} more", lines.len() - shown));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_list_is_cut_and_counted() {
+        let lines: Vec<String> = (0..1000).map(|n| format!("line {n}")).collect();
+        let text = listed(&lines);
+        assert_eq!(text.lines().count(), MAX_LISTED + 1);
+        assert!(text.ends_with("… and 980 more"), "{text}");
+        assert_eq!(listed(&lines[..2]), "line 0\nline 1");
+    }
+}

@@ -225,8 +225,19 @@ pub fn parse_money_amount(text: &str) -> Result<Decimal, String> {
     if value.scale() != MONEY_SCALE {
         return Err(format!("amount '{text}' must have exactly two decimals"));
     }
+    if value.abs() > MAX_WIRE_AMOUNT {
+        return Err(format!(
+            "amount '{text}' is larger than any cart ({MAX_WIRE_AMOUNT})"
+        ));
+    }
     Ok(value)
 }
+
+/// **Our choice:** the largest amount a checkout body may carry: what the engine can produce at
+/// most (a price book amount of at most 1,000,000.00 times a 10-character quantity), so a line
+/// total and its parts stay far inside `Decimal`'s 28 digits; the checker's sums are checked
+/// besides.
+pub const MAX_WIRE_AMOUNT: Decimal = rust_decimal::dec!(10_000_000_000_000_000);
 
 #[cfg(test)]
 mod tests {

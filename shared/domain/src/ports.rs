@@ -10,7 +10,7 @@ use std::time::Instant;
 use crate::alerts::{Alert, AlertError};
 use crate::catalog::ingestion::{Ingestion, StatusRecorded, Upload};
 use crate::catalog::price_book_versions::{PriceBookHead, VersionedPriceBook};
-use crate::contract::checkout::CheckoutOutcome;
+use crate::contract::checkout::Submission;
 use crate::purchase::Purchase;
 use crate::store::{Inserted, StoreError, Updated};
 
@@ -124,10 +124,6 @@ pub trait IngestionStore: Send + Sync + 'static {
 /// Amazon's Checkout Service: takes a priced cart and charges the shopping trip.
 pub trait CheckoutService: Send + Sync + 'static {
     /// Submits the exact `body` bytes (the cart as priced and stored), trying again after
-    /// transient failures until `deadline`, and says how it ended.
-    fn submit(
-        &self,
-        body: &[u8],
-        deadline: Instant,
-    ) -> impl Future<Output = CheckoutOutcome> + Send;
+    /// transient failures until `deadline` (no attempt runs past it), and says how it ended.
+    fn submit(&self, body: &[u8], deadline: Instant) -> impl Future<Output = Submission> + Send;
 }

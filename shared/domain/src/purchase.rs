@@ -13,9 +13,9 @@ use sha2::{Digest, Sha256};
 
 use crate::alerts::AlertKind;
 use crate::contract::Timestamp;
-use crate::contract::checkout::CheckoutRequest;
+use crate::contract::checkout::{CheckoutOutcome, CheckoutRequest, Submission};
 use crate::contract::create_purchases::{CartItem, CreatePurchasesRequest};
-use crate::pricing::{Constraint, PricingOutcome};
+use crate::pricing::{Constraint, ConstraintKind, PricingOutcome};
 
 /// Fixed namespace of purchase ids (UUID version 5).
 const PURCHASE_ID_NAMESPACE: uuid::Uuid =
@@ -102,12 +102,61 @@ pub struct Purchase {
     /// other may, so concurrent deliveries of one record submit once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkout_lease_until: Option<DateTime<Utc>>,
+    /// Who holds that lease: a token made by the claim, so a worker recording an outcome can
+    /// tell its own lease from a later one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout_lease_token: Option<String>,
+    /// A claim was written and no answer has been recorded since: a submission is (or was, if
+    /// its worker died) under way. The next claim that finds it set knows an earlier attempt's
+    /// outcome is unknown.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub submission_in_flight: bool,
+    /// Some submission sent the cart and got no answer: Amazon may have charged the trip. From
+    /// then on no 4xx is taken as a decline (docs/contract.md §2, "repeats").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub outcome_unknown: bool,
     /// Bumped by every change; a store writes version n+1 only over version n.
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// When the record may be deleted (the table's TTL attribute).
-    pub expires_at: DateTime<Utc>,
+    /// How long a Completed or Canceled purchase is kept (seconds).
+    #[serde(default = "default_retention_seconds")]
+    pub retention_seconds: i64,
+    /// When the record may be deleted (the table's TTL attribute): set only on reaching
+    /// Completed or Canceled, so nothing unresolved ever expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What a record stored before retention was kept on it is kept for: 30 days.
+fn default_retention_seconds() -> i64 {
+    30 * 24 * 3600
+}
+
+/// A worker's right to submit a purchase: its token, and until when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    pub token: String,
+    pub until: DateTime<Utc>,
+}
+
+/// What a submission's answer means for the purchase: the unknown-outcome rule, in one place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// 201: Completed with this order id.
+    Complete { order_id: String },
+    /// A 400 to a submission whose earlier attempts all had known answers: the shopper was
+    /// not charged.
+    Decline { message: String },
+    /// Held for a person: still Open, with this constraint, never submitted again by itself.
+    Hold {
+        kind: ConstraintKind,
+        detail: String,
+    },
+    /// 403: stays Open and is tried again later (after the credentials are fixed).
+    Forbidden { message: String },
+    /// Only transient failures: stays Open and is tried again later.
+    Retry { attempts: u32, last_error: String },
 }
 
 /// Why a purchase cannot be claimed for checkout now.
@@ -151,7 +200,7 @@ impl Purchase {
                 (PurchaseState::Open, None, None, constraints)
             }
         };
-        Purchase {
+        let mut purchase = Purchase {
             purchase_id: purchase_id(&request.store_id, &request.idempotent_shopping_trip_id),
             store_id: request.store_id.clone(),
             idempotent_shopping_trip_id: request.idempotent_shopping_trip_id.clone(),
@@ -169,11 +218,19 @@ impl Purchase {
             alerts_sent: Vec::new(),
             checkout_attempts: 0,
             checkout_lease_until: None,
+            checkout_lease_token: None,
+            submission_in_flight: false,
+            outcome_unknown: false,
             version: 1,
             created_at: now,
             updated_at: now,
-            expires_at: now + retention,
+            retention_seconds: retention.num_seconds(),
+            expires_at: None,
+        };
+        if purchase.state != PurchaseState::Open {
+            purchase.expires_at = purchase.expiry_from(now);
         }
+        purchase
     }
 
     /// The id Amazon is answered with: `""` for an empty cart (docs/contract.md §1).
@@ -238,39 +295,135 @@ impl Purchase {
         self.state == PurchaseState::Open && now - self.created_at > window
     }
 
-    /// Takes the right to submit the purchase to the Checkout Service until `now + lease`.
-    /// Refused unless the purchase is ready for checkout and no unexpired lease is held.
+    /// When a purchase reaching Completed or Canceled at `now` may be deleted; `None` only if
+    /// the retention overflows the calendar (then it is kept).
+    fn expiry_from(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        Duration::try_seconds(self.retention_seconds)
+            .and_then(|retention| now.checked_add_signed(retention))
+    }
+
+    /// The lease held now, if any.
+    pub fn lease(&self, now: DateTime<Utc>) -> Option<Lease> {
+        match (&self.checkout_lease_token, self.checkout_lease_until) {
+            (token, Some(until)) if until > now => Some(Lease {
+                token: token.clone().unwrap_or_default(),
+                until,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Whether the lease with `token` is still this purchase's (Open, and not claimed since).
+    pub fn is_leased_by(&self, token: &str) -> bool {
+        self.state == PurchaseState::Open && self.checkout_lease_token.as_deref() == Some(token)
+    }
+
+    /// Takes the right to submit the purchase to the Checkout Service until `now + lease`, as
+    /// `token`, and records that a submission is under way. Refused unless the purchase is
+    /// ready for checkout and no unexpired lease is held. A claim that finds an earlier
+    /// submission still in flight (its worker died or lost the lease before recording an
+    /// answer) marks the outcome unknown.
     pub fn claim_for_checkout(
         &self,
         now: DateTime<Utc>,
         lease: Duration,
+        token: &str,
     ) -> Result<Purchase, ClaimRefused> {
         if !self.is_ready_for_checkout() {
             return Err(ClaimRefused::NotReady(self.state));
         }
-        if let Some(until) = self.checkout_lease_until.filter(|until| *until > now) {
-            return Err(ClaimRefused::Leased(until));
+        if let Some(lease) = self.lease(now) {
+            return Err(ClaimRefused::Leased(lease.until));
         }
         let mut next = self.next(now);
         next.checkout_attempts += 1;
         next.checkout_lease_until = Some(now + lease);
+        next.checkout_lease_token = Some(token.to_owned());
+        next.outcome_unknown |= self.submission_in_flight;
+        next.submission_in_flight = true;
         Ok(next)
     }
 
-    /// Gives the lease back after a submission that may be retried later.
-    pub fn release_checkout(&self, now: DateTime<Utc>) -> Purchase {
+    /// What `submission`'s answer means for this claimed purchase.
+    pub fn verdict(&self, submission: &Submission) -> Verdict {
+        let unknown = self.outcome_unknown || submission.unanswered_attempts > 0;
+        match &submission.outcome {
+            CheckoutOutcome::Accepted { order_id } => Verdict::Complete {
+                order_id: order_id.clone(),
+            },
+            CheckoutOutcome::Forbidden { message } => Verdict::Forbidden {
+                message: message.clone(),
+            },
+            CheckoutOutcome::GaveUp {
+                attempts,
+                last_error,
+            } => Verdict::Retry {
+                attempts: *attempts,
+                last_error: last_error.clone(),
+            },
+            CheckoutOutcome::Refused {
+                status,
+                code,
+                message,
+            } => {
+                let said = match code {
+                    Some(code) => format!("{status} {code}: {message}"),
+                    None => format!("{status}: {message}"),
+                };
+                match (status, unknown) {
+                    (400, false) => Verdict::Decline {
+                        message: match code {
+                            Some(code) => format!("{code}: {message}"),
+                            None => message.clone(),
+                        },
+                    },
+                    (_, true) => Verdict::Hold {
+                        kind: ConstraintKind::CheckoutOutcomeUnknown,
+                        detail: format!(
+                            "an earlier submission got no answer, so Amazon may have charged this trip; the Checkout Service then answered {said}"
+                        ),
+                    },
+                    (_, false) => Verdict::Hold {
+                        kind: ConstraintKind::CheckoutRefused,
+                        detail: format!(
+                            "the Checkout Service answered {said}, which is not a decline"
+                        ),
+                    },
+                }
+            }
+        }
+    }
+
+    /// Gives the lease back after a submission that may be tried again later. `unanswered`:
+    /// some attempt got no answer, so the outcome is unknown from now on.
+    pub fn release_checkout(&self, now: DateTime<Utc>, unanswered: bool) -> Purchase {
         let mut next = self.next(now);
-        next.checkout_lease_until = None;
+        next.end_submission();
+        next.outcome_unknown |= unanswered;
         next
     }
 
-    /// Open → Completed: the Checkout Service accepted the cart.
+    fn end_submission(&mut self) {
+        self.checkout_lease_until = None;
+        self.checkout_lease_token = None;
+        self.submission_in_flight = false;
+    }
+
+    /// Open → Completed: the Checkout Service accepted the cart (or a person confirmed the
+    /// charge). Completes a held purchase too: a 201 is authoritative.
     pub fn complete(&self, order_id: &str, now: DateTime<Utc>) -> Result<Purchase, LifecycleError> {
         self.require_open("complete")?;
         let mut next = self.next(now);
         next.state = PurchaseState::Completed;
         next.order_id = Some(order_id.to_owned());
-        next.checkout_lease_until = None;
+        next.constraints.retain(|constraint| {
+            !matches!(
+                constraint.kind,
+                ConstraintKind::CheckoutOutcomeUnknown | ConstraintKind::CheckoutRefused
+            )
+        });
+        next.end_submission();
+        next.expires_at = next.expiry_from(now);
         Ok(next)
     }
 
@@ -286,8 +439,30 @@ impl Purchase {
         next.state = PurchaseState::Canceled;
         next.reason_code = Some(reason_code);
         next.reason = Some(reason.to_owned());
-        next.checkout_lease_until = None;
+        next.end_submission();
+        next.expires_at = next.expiry_from(now);
         Ok(next)
+    }
+
+    /// Stays Open, held for a person by a constraint of `kind` (once), the submission over.
+    pub fn hold(&self, kind: ConstraintKind, detail: &str, now: DateTime<Utc>) -> Purchase {
+        let mut next = self.next(now);
+        next.end_submission();
+        if kind == ConstraintKind::CheckoutOutcomeUnknown {
+            next.outcome_unknown = true;
+        }
+        if !next
+            .constraints
+            .iter()
+            .any(|constraint| constraint.kind == kind)
+        {
+            next.constraints.push(Constraint {
+                kind,
+                field: "checkout".into(),
+                detail: detail.to_owned(),
+            });
+        }
+        next
     }
 }
 
@@ -374,7 +549,12 @@ mod tests {
         let blocked = Purchase::new(&cart, unpriceable(), "v1", now, Duration::days(30));
         assert!(blocked.needs_attention() && !blocked.is_ready_for_checkout());
         assert_eq!(blocked.answered_id(), blocked.purchase_id);
-        assert_eq!(blocked.expires_at - blocked.created_at, Duration::days(30));
+        // Nothing unresolved expires: only a terminal state sets the TTL.
+        assert_eq!(blocked.expires_at, None);
+        assert_eq!(
+            empty.expires_at,
+            Some(empty.created_at + Duration::days(30))
+        );
         // No payment or shopper identifier is kept on the record.
         assert!(
             !serde_json::to_string(&blocked)
@@ -400,7 +580,9 @@ mod tests {
     fn transitions_only_from_open_and_each_bumps_the_version() {
         let now = Utc::now();
         let open = ready();
-        let claimed = open.claim_for_checkout(now, Duration::seconds(30)).unwrap();
+        let claimed = open
+            .claim_for_checkout(now, Duration::seconds(30), "w")
+            .unwrap();
         assert_eq!((claimed.version, claimed.checkout_attempts), (2, 1));
         let completed = claimed.complete("order-1", now).unwrap();
         assert_eq!(
@@ -415,7 +597,7 @@ mod tests {
         assert!(completed.complete("order-2", now).is_err());
         assert!(completed.cancel(CancelReason::Declined, "no", now).is_err());
         assert_eq!(
-            completed.claim_for_checkout(now, Duration::seconds(30)),
+            completed.claim_for_checkout(now, Duration::seconds(30), "w"),
             Err(ClaimRefused::NotReady(PurchaseState::Completed))
         );
         let declined = open
@@ -431,22 +613,22 @@ mod tests {
     fn one_lease_at_a_time_until_it_expires_or_is_released() {
         let now = Utc::now();
         let claimed = ready()
-            .claim_for_checkout(now, Duration::seconds(30))
+            .claim_for_checkout(now, Duration::seconds(30), "w")
             .unwrap();
         assert!(matches!(
-            claimed.claim_for_checkout(now + Duration::seconds(29), Duration::seconds(30)),
+            claimed.claim_for_checkout(now + Duration::seconds(29), Duration::seconds(30), "w"),
             Err(ClaimRefused::Leased(_))
         ));
         // A worker that died: its lease runs out and another may claim.
         let reclaimed = claimed
-            .claim_for_checkout(now + Duration::seconds(31), Duration::seconds(30))
+            .claim_for_checkout(now + Duration::seconds(31), Duration::seconds(30), "w")
             .unwrap();
         assert_eq!(reclaimed.checkout_attempts, 2);
         // Released after a transient failure: claimable at once.
-        let released = claimed.release_checkout(now);
+        let released = claimed.release_checkout(now, false);
         assert!(
             released
-                .claim_for_checkout(now, Duration::seconds(30))
+                .claim_for_checkout(now, Duration::seconds(30), "w")
                 .is_ok()
         );
         // A blocked purchase is never claimed.
@@ -455,8 +637,114 @@ mod tests {
         );
         let blocked = Purchase::new(&cart, unpriceable(), "v1", now, Duration::days(30));
         assert_eq!(
-            blocked.claim_for_checkout(now, Duration::seconds(30)),
+            blocked.claim_for_checkout(now, Duration::seconds(30), "w"),
             Err(ClaimRefused::NotReady(PurchaseState::Open))
         );
+    }
+
+    fn submission(outcome: CheckoutOutcome, unanswered_attempts: u32) -> Submission {
+        Submission {
+            outcome,
+            unanswered_attempts,
+        }
+    }
+
+    fn refused(status: u16) -> CheckoutOutcome {
+        CheckoutOutcome::Refused {
+            status,
+            code: None,
+            message: "no".into(),
+        }
+    }
+
+    #[test]
+    fn only_a_400_after_known_answers_is_a_decline() {
+        let now = Utc::now();
+        let claimed = ready()
+            .claim_for_checkout(now, Duration::seconds(30), "w")
+            .unwrap();
+        assert!(matches!(
+            claimed.verdict(&submission(refused(400), 0)),
+            Verdict::Decline { .. }
+        ));
+        // The same 400 after an attempt of this submission got no answer: held.
+        assert!(matches!(
+            claimed.verdict(&submission(refused(400), 1)),
+            Verdict::Hold {
+                kind: ConstraintKind::CheckoutOutcomeUnknown,
+                ..
+            }
+        ));
+        // Any other 4xx is never a decline.
+        for status in [404, 405, 408, 409, 413, 415, 422] {
+            assert!(
+                matches!(
+                    claimed.verdict(&submission(refused(status), 0)),
+                    Verdict::Hold {
+                        kind: ConstraintKind::CheckoutRefused,
+                        ..
+                    }
+                ),
+                "{status}"
+            );
+        }
+        // A 201 is authoritative, whatever came before.
+        assert!(matches!(
+            claimed.verdict(&submission(
+                CheckoutOutcome::Accepted {
+                    order_id: "o".into()
+                },
+                3
+            )),
+            Verdict::Complete { .. }
+        ));
+    }
+
+    #[test]
+    fn an_unanswered_submission_is_remembered_by_the_next_claim() {
+        let now = Utc::now();
+        let first = ready()
+            .claim_for_checkout(now, Duration::seconds(30), "first")
+            .unwrap();
+        assert!(first.submission_in_flight && !first.outcome_unknown);
+        // The worker died before recording anything; its lease ran out.
+        let second = first
+            .claim_for_checkout(now + Duration::seconds(31), Duration::seconds(30), "second")
+            .unwrap();
+        assert!(second.outcome_unknown);
+        assert!(second.is_leased_by("second") && !second.is_leased_by("first"));
+        assert!(matches!(
+            second.verdict(&submission(refused(400), 0)),
+            Verdict::Hold {
+                kind: ConstraintKind::CheckoutOutcomeUnknown,
+                ..
+            }
+        ));
+        // A release after unanswered attempts keeps the outcome unknown; one after known
+        // answers does not forget an earlier unknown.
+        let released = first.release_checkout(now, true);
+        assert!(released.outcome_unknown && !released.submission_in_flight);
+        let again = released
+            .claim_for_checkout(now, Duration::seconds(30), "third")
+            .unwrap()
+            .release_checkout(now, false);
+        assert!(again.outcome_unknown);
+    }
+
+    #[test]
+    fn a_held_purchase_is_not_ready_and_a_201_still_completes_it() {
+        let now = Utc::now();
+        let claimed = ready()
+            .claim_for_checkout(now, Duration::seconds(30), "w")
+            .unwrap();
+        let held = claimed.hold(ConstraintKind::CheckoutOutcomeUnknown, "why", now);
+        let held = held.hold(ConstraintKind::CheckoutOutcomeUnknown, "why", now);
+        assert_eq!(held.constraints.len(), 1, "held once");
+        assert!(held.needs_attention() && !held.is_ready_for_checkout());
+        assert_eq!((held.state, held.expires_at), (PurchaseState::Open, None));
+        assert_eq!(held.checkout_lease_until, None);
+        let completed = held.complete("order-1", now).unwrap();
+        assert!(completed.constraints.is_empty());
+        assert_eq!(completed.expires_at, Some(now + Duration::days(30)));
     }
 }

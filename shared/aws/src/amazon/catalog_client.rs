@@ -119,10 +119,15 @@ impl CatalogClient {
         let body = Bytes::from(serde_json::to_vec(body).expect("catalog requests serialize"));
         // A call is not worth more than this of retrying.
         let deadline = Instant::now() + Duration::from_secs(300);
-        with_retries(path, &self.backoff, self.attempt_timeout, deadline, || {
-            self.attempt(path, &body)
-        })
+        with_retries(
+            path,
+            &self.backoff,
+            self.attempt_timeout,
+            deadline,
+            |timeout| self.attempt(path, &body, timeout),
+        )
         .await
+        .result
         .unwrap_or_else(|(attempts, last_error)| {
             Err(CatalogCallError::GaveUp {
                 attempts,
@@ -135,16 +140,13 @@ impl CatalogClient {
         &self,
         path: &str,
         body: &Bytes,
+        timeout: Duration,
     ) -> Attempt<Result<T, CatalogCallError>> {
         // Every attempt waits its turn: retries count against the rate too.
         self.pacer.wait().await;
-        let (parts, answer) = match self
-            .api
-            .post(path, body, self.attempt_timeout, MAX_ANSWER_BYTES)
-            .await
-        {
+        let (parts, answer) = match self.api.post(path, body, timeout, MAX_ANSWER_BYTES).await {
             Ok(exchange) => exchange,
-            Err(reason) => return Attempt::transient(reason),
+            Err(reason) => return Attempt::unanswered(reason),
         };
         let status = parts.status.as_u16();
         let message = || match serde_json::from_slice::<CatalogErrorBody>(&answer) {
@@ -161,6 +163,7 @@ impl CatalogClient {
             429 | 500..=599 => Attempt::Transient {
                 reason: format!("{status}: {}", message()),
                 retry_after: retry_after(&parts),
+                answered: true,
             },
             _ => Attempt::Done(Err(CatalogCallError::Refused {
                 status,

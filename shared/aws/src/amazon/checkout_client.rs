@@ -1,7 +1,8 @@
 //! The Checkout Service client (docs/contract.md §2): `POST {endpoint}/v1/checkout/carts`, SigV4
 //! signed (`execute-api`, the endpoint's region), the exact body bytes, signed again for every
 //! attempt. Transient failures (429, 5xx, timeouts, connection errors) are retried with
-//! [`Backoff`] inside the caller's deadline; a 400 or 403 never is.
+//! [`Backoff`] inside the caller's deadline; a 4xx never is. Each attempt that sent the cart
+//! and got no answer is counted: after one, Amazon may have charged the trip.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +10,9 @@ use super::signed_json::{Attempt, SignedJson, retry_after, with_retries};
 use crate::retry::Backoff;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use bytes::Bytes;
-use jwo_domain::contract::checkout::{CheckoutErrorBody, CheckoutOutcome, CheckoutResponse};
+use jwo_domain::contract::checkout::{
+    CheckoutErrorBody, CheckoutOutcome, CheckoutResponse, Submission,
+};
 use jwo_domain::ports::CheckoutService;
 
 /// The Checkout Service's one route.
@@ -42,34 +45,39 @@ impl CheckoutClient {
         })
     }
 
-    async fn attempt(&self, body: &Bytes) -> Attempt<CheckoutOutcome> {
+    async fn attempt(&self, body: &Bytes, timeout: Duration) -> Attempt<CheckoutOutcome> {
         match self
             .api
-            .post(CHECKOUT_PATH, body, self.attempt_timeout, MAX_ANSWER_BYTES)
+            .post(CHECKOUT_PATH, body, timeout, MAX_ANSWER_BYTES)
             .await
         {
             Ok((parts, answer)) => classify(&parts, &answer),
-            Err(reason) => Attempt::transient(reason),
+            Err(reason) => Attempt::unanswered(reason),
         }
     }
 }
 
 impl CheckoutService for CheckoutClient {
     /// Submits the exact `body` bytes, retrying transient failures until `deadline`.
-    async fn submit(&self, body: &[u8], deadline: Instant) -> CheckoutOutcome {
+    async fn submit(&self, body: &[u8], deadline: Instant) -> Submission {
         let body = Bytes::copy_from_slice(body);
-        with_retries(
+        let attempts = with_retries(
             "checkout",
             &self.backoff,
             self.attempt_timeout,
             deadline,
-            || self.attempt(&body),
+            |timeout| self.attempt(&body, timeout),
         )
-        .await
-        .unwrap_or_else(|(attempts, last_error)| CheckoutOutcome::GaveUp {
-            attempts,
-            last_error,
-        })
+        .await;
+        Submission {
+            outcome: attempts.result.unwrap_or_else(|(attempts, last_error)| {
+                CheckoutOutcome::GaveUp {
+                    attempts,
+                    last_error,
+                }
+            }),
+            unanswered_attempts: attempts.unanswered,
+        }
     }
 }
 
@@ -89,25 +97,24 @@ fn classify(parts: &http::response::Parts, answer: &[u8]) -> Attempt<CheckoutOut
                     order_id: accepted.order_id,
                 })
             }
-            // Accepted but unreadable: submitting again is safe (Amazon answers a repeat of the
-            // trip with the same orderId), so find out by retrying.
-            _ => Attempt::Transient {
-                reason: format!("{status} without an orderId: {}", text()),
-                retry_after: None,
-            },
+            // Accepted but unreadable: the trip may be charged, so the outcome is unknown until
+            // a repeat is answered 201 with the orderId.
+            _ => Attempt::unanswered(format!("{status} without an orderId: {}", text())),
         },
+        // Any other 2xx says nothing we can record either.
+        200..=299 => Attempt::unanswered(format!("{status} is not 201: {}", text())),
         429 | 500..=599 => Attempt::Transient {
             reason: format!("{status}: {}", text()),
             retry_after: retry_after(parts),
+            answered: true,
         },
         403 => Attempt::Done(CheckoutOutcome::Forbidden { message: text() }),
-        _ => {
+        other => {
             let body: CheckoutErrorBody = serde_json::from_slice(answer).unwrap_or_default();
-            Attempt::Done(CheckoutOutcome::Declined {
+            Attempt::Done(CheckoutOutcome::Refused {
+                status: other,
                 code: body.code,
-                message: body
-                    .message
-                    .unwrap_or_else(|| format!("{status}: {}", text())),
+                message: body.message.unwrap_or_else(text),
             })
         }
     }

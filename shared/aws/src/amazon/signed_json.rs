@@ -16,19 +16,31 @@ use crate::retry::{Backoff, NextStep, parse_retry_after, random_jitter};
 /// One attempt's result, as the client classified the answer.
 pub enum Attempt<T> {
     Done(T),
+    /// Worth trying again. `answered`: the service answered (429, 5xx); otherwise the request
+    /// may have been sent and its answer never came (a timeout, a dropped connection), and what
+    /// the service did with it is unknown.
     Transient {
         reason: String,
         retry_after: Option<Duration>,
+        answered: bool,
     },
 }
 
 impl<T> Attempt<T> {
-    pub fn transient(reason: String) -> Attempt<T> {
+    /// No answer came.
+    pub fn unanswered(reason: String) -> Attempt<T> {
         Attempt::Transient {
             reason,
             retry_after: None,
+            answered: false,
         }
     }
+}
+
+/// How a run of attempts ended: what the last one found, and how many went unanswered.
+pub struct Attempts<T> {
+    pub result: Result<T, (u32, String)>,
+    pub unanswered: u32,
 }
 
 /// Where the calls go and who signs them.
@@ -87,27 +99,46 @@ pub fn retry_after(parts: &http::response::Parts) -> Option<Duration> {
 }
 
 /// Runs `attempt` until it is done, retrying transient results as `backoff` says within
-/// `deadline`. Gives up with (attempts made, the last reason).
+/// `deadline`. Each attempt gets `attempt_timeout`, cut to the time left, so none runs past the
+/// deadline; with no time left none is made. Gives up with (attempts made, the last reason).
 pub async fn with_retries<T, A, F>(
     what: &str,
     backoff: &Backoff,
     attempt_timeout: Duration,
     deadline: Instant,
     mut attempt: A,
-) -> Result<T, (u32, String)>
+) -> Attempts<T>
 where
-    A: FnMut() -> F,
+    A: FnMut(Duration) -> F,
     F: Future<Output = Attempt<T>>,
 {
     let mut attempts = 0;
+    let mut unanswered = 0;
     loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            let reason = "no time left before the deadline".to_owned();
+            return Attempts {
+                result: Err((attempts, reason)),
+                unanswered,
+            };
+        }
         attempts += 1;
-        let (reason, retry_after) = match attempt().await {
-            Attempt::Done(done) => return Ok(done),
+        let (reason, retry_after) = match attempt(attempt_timeout.min(left)).await {
+            Attempt::Done(done) => {
+                return Attempts {
+                    result: Ok(done),
+                    unanswered,
+                };
+            }
             Attempt::Transient {
                 reason,
                 retry_after,
-            } => (reason, retry_after),
+                answered,
+            } => {
+                unanswered += u32::from(!answered);
+                (reason, retry_after)
+            }
         };
         match backoff.next_step(
             attempts,
@@ -120,7 +151,12 @@ where
                 tracing::warn!(call = what, attempt = attempts, wait_ms = wait.as_millis() as u64, %reason, "attempt failed; retrying");
                 tokio::time::sleep(wait).await;
             }
-            NextStep::GiveUp => return Err((attempts, reason)),
+            NextStep::GiveUp => {
+                return Attempts {
+                    result: Err((attempts, reason)),
+                    unanswered,
+                };
+            }
         }
     }
 }

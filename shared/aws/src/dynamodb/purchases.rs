@@ -10,7 +10,8 @@
 //! - `state` (S: Open | Completed | Canceled), `readyForCheckout` (BOOL), `constraintCount` (N):
 //!   what the table's stream filter and a console reader need without parsing;
 //! - `version` (N): every update is a `PutItem` guarded by `version = :expected`;
-//! - `expiresAt` (N, epoch seconds): the table's TTL attribute (retention, default 30 days);
+//! - `expiresAt` (N, epoch seconds): the table's TTL attribute, set only once a purchase is
+//!   Completed or Canceled (retention, default 30 days): nothing unresolved ever expires;
 //! - `document` (S): the whole purchase as JSON; over 300 KB it is gzipped into
 //!   `documentGzip` (B) instead, keeping every cart inside the 400 KB item limit.
 
@@ -81,14 +82,17 @@ pub fn to_item(purchase: &Purchase) -> Item {
             AttributeValue::N(purchase.constraints.len().to_string()),
         ),
         ("version", AttributeValue::N(purchase.version.to_string())),
-        (
-            "expiresAt",
-            AttributeValue::N(purchase.expires_at.timestamp().to_string()),
-        ),
     ]
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value))
     .collect();
+    // The TTL attribute only on a Completed or Canceled purchase: nothing unresolved expires.
+    if let Some(expires_at) = purchase.expires_at {
+        item.insert(
+            "expiresAt".into(),
+            AttributeValue::N(expires_at.timestamp().to_string()),
+        );
+    }
     if document.len() > GZIP_ABOVE_BYTES {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         encoder.write_all(&document).expect("writing to memory");

@@ -77,7 +77,7 @@ async fn update_is_conditional_on_the_version(store: &impl PurchaseStore) {
     store.insert_if_absent(&purchase).await.unwrap();
     let now = purchase.created_at;
     let attempted = purchase
-        .claim_for_checkout(now, chrono::Duration::seconds(30))
+        .claim_for_checkout(now, chrono::Duration::seconds(30), "suite")
         .unwrap();
     assert!(matches!(
         store.update(&attempted).await.unwrap(),
@@ -105,7 +105,7 @@ async fn update_is_conditional_on_the_version(store: &impl PurchaseStore) {
     ));
     // An update of a record that does not exist writes nothing.
     let ghost = sample_purchase("never-inserted", true)
-        .claim_for_checkout(now, chrono::Duration::seconds(30))
+        .claim_for_checkout(now, chrono::Duration::seconds(30), "suite")
         .unwrap();
     assert!(matches!(
         store.update(&ghost).await.unwrap(),

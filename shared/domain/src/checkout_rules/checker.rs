@@ -355,18 +355,35 @@ impl Checker {
         path: &Path<'_>,
         basis: AmountBasis,
     ) {
+        // Checked arithmetic: a body of absurd amounts is a violation, never a panic.
         let extend = |quantity: Decimal, amount: Decimal| match basis {
-            AmountBasis::Line => amount,
-            AmountBasis::Unit => round2(quantity * amount),
+            AmountBasis::Line => Some(amount),
+            AmountBasis::Unit => quantity.checked_mul(amount).map(round2),
         };
-        let mut expected = [Decimal::ZERO; 3];
-        let mut fees = Decimal::ZERO;
-        for line in lines {
-            expected[0] += extend(line.quantity, line.price);
-            expected[1] += extend(line.quantity, line.promotions);
-            expected[2] += extend(line.quantity, line.sales_tax + line.fees_tax);
-            fees += extend(line.quantity, line.fees);
-        }
+        let sums = lines.iter().try_fold(
+            ([Decimal::ZERO; 3], Decimal::ZERO),
+            |([sub, promotions, tax], fees), line| {
+                Some((
+                    [
+                        sub.checked_add(extend(line.quantity, line.price)?)?,
+                        promotions.checked_add(extend(line.quantity, line.promotions)?)?,
+                        tax.checked_add(extend(
+                            line.quantity,
+                            line.sales_tax.checked_add(line.fees_tax)?,
+                        )?)?,
+                    ],
+                    fees.checked_add(extend(line.quantity, line.fees)?)?,
+                ))
+            },
+        );
+        let Some((expected, fees)) = sums else {
+            self.push(
+                CheckoutRule::OrderTotals,
+                path,
+                "the lines' amounts are too large to add up",
+            );
+            return;
+        };
         let names = ["subTotal", "promotionsTotal", "salesTaxTotal"];
         for ((name, expected), given) in names.iter().zip(expected).zip(given) {
             if expected != given {

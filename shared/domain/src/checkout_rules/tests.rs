@@ -275,3 +275,23 @@ fn the_wrong_basis_is_caught() {
         "{found:?}"
     );
 }
+
+#[test]
+fn an_amount_of_any_length_is_a_violation_not_a_panic() {
+    let huge = format!("{}.99", "9".repeat(26));
+    let found = broken(AmountBasis::Line, |body| {
+        for pointer in [
+            "/lineItems/0/unitPrice/price/amount",
+            "/orderTotals/subTotal/amount",
+        ] {
+            set_amount(body, pointer, &huge);
+        }
+    });
+    assert!(
+        found.contains(&(
+            CheckoutRule::TwoDecimals,
+            "lineItems[0].unitPrice.price.amount".to_owned()
+        )),
+        "{found:?}"
+    );
+}

@@ -97,20 +97,32 @@ pub struct CheckoutErrorBody {
     pub message: Option<String>,
 }
 
-/// How a submission ended.
+/// How a submission ended, as far as its answers tell.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CheckoutOutcome {
-    /// 201: the cart is accepted (or was already, for a repeat of the trip).
+    /// 201: the cart is accepted (or was already, for a repeat of the trip). Authoritative
+    /// whenever it arrives.
     Accepted { order_id: String },
-    /// 400: Amazon refused the cart. Not retried; it needs a person.
-    Declined {
+    /// 403: signing or allowlisting is wrong. Not retried now; the purchase stays Open.
+    Forbidden { message: String },
+    /// Any other 4xx: Amazon refused this submission. Whether that is a decline depends on
+    /// what came before (docs/contract.md §2, "repeats"): only a 400 to a submission whose
+    /// earlier attempts all had known answers is one.
+    Refused {
+        status: u16,
         code: Option<String>,
         message: String,
     },
-    /// 403: signing or allowlisting is wrong. Not retried now; the purchase stays Open.
-    Forbidden { message: String },
     /// Only transient failures, until the attempts or the time ran out. Retry later.
     GaveUp { attempts: u32, last_error: String },
+}
+
+/// A submission: how it ended, and how many of its attempts sent the cart and got no answer
+/// (a timeout, a dropped connection), after which Amazon may have charged the trip.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Submission {
+    pub outcome: CheckoutOutcome,
+    pub unanswered_attempts: u32,
 }
 
 /// Whether amounts on the wire are for a line's whole quantity or per unit (docs/contract.md §2).

@@ -21,11 +21,11 @@ pub const MAX_QUANTITY_CHARS: usize = 10;
 /// is a one-line change: one `Variant = "TEXT"` entry.
 #[macro_export]
 macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$variant_meta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
+            $($(#[$variant_meta])* #[serde(rename = $text)] $variant),+
         }
 
         impl $name {

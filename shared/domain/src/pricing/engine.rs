@@ -27,6 +27,12 @@ wire_enum! {
         UnknownStore = "UnknownStore",
         MissingTaxRate = "MissingTaxRate",
         InvalidQuantity = "InvalidQuantity",
+        /// A submission got no answer and a later one was refused: Amazon may have charged
+        /// the trip. A person reconciles it; it is never submitted again by itself.
+        CheckoutOutcomeUnknown = "CheckoutOutcomeUnknown",
+        /// The Checkout Service refused the cart with a 4xx that is not a decline (a
+        /// configuration or protocol problem): held, never canceled.
+        CheckoutRefused = "CheckoutRefused",
     }
 }
 

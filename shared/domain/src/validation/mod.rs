@@ -34,12 +34,25 @@ pub struct InvalidRequest {
     pub errors: Vec<FieldError>,
 }
 
+/// At most this many offending fields are listed in a 400; the rest are counted in one more
+/// entry, so a huge bad body cannot make an answer larger than the body (Lambda answers at most
+/// 6 MB).
+pub const MAX_LISTED_ERRORS: usize = 100;
+
 impl InvalidRequest {
-    fn new(errors: Vec<FieldError>) -> InvalidRequest {
+    fn new(mut errors: Vec<FieldError>) -> InvalidRequest {
         let message = match errors.as_slice() {
             [only] => format!("invalid request: {} {}", only.field, only.reason),
             many => format!("invalid request: {} fields are invalid", many.len()),
         };
+        if errors.len() > MAX_LISTED_ERRORS {
+            let more = errors.len() - MAX_LISTED_ERRORS;
+            errors.truncate(MAX_LISTED_ERRORS);
+            errors.push(FieldError {
+                field: "body".into(),
+                reason: format!("and {more} more fields are invalid"),
+            });
+        }
         InvalidRequest { message, errors }
     }
 }

@@ -211,3 +211,23 @@ fn enum_errors_list_the_accepted_values() {
     let error = validate_create_purchases(body.to_string().as_bytes()).unwrap_err();
     assert_eq!(error.errors[0].reason, "'UPC' is not one of SKU, SCANCODE");
 }
+
+#[test]
+fn a_body_with_a_million_problems_lists_the_first_hundred() {
+    let mut body = valid();
+    body["cartItems"] = serde_json::Value::Array(vec![json!({}); 10_000]);
+    let error = validate_create_purchases(body.to_string().as_bytes()).unwrap_err();
+    assert_eq!(error.errors.len(), MAX_LISTED_ERRORS + 1);
+    let last = error.errors.last().unwrap();
+    assert_eq!(last.field, "body");
+    // Each empty item misses id, type and quantity.
+    assert_eq!(
+        last.reason,
+        format!("and {} more fields are invalid", 30_000 - MAX_LISTED_ERRORS)
+    );
+    assert!(
+        error.message.contains("30000 fields are invalid"),
+        "{}",
+        error.message
+    );
+}
