@@ -575,3 +575,49 @@ async fn a_redelivery_while_a_checkout_is_in_flight_is_turned_away_by_the_lease(
     let stats = connector.simulator.stats();
     assert_eq!((stats.charges.len(), stats.duplicates), (1, 0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sweep_skips_an_unreadable_record_alerts_once_and_carries_on() {
+    let connector = Connector::start(no_faults(), checkout::Config::default()).await;
+    // Given a record in the Open index that cannot be read (no document), and a good purchase,
+    let aws = jwo_aws::sdk::emulator_sdk_config(moto_endpoint()).await;
+    aws_sdk_dynamodb::Client::new(&aws)
+        .put_item()
+        .table_name(connector.store.table())
+        .item(
+            "purchaseId",
+            aws_sdk_dynamodb::types::AttributeValue::S("0-broken".into()),
+        )
+        .item(
+            purchases::OPEN_INDEX_KEY,
+            aws_sdk_dynamodb::types::AttributeValue::S("Open".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    connector.purchase("trip-beside-broken", None).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    // when two sweeps run,
+    let first = connector.sweep_now(deadline).await;
+    let second = connector.sweep_now(deadline).await;
+    // then the good purchase is checked out, the broken record is skipped each time, and
+    // alerted once.
+    assert_eq!(
+        (first.open, first.completed, first.unreadable),
+        (1, 1, 1),
+        "{first:?}"
+    );
+    assert_eq!((second.open, second.unreadable), (0, 1), "{second:?}");
+    let alerts: Vec<AlertKind> = connector
+        .checkout
+        .alerts
+        .recent()
+        .into_iter()
+        .map(|alert| alert.kind)
+        .collect();
+    assert_eq!(alerts, [AlertKind::UnreadablePurchase]);
+    assert_eq!(
+        connector.stored("trip-beside-broken").await.state,
+        PurchaseState::Completed
+    );
+}

@@ -38,7 +38,7 @@ impl CatalogStoreArgs {
     pub async fn open(&self) -> Result<CatalogStore, String> {
         match &self.table {
             Some(table) => {
-                let aws = jwo_aws::sdk::sdk_config().await;
+                let aws = jwo_aws::sdk::sdk_config(jwo_aws::sdk::CallTimeouts::default()).await;
                 Ok(CatalogStore::DynamoDb(DynamoDbCatalog::new(
                     aws_sdk_dynamodb::Client::new(&aws),
                     table,

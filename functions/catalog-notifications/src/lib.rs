@@ -324,6 +324,8 @@ fn refused_alert(message: QueuedMessage<'_>, reason: &str, unverified: bool) -> 
 /// The Lambda's settings, read once at cold start; a missing one stops the start, named.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LambdaSettings {
+    /// `AWS_CALL_ATTEMPT_TIMEOUT_MS`, `AWS_CALL_TIMEOUT_MS`: how long an AWS call may take.
+    pub call_timeouts: jwo_aws::sdk::CallTimeouts,
     /// `CATALOG_TABLE`: the DynamoDB table of ingestions and the subscription.
     pub catalog_table: String,
     /// `ALERTS_TOPIC_ARN`: the SNS topic alerts go to.
@@ -338,6 +340,7 @@ pub struct LambdaSettings {
 impl LambdaSettings {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<LambdaSettings, String> {
         let settings = jwo_aws::settings::Settings::new(get);
+        let call_timeouts = jwo_aws::sdk::CallTimeouts::from_settings(&settings)?;
         let required = |name: &str| settings.required(name);
         let present = |name: &str| settings.optional(name);
         let (catalog_table, alerts_topic_arn) =
@@ -347,6 +350,7 @@ impl LambdaSettings {
             present("SNS_SIGNING_CERTIFICATE"),
         );
         Ok(LambdaSettings {
+            call_timeouts,
             catalog_table: catalog_table?,
             alerts_topic_arn: alerts_topic_arn?,
             verify_signatures: match signatures.as_deref().map(str::trim) {

@@ -12,7 +12,7 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let settings = LambdaSettings::from_lookup(jwo_aws::settings::from_env)?;
     let signatures = settings.signing_certificates()?;
-    let aws = jwo_aws::sdk::sdk_config().await;
+    let aws = jwo_aws::sdk::sdk_config(settings.call_timeouts).await;
     let sns = aws_sdk_sns::Client::new(&aws);
     let service = CatalogNotifications::new(
         DynamoDbCatalog::new(aws_sdk_dynamodb::Client::new(&aws), settings.catalog_table),

@@ -25,6 +25,8 @@ impl Default for Config {
 /// an error naming it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LambdaSettings {
+    /// `AWS_CALL_ATTEMPT_TIMEOUT_MS`, `AWS_CALL_TIMEOUT_MS`: how long an AWS call may take.
+    pub call_timeouts: jwo_aws::sdk::CallTimeouts,
     /// `PURCHASES_TABLE`: the DynamoDB table of purchases.
     pub purchases_table: String,
     /// `ALERTS_TOPIC_ARN`: the SNS topic alerts go to.
@@ -40,6 +42,7 @@ pub struct LambdaSettings {
 impl LambdaSettings {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<LambdaSettings, String> {
         let settings = jwo_aws::settings::Settings::new(get);
+        let call_timeouts = jwo_aws::sdk::CallTimeouts::from_settings(&settings)?;
         let required = |name: &str| settings.required(name);
         let checkout_endpoint = required("CHECKOUT_ENDPOINT")?;
         let checkout_region = match settings.optional("CHECKOUT_REGION") {
@@ -56,6 +59,7 @@ impl LambdaSettings {
                 Duration::minutes(i64::from(minutes))
             });
         Ok(LambdaSettings {
+            call_timeouts,
             purchases_table: required("PURCHASES_TABLE")?,
             alerts_topic_arn: required("ALERTS_TOPIC_ARN")?,
             checkout_endpoint,

@@ -95,7 +95,19 @@ pub struct Checkout<S, A, C> {
     pub alerts: A,
     pub checkout_service: C,
     pub config: Config,
+    /// Where the last sweep stopped for lack of time, and the unreadable records already
+    /// alerted on: kept for as long as the process (a warm Lambda, `jwo serve`) lives.
+    sweeps: std::sync::Mutex<SweepMemory>,
 }
+
+#[derive(Default)]
+struct SweepMemory {
+    resume_after: Option<String>,
+    unreadable_alerted: std::collections::HashSet<String>,
+}
+
+/// Open purchases read at once by a sweep.
+pub const SWEEP_PAGE: usize = 100;
 
 /// What a sweep did.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -111,6 +123,11 @@ pub struct SweepReport {
     pub held: usize,
     /// Purchases newly alerted as open too long.
     pub stuck_alerts: usize,
+    /// Records that could not be read (skipped, each alerted once).
+    pub unreadable: usize,
+    /// The deadline came before the last page: the next sweep resumes after this purchase.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumes_after: Option<String>,
 }
 
 impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
@@ -120,6 +137,7 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
             alerts,
             checkout_service,
             config,
+            sweeps: std::sync::Mutex::new(SweepMemory::default()),
         }
     }
 
@@ -384,37 +402,92 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
         }
     }
 
-    /// Looks at every Open purchase: checks out those ready, not leased and untouched for
-    /// `idle_for` (a retry of what failed before, and the restart of a local worker; fresher
-    /// ones are the stream's or the queue's), and alerts once on each purchase open longer
-    /// than the configured window.
+    /// Looks at the Open purchases, page by page from the index of Open purchases, within
+    /// `deadline`: checks out those ready, not leased and untouched for `idle_for` (a retry of
+    /// what failed before, and the restart of a local worker; fresher ones are the stream's or
+    /// the queue's), and alerts once on each purchase open longer than the configured window.
+    /// A sweep cut short by its deadline is resumed by the next one where it stopped; a record
+    /// that cannot be read is skipped and alerted once.
     pub async fn sweep(
         &self,
         deadline: Instant,
         idle_for: Duration,
     ) -> Result<SweepReport, StoreError> {
-        let open = self.store.list_open().await?;
-        let mut report = SweepReport {
-            open: open.len(),
-            ..SweepReport::default()
-        };
-        let results: Vec<SweepOne> = futures_util::stream::iter(open)
-            .map(|purchase| self.sweep_one(purchase, deadline, idle_for))
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        for result in results {
-            match result.checkout {
-                Some(Ok(CheckedOut::Completed { .. })) => report.completed += 1,
-                Some(Ok(CheckedOut::Declined { .. })) => report.declined += 1,
-                Some(Ok(CheckedOut::Held { .. })) => report.held += 1,
-                Some(Err(_)) => report.failed += 1,
-                Some(Ok(CheckedOut::NothingToDo { .. })) | None => {}
+        let mut report = SweepReport::default();
+        let mut after = self.memory().resume_after.take();
+        loop {
+            let page = self.store.list_open(after.as_deref(), SWEEP_PAGE).await?;
+            let mut readable = Vec::new();
+            for entry in page.purchases {
+                match entry {
+                    Ok(purchase) => readable.push(purchase),
+                    Err(error) => {
+                        report.unreadable += 1;
+                        self.alert_unreadable(&error).await;
+                    }
+                }
             }
-            report.stuck_alerts += usize::from(result.stuck_alerted);
+            report.open += readable.len();
+            let results: Vec<SweepOne> = futures_util::stream::iter(readable)
+                .map(|purchase| self.sweep_one(purchase, deadline, idle_for))
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+            for result in results {
+                match result.checkout {
+                    Some(Ok(CheckedOut::Completed { .. })) => report.completed += 1,
+                    Some(Ok(CheckedOut::Declined { .. })) => report.declined += 1,
+                    Some(Ok(CheckedOut::Held { .. })) => report.held += 1,
+                    Some(Err(_)) => report.failed += 1,
+                    Some(Ok(CheckedOut::NothingToDo { .. })) | None => {}
+                }
+                report.stuck_alerts += usize::from(result.stuck_alerted);
+            }
+            match page.next {
+                // Out of time: the next sweep resumes here.
+                Some(next) if Instant::now() >= deadline => {
+                    report.resumes_after = Some(next.clone());
+                    self.memory().resume_after = Some(next);
+                    break;
+                }
+                Some(next) => after = Some(next),
+                // The end: the next sweep starts from the beginning.
+                None => break,
+            }
         }
         tracing::info!(report = ?report, "sweep done");
         Ok(report)
+    }
+
+    fn memory(&self) -> std::sync::MutexGuard<'_, SweepMemory> {
+        self.sweeps
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// One alert per unreadable record, for as long as this process lives.
+    async fn alert_unreadable(&self, error: &StoreError) {
+        let record = match error {
+            StoreError::Corrupt { record, .. } => record.clone(),
+            other => other.to_string(),
+        };
+        tracing::error!(error = %error, "stored purchase cannot be read; skipped");
+        if !self.memory().unreadable_alerted.insert(record.clone()) {
+            return;
+        }
+        let alert = Alert {
+            kind: AlertKind::UnreadablePurchase,
+            subject: "A stored purchase cannot be read".into(),
+            detail: format!(
+                "The sweep skipped {record} because it cannot be read ({error}). Other purchases are swept as usual; this one needs a person to repair or remove it."
+            ),
+            purchase_id: None,
+            store_id: None,
+        };
+        if let Err(error) = self.alerts.publish(&alert).await {
+            tracing::error!(error = %error, "unreadable-purchase alert not published");
+            self.memory().unreadable_alerted.remove(&record);
+        }
     }
 
     async fn sweep_one(

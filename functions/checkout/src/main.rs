@@ -15,7 +15,7 @@ async fn main() -> Result<(), Error> {
     let started = Instant::now();
     lambda_runtime::tracing::init_default_subscriber();
     let settings = LambdaSettings::from_lookup(jwo_aws::settings::from_env)?;
-    let aws = jwo_aws::sdk::sdk_config().await;
+    let aws = jwo_aws::sdk::sdk_config(settings.call_timeouts).await;
     let credentials = aws
         .credentials_provider()
         .ok_or("no AWS credentials provider: the checkout must sign its requests")?;

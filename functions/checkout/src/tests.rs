@@ -475,3 +475,37 @@ async fn no_claim_without_time_for_an_attempt_and_the_recording() {
     assert_eq!(world.stored().await.version, world.purchase.version);
     assert_eq!(world.submissions(), 0);
 }
+
+#[tokio::test]
+async fn a_sweep_out_of_time_resumes_where_it_stopped() {
+    // Given more Open purchases than one page (the world's own one is ready),
+    let world = world([Step::Answer(accepted("order-8"))]).await;
+    for n in 0..150 {
+        let held = sample_purchase(&format!("held-{n}"), false);
+        world.checkout.store.insert_if_absent(&held).await.unwrap();
+    }
+    // when a sweep runs out of time after its first page,
+    let past = Instant::now();
+    let first = world
+        .checkout
+        .sweep(past, chrono::Duration::zero())
+        .await
+        .unwrap();
+    // then it says where it stopped, and the next sweep goes on from there to the end.
+    assert_eq!(first.open, crate::SWEEP_PAGE);
+    assert!(first.resumes_after.is_some());
+    let second = world
+        .checkout
+        .sweep(
+            Instant::now() + Duration::from_secs(5),
+            chrono::Duration::zero(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        first.open + second.open,
+        151,
+        "the 150 held and the ready one"
+    );
+    assert_eq!(second.resumes_after, None);
+}

@@ -74,7 +74,7 @@ async fn invoked_through_the_lambda_runtime_it_answers_stream_batches_and_sweeps
     let answer = function.invoke(&fixtures("eventbridge/scheduled_sweep_event.json"));
     assert_eq!(
         answer,
-        json!({ "open": 1, "completed": 0, "declined": 0, "held": 0, "failed": 0, "stuckAlerts": 1 })
+        json!({ "open": 1, "completed": 0, "declined": 0, "held": 0, "failed": 0, "stuckAlerts": 1, "unreadable": 0 })
     );
     let stored = store.get(&held_back.purchase_id).await.unwrap().unwrap();
     assert!(stored.was_alerted(AlertKind::PurchaseStuckOpen));

@@ -110,6 +110,8 @@ fn role_arn_parts(arn: &str) -> Option<(&str, &str, &str)> {
 /// error naming it.
 #[derive(Debug, Clone)]
 pub struct LambdaSettings {
+    /// `AWS_CALL_ATTEMPT_TIMEOUT_MS`, `AWS_CALL_TIMEOUT_MS`: how long an AWS call may take.
+    pub call_timeouts: jwo_aws::sdk::CallTimeouts,
     /// `PURCHASES_TABLE`: the DynamoDB table of purchases.
     pub purchases_table: String,
     /// `ALERTS_TOPIC_ARN`: the SNS topic alerts go to.
@@ -125,6 +127,7 @@ pub struct LambdaSettings {
 impl LambdaSettings {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<LambdaSettings, String> {
         let settings = Settings::new(get);
+        let call_timeouts = jwo_aws::sdk::CallTimeouts::from_settings(&settings)?;
         let required = |name: &str| settings.required(name);
         let allowed_callers = match settings.as_set("ALLOWED_CALLER_ARNS") {
             Some(list) => {
@@ -150,6 +153,7 @@ impl LambdaSettings {
                 |seconds| std::time::Duration::from_secs(u64::from(seconds)),
             );
         Ok(LambdaSettings {
+            call_timeouts,
             purchases_table: required("PURCHASES_TABLE")?,
             alerts_topic_arn: required("ALERTS_TOPIC_ARN")?,
             catalog_table: required("CATALOG_TABLE")?,

@@ -17,7 +17,7 @@ async fn main() -> Result<(), Error> {
     let started = Instant::now();
     lambda_http::tracing::init_default_subscriber();
     let settings = LambdaSettings::from_lookup(jwo_aws::settings::from_env)?;
-    let aws = jwo_aws::sdk::sdk_config().await;
+    let aws = jwo_aws::sdk::sdk_config(settings.call_timeouts).await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let price_books = CachedPriceBook::new(
         DynamoDbCatalog::new(dynamodb.clone(), settings.catalog_table),

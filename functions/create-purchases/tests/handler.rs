@@ -275,7 +275,7 @@ async fn fifty_concurrent_identical_requests_make_one_purchase() {
     )
     .await;
     assert_eq!(ids.len(), 1);
-    assert_eq!(service.store.list_open().await.unwrap().len(), 1);
+    assert_eq!(service.store.all_open().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -519,5 +519,5 @@ async fn on_dynamodb_fifty_concurrent_identical_requests_make_one_purchase() {
     body["idempotentShoppingTripId"] = json!(unique_name("trip"));
     let ids = fifty_at_once(Arc::clone(&service), body.to_string().into_bytes()).await;
     assert_eq!(ids.len(), 1);
-    assert_eq!(service.store.list_open().await.unwrap().len(), 1);
+    assert_eq!(service.store.all_open().await.unwrap().len(), 1);
 }

@@ -203,7 +203,7 @@ impl CatalogApiArgs {
                     .0
             }
             Some(role_arn) => {
-                let aws = jwo_aws::sdk::sdk_config().await;
+                let aws = jwo_aws::sdk::sdk_config(jwo_aws::sdk::CallTimeouts::default()).await;
                 let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
                     .session_name("jwo-catalog")
                     .configure(&aws)

@@ -126,7 +126,7 @@ pub fn run(args: SimulateCheckout) -> ExitCode {
 }
 
 async fn serve(args: SimulateCheckout) -> Result<(), String> {
-    let aws = jwo_aws::sdk::sdk_config().await;
+    let aws = jwo_aws::sdk::sdk_config(jwo_aws::sdk::CallTimeouts::default()).await;
     let store =
         DynamoDbPurchaseStore::new(aws_sdk_dynamodb::Client::new(&aws), &args.purchases_table);
     let config = SimulatorConfig {

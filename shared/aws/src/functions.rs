@@ -23,6 +23,8 @@ pub const CREATE_PURCHASES: FunctionManifest = FunctionManifest {
     binary: "create-purchases",
     // Every environment variable the function reads (the stack's template sets them).
     environment: &[
+        "AWS_CALL_ATTEMPT_TIMEOUT_MS",
+        "AWS_CALL_TIMEOUT_MS",
         "PURCHASES_TABLE",
         "ALERTS_TOPIC_ARN",
         "CATALOG_TABLE",
@@ -45,6 +47,8 @@ pub const CHECKOUT: FunctionManifest = FunctionManifest {
     binary: "checkout",
     // Every environment variable the function reads (the stack's template sets them).
     environment: &[
+        "AWS_CALL_ATTEMPT_TIMEOUT_MS",
+        "AWS_CALL_TIMEOUT_MS",
         "PURCHASES_TABLE",
         "ALERTS_TOPIC_ARN",
         "CHECKOUT_ENDPOINT",
@@ -54,12 +58,12 @@ pub const CHECKOUT: FunctionManifest = FunctionManifest {
     // Those without which it does not start.
     required: &["PURCHASES_TABLE", "ALERTS_TOPIC_ARN", "CHECKOUT_ENDPOINT"],
     // The AWS API actions it calls: the purchase store's get, update (`GetItem`, `PutItem`) and
-    // list of Open purchases for the sweep (`Scan`); alerts. Reading the stream and sending to the
+    // pages of Open purchases for the sweep (`Query` of the sparse index); alerts. Reading the stream and sending to the
     // on-failure queue are Lambda's, under the same role.
     iam_actions: &[
         "dynamodb:GetItem",
         "dynamodb:PutItem",
-        "dynamodb:Scan",
+        "dynamodb:Query",
         "sns:Publish",
     ],
 };
@@ -70,6 +74,8 @@ pub const CATALOG_NOTIFICATIONS: FunctionManifest = FunctionManifest {
     // Every environment variable the function reads (the stack's template sets them, but for the
     // local certificate, which tests use).
     environment: &[
+        "AWS_CALL_ATTEMPT_TIMEOUT_MS",
+        "AWS_CALL_TIMEOUT_MS",
         "CATALOG_TABLE",
         "ALERTS_TOPIC_ARN",
         "SNS_SIGNATURES",

@@ -40,6 +40,8 @@ pub enum AlertKind {
     UnreadableNotification,
     /// A catalog notification's SNS signature did not check out (forged, altered, or unsigned).
     UnverifiedNotification,
+    /// A stored purchase could not be read back (the sweep skipped it).
+    UnreadablePurchase,
 }
 
 #[derive(Debug, Error)]

@@ -12,7 +12,7 @@ use crate::catalog::ingestion::{Ingestion, StatusRecorded, Upload};
 use crate::catalog::price_book_versions::{PriceBookHead, VersionedPriceBook};
 use crate::contract::checkout::Submission;
 use crate::purchase::Purchase;
-use crate::store::{Inserted, StoreError, Updated};
+use crate::store::{Inserted, OpenPage, StoreError, Updated};
 
 /// Where purchases are kept: DynamoDB in AWS, an embedded database locally.
 pub trait PurchaseStore: Send + Sync + 'static {
@@ -30,8 +30,34 @@ pub trait PurchaseStore: Send + Sync + 'static {
     /// Writes `next` only if the stored record still has `next.version - 1`.
     fn update(&self, next: &Purchase) -> impl Future<Output = Result<Updated, StoreError>> + Send;
 
-    /// Every purchase in the Open state.
-    fn list_open(&self) -> impl Future<Output = Result<Vec<Purchase>, StoreError>> + Send;
+    /// One page of at most `limit` Open purchases, in purchase-id order, after the purchase id
+    /// `after` (from the start when `None`). Read from an index that holds Open purchases only,
+    /// so the cost follows what is open, not what was ever stored. A record that cannot be
+    /// read is an `Err` entry of the page, never the end of the listing.
+    fn list_open(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<OpenPage, StoreError>> + Send;
+
+    /// Every Open purchase, page by page (tests and tools; the sweep reads pages itself). A
+    /// record that cannot be read fails it.
+    fn all_open(&self) -> impl Future<Output = Result<Vec<Purchase>, StoreError>> + Send {
+        async {
+            let mut all = Vec::new();
+            let mut after: Option<String> = None;
+            loop {
+                let page = self.list_open(after.as_deref(), 100).await?;
+                for purchase in page.purchases {
+                    all.push(purchase?);
+                }
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => return Ok(all),
+                }
+            }
+        }
+    }
 }
 
 /// Where alerts go: an SNS topic in AWS, the log (and a list to show) locally.

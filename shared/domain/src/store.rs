@@ -43,3 +43,12 @@ pub enum Updated {
     /// nothing was written. Here is what is stored now.
     Conflict(Option<Box<Purchase>>),
 }
+
+/// One page of Open purchases.
+#[derive(Debug)]
+pub struct OpenPage {
+    /// In purchase-id order; a record that cannot be read is its error, in its place.
+    pub purchases: Vec<Result<Purchase, StoreError>>,
+    /// The purchase id to list after for the next page; `None` on the last page.
+    pub next: Option<String>,
+}

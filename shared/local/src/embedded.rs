@@ -15,7 +15,7 @@ use tokio::sync::{mpsc as tokio_mpsc, oneshot};
 
 use jwo_domain::ports::PurchaseStore;
 use jwo_domain::purchase::{Purchase, PurchaseState};
-use jwo_domain::store::{Inserted, StoreError, Updated};
+use jwo_domain::store::{Inserted, OpenPage, StoreError, Updated};
 
 /// Purchase id → the purchase's version (8 bytes, big-endian), then the purchase as JSON. The
 /// writer checks a conditional update against the version without decoding the record.
@@ -325,19 +325,46 @@ impl PurchaseStore for EmbeddedPurchaseStore {
         }
     }
 
-    async fn list_open(&self) -> Result<Vec<Purchase>, StoreError> {
-        self.blocking(|db| {
+    /// From the index of Open purchase ids (written in the same transaction as each change).
+    async fn list_open(&self, after: Option<&str>, limit: usize) -> Result<OpenPage, StoreError> {
+        let after = after.map(str::to_owned);
+        let limit = limit.max(1);
+        self.blocking(move |db| {
             let txn = db.begin_read().map_err(unavailable)?;
             let open = txn.open_table(OPEN).map_err(unavailable)?;
             let purchases = txn.open_table(PURCHASES).map_err(unavailable)?;
-            let mut found = Vec::new();
-            for entry in open.iter().map_err(unavailable)? {
-                let (id, _) = entry.map_err(unavailable)?;
-                if let Some(bytes) = purchases.get(id.value()).map_err(unavailable)? {
-                    found.push(decode(id.value(), bytes.value())?);
-                }
+            let range = match &after {
+                Some(after) => open.range::<&str>((
+                    std::ops::Bound::Excluded(after.as_str()),
+                    std::ops::Bound::Unbounded,
+                )),
+                None => open.range::<&str>(..),
             }
-            Ok(found)
+            .map_err(unavailable)?;
+            let mut page = OpenPage {
+                purchases: Vec::new(),
+                next: None,
+            };
+            let mut last: Option<String> = None;
+            for entry in range {
+                let (id, _) = entry.map_err(unavailable)?;
+                if page.purchases.len() == limit {
+                    // There is more: the next page starts after the last id of this one.
+                    page.next = last;
+                    break;
+                }
+                let id = id.value().to_owned();
+                page.purchases
+                    .push(match purchases.get(id.as_str()).map_err(unavailable)? {
+                        Some(bytes) => decode(&id, bytes.value()),
+                        None => Err(StoreError::Corrupt {
+                            record: format!("purchase {id}"),
+                            reason: "listed as Open but not stored".into(),
+                        }),
+                    });
+                last = Some(id);
+            }
+            Ok(page)
         })
         .await
     }
@@ -398,7 +425,7 @@ mod tests {
             assert!(queued.insert(id), "a purchase was queued twice");
         }
         assert_eq!(queued, expected_ready);
-        assert_eq!(store.list_open().await.unwrap().len(), 200);
+        assert_eq!(store.all_open().await.unwrap().len(), 200);
 
         // Two changes computed from the same version, racing: exactly one is written.
         let base = store
@@ -438,7 +465,7 @@ mod tests {
             store.get(&purchase.purchase_id).await.unwrap(),
             Some(purchase.clone())
         );
-        assert_eq!(store.list_open().await.unwrap(), vec![purchase]);
+        assert_eq!(store.all_open().await.unwrap(), vec![purchase]);
     }
 
     const WRITER: &str = "JWO_TEST_EMBEDDED_WRITER";
@@ -511,7 +538,7 @@ mod tests {
                 let stored = store.get(id).await.unwrap();
                 assert!(stored.is_some(), "acknowledged purchase {id} was lost");
             }
-            let open = store.list_open().await.unwrap();
+            let open = store.all_open().await.unwrap();
             assert!(open.len() >= acknowledged.len());
         });
     }

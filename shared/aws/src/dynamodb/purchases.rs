@@ -10,6 +10,8 @@
 //! - `state` (S: Open | Completed | Canceled), `readyForCheckout` (BOOL), `constraintCount` (N):
 //!   what the table's stream filter and a console reader need without parsing;
 //! - `version` (N): every update is a `PutItem` guarded by `version = :expected`;
+//! - `openIndex` (S, `Open`): present only while the purchase is Open, the partition key of the
+//!   sparse index `OpenPurchases` (sort key `purchaseId`) that the sweep reads;
 //! - `expiresAt` (N, epoch seconds): the table's TTL attribute, set only once a purchase is
 //!   Completed or Canceled (retention, default 30 days): nothing unresolved ever expires;
 //! - `document` (S): the whole purchase as JSON; over 300 KB it is gzipped into
@@ -25,7 +27,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 
 use jwo_domain::ports::PurchaseStore;
 use jwo_domain::purchase::{Purchase, PurchaseState};
-use jwo_domain::store::{Inserted, StoreError, Updated};
+use jwo_domain::store::{Inserted, OpenPage, StoreError, Updated};
 
 /// Documents larger than this are stored gzipped.
 const GZIP_ABOVE_BYTES: usize = 300 * 1024;
@@ -86,6 +88,13 @@ pub fn to_item(purchase: &Purchase) -> Item {
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value))
     .collect();
+    // The sparse index's key only while Open: closing a purchase takes it out of the index.
+    if purchase.state == PurchaseState::Open {
+        item.insert(
+            OPEN_INDEX_KEY.into(),
+            AttributeValue::S(OPEN_INDEX_VALUE.into()),
+        );
+    }
     // The TTL attribute only on a Completed or Canceled purchase: nothing unresolved expires.
     if let Some(expires_at) = purchase.expires_at {
         item.insert(
@@ -250,62 +259,92 @@ impl PurchaseStore for DynamoDbPurchaseStore {
         }
     }
 
-    /// A filtered scan: Open purchases are few (each is checked out within seconds), and this
-    /// runs at a worker's start and for the "left open too long" check, not per request.
-    async fn list_open(&self) -> Result<Vec<Purchase>, StoreError> {
-        let mut found = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("#state = :open")
-                .expression_attribute_names("#state", "state")
-                .expression_attribute_values(
-                    ":open",
-                    AttributeValue::S(PurchaseState::Open.to_string()),
-                )
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in page.items() {
-                found.push(from_item(item)?);
-            }
-            match page.last_evaluated_key() {
-                Some(key) if !key.is_empty() => start = Some(key.clone()),
-                _ => return Ok(found),
-            }
-        }
+    /// A query of the sparse index `OpenPurchases`: only Open purchases carry its key
+    /// (`openIndex`), so a page costs what is open, however many purchases were ever stored.
+    /// The index is eventually consistent; a purchase listed just after it closed is found
+    /// closed when it is read for checkout.
+    async fn list_open(&self, after: Option<&str>, limit: usize) -> Result<OpenPage, StoreError> {
+        let start = after.map(|after| {
+            HashMap::from([
+                (
+                    OPEN_INDEX_KEY.to_owned(),
+                    AttributeValue::S(OPEN_INDEX_VALUE.into()),
+                ),
+                ("purchaseId".to_owned(), AttributeValue::S(after.to_owned())),
+            ])
+        });
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(OPEN_INDEX)
+            .key_condition_expression("#open = :open")
+            .expression_attribute_names("#open", OPEN_INDEX_KEY)
+            .expression_attribute_values(":open", AttributeValue::S(OPEN_INDEX_VALUE.into()))
+            .limit(i32::try_from(limit.clamp(1, 1000)).expect("at most 1000"))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let next = page
+            .last_evaluated_key()
+            .and_then(|key| match key.get("purchaseId") {
+                Some(AttributeValue::S(id)) => Some(id.clone()),
+                _ => None,
+            });
+        Ok(OpenPage {
+            purchases: page.items().iter().map(from_item).collect(),
+            next,
+        })
     }
 }
+
+/// The sparse index of Open purchases: its name, its partition key attribute (present only on
+/// Open purchases) and that key's one value; the sort key is `purchaseId`.
+pub const OPEN_INDEX: &str = "OpenPurchases";
+pub const OPEN_INDEX_KEY: &str = "openIndex";
+const OPEN_INDEX_VALUE: &str = "Open";
 
 /// Creates the purchases table with the key design above, on demand billing, and the stream
 /// that drives checkout (new and old images). For emulators and tests: in AWS the
 /// CloudFormation template creates it (with TTL and PITR too).
 pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
     use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-        StreamSpecification, StreamViewType,
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+        Projection, ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    };
+    let string = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("complete attribute definition")
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .expect("complete key schema")
     };
     client
         .create_table()
         .table_name(table)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("purchaseId")
-                .attribute_type(ScalarAttributeType::S)
+        .attribute_definitions(string("purchaseId"))
+        .attribute_definitions(string(OPEN_INDEX_KEY))
+        .key_schema(key("purchaseId", KeyType::Hash))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(OPEN_INDEX)
+                .key_schema(key(OPEN_INDEX_KEY, KeyType::Hash))
+                .key_schema(key("purchaseId", KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
                 .build()
-                .expect("complete attribute definition"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("purchaseId")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("complete key schema"),
+                .expect("complete index"),
         )
         .billing_mode(BillingMode::PayPerRequest)
         .stream_specification(

@@ -54,6 +54,7 @@ pub async fn run_all(store: &impl PurchaseStore) {
     insert_if_absent_keeps_the_first(store).await;
     update_is_conditional_on_the_version(store).await;
     list_open_follows_the_state(store).await;
+    list_open_reads_only_the_open_page_by_page(store).await;
     get_of_an_unknown_id_is_none(store).await;
 }
 
@@ -120,7 +121,7 @@ async fn list_open_follows_the_state(store: &impl PurchaseStore) {
     store.insert_if_absent(&open).await.unwrap();
     store.insert_if_absent(&blocked).await.unwrap();
     let listed: Vec<String> = store
-        .list_open()
+        .all_open()
         .await
         .unwrap()
         .into_iter()
@@ -134,10 +135,58 @@ async fn list_open_follows_the_state(store: &impl PurchaseStore) {
         store.update(&canceled).await.unwrap(),
         Updated::Done
     ));
-    let listed = store.list_open().await.unwrap();
+    let listed = store.all_open().await.unwrap();
     assert!(listed.iter().all(|p| p.state == PurchaseState::Open));
     assert!(!listed.iter().any(|p| p.purchase_id == blocked.purchase_id));
     assert!(listed.iter().any(|p| p.purchase_id == open.purchase_id));
+}
+
+/// Many closed purchases and a few open ones: the pages hold only the open ones, in id order,
+/// and walking them with `next` finds each once.
+async fn list_open_reads_only_the_open_page_by_page(store: &impl PurchaseStore) {
+    let mut open_ids = Vec::new();
+    for n in 0..60 {
+        let purchase = sample_purchase(&format!("paged-{n}"), true);
+        store.insert_if_absent(&purchase).await.unwrap();
+        if n % 12 == 0 {
+            open_ids.push(purchase.purchase_id);
+        } else {
+            let done = purchase.complete("order", purchase.created_at).unwrap();
+            assert!(matches!(store.update(&done).await.unwrap(), Updated::Done));
+        }
+    }
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = store.list_open(after.as_deref(), 2).await.unwrap();
+        pages += 1;
+        assert!(page.purchases.len() <= 2);
+        for purchase in page.purchases {
+            let purchase = purchase.unwrap();
+            assert_eq!(purchase.state, PurchaseState::Open);
+            seen.push(purchase.purchase_id);
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+        assert!(pages < 100, "the pages do not end");
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted, "in purchase-id order");
+    // Of this test's purchases, exactly the open ones are listed, each once.
+    let ours: Vec<&String> = seen
+        .iter()
+        .filter(|id| {
+            (0..60)
+                .any(|n| **id == crate::purchase::purchase_id("STORE-001", &format!("paged-{n}")))
+        })
+        .collect();
+    let mut expected: Vec<&String> = open_ids.iter().collect();
+    expected.sort();
+    assert_eq!(ours, expected);
 }
 
 async fn get_of_an_unknown_id_is_none(store: &impl PurchaseStore) {
