@@ -13,7 +13,9 @@ use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord, StreamRecor
 use checkout::lambda::handle_stream;
 use checkout::{CheckedOut, Checkout, CheckoutError};
 use create_purchases::{CreatePurchases, PATH, PurchaseRequest};
-use jwo::simulator::{CheckoutSimulator, Faults, SimulatorConfig, StoredCarts, router};
+use jwo::simulator::{
+    CheckoutSimulator, Faults, RepeatAnswer, SimulatorConfig, StoredCarts, router,
+};
 use jwo_aws::amazon::checkout_client::CheckoutClient;
 use jwo_aws::dynamodb::purchases;
 use jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore;
@@ -620,4 +622,111 @@ async fn a_sweep_skips_an_unreadable_record_alerts_once_and_carries_on() {
         connector.stored("trip-beside-broken").await.state,
         PurchaseState::Completed
     );
+}
+
+/// Given a Checkout Service that loses the answer of every third first charge (the trip is
+/// charged, the answer comes after the client stopped waiting) and answers repeats of a
+/// charged trip as `repeat`, when 30 carts are posted, streamed to checkout (each record
+/// delivered twice) and swept: what each purchase ended as.
+async fn thirty_carts_with_lost_answers(repeat: RepeatAnswer) -> (Connector, Vec<String>) {
+    let faults = Faults {
+        lose_answer_every: 3,
+        hang: Duration::from_millis(600),
+        repeat,
+        ..Faults::default()
+    };
+    let mut connector = Connector::start(faults, checkout::Config::default()).await;
+    let trips: Vec<String> = (0..30).map(|n| format!("trip-lost-{n}")).collect();
+    for trip in &trips {
+        connector.purchase(trip, None).await;
+    }
+    connector.run_stream(2).await;
+    connector
+        .sweep_now(Instant::now() + Duration::from_secs(30))
+        .await;
+    (connector, trips)
+}
+
+/// Every trip charged exactly once, and every Completed purchase carries the simulator's
+/// orderId; none is Canceled, and no alert says the shopper was not charged.
+async fn charged_once_and_never_reported_not_charged(connector: &Connector, trips: &[String]) {
+    let stats = connector.simulator.stats();
+    assert_eq!(stats.charges.len(), trips.len(), "{stats:?}");
+    assert!(
+        stats.charges.values().all(|charges| *charges == 1),
+        "{stats:?}"
+    );
+    assert_eq!(stats.lost_answers, 10, "{stats:?}");
+    for trip in trips {
+        let stored = connector.stored(trip).await;
+        assert_ne!(stored.state, PurchaseState::Canceled, "{trip}");
+        if stored.state == PurchaseState::Completed {
+            assert_eq!(
+                stored.order_id,
+                connector.simulator.order_id(STORE, trip),
+                "{trip}"
+            );
+        }
+    }
+    assert!(
+        connector
+            .checkout
+            .alerts
+            .recent()
+            .iter()
+            .all(|alert| alert.kind != AlertKind::CheckoutDeclined
+                && !alert.detail.contains("the shopper was not charged"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_answers_with_repeats_answered_201_all_complete_with_the_first_order() {
+    let (connector, trips) = thirty_carts_with_lost_answers(RepeatAnswer::SameOrder).await;
+    charged_once_and_never_reported_not_charged(&connector, &trips).await;
+    for trip in &trips {
+        assert_eq!(
+            connector.stored(trip).await.state,
+            PurchaseState::Completed,
+            "{trip}"
+        );
+    }
+    assert!(connector.checkout.alerts.recent().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_answers_with_repeats_refused_are_held_with_one_alert_each() {
+    for repeat in [RepeatAnswer::Conflict, RepeatAnswer::AlreadyCheckedOut] {
+        let (connector, trips) = thirty_carts_with_lost_answers(repeat).await;
+        charged_once_and_never_reported_not_charged(&connector, &trips).await;
+        let mut held = 0;
+        for trip in &trips {
+            let stored = connector.stored(trip).await;
+            match stored.state {
+                PurchaseState::Completed => {}
+                PurchaseState::Open => {
+                    held += 1;
+                    assert_eq!(
+                        stored
+                            .constraints
+                            .iter()
+                            .map(|c| c.kind.as_str())
+                            .collect::<Vec<_>>(),
+                        ["CheckoutOutcomeUnknown"],
+                        "{repeat:?} {trip}"
+                    );
+                }
+                PurchaseState::Canceled => unreachable!("checked above"),
+            }
+        }
+        // The ones whose answer was lost, and only those, are held; one alert each.
+        assert_eq!(held, 10, "{repeat:?}");
+        let alerts = connector.checkout.alerts.recent();
+        assert_eq!(alerts.len(), 10, "{repeat:?}: {alerts:?}");
+        assert!(
+            alerts
+                .iter()
+                .all(|alert| alert.kind == AlertKind::CheckoutOutcomeUnknown
+                    && alert.detail.contains("may have charged"))
+        );
+    }
 }

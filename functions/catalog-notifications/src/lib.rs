@@ -408,6 +408,7 @@ mod tests {
             |get| LambdaSettings::from_lookup(get).map(|_| ()),
             |name| match name {
                 "SNS_SIGNATURES" => Some("verify".to_owned()),
+                "AWS_CALL_ATTEMPT_TIMEOUT_MS" | "AWS_CALL_TIMEOUT_MS" => Some("1000".to_owned()),
                 "SNS_SIGNING_CERTIFICATE" => Some(
                     jwo_test_support::sns_signing_certificate()
                         .display()
@@ -436,6 +437,7 @@ mod tests {
         let with_signatures = |value: &'static str| {
             LambdaSettings::from_lookup(move |name| match name {
                 "SNS_SIGNATURES" => Some(value.into()),
+                "AWS_CALL_ATTEMPT_TIMEOUT_MS" | "AWS_CALL_TIMEOUT_MS" => Some("1000".into()),
                 _ => Some("x".into()),
             })
         };

@@ -198,6 +198,8 @@ mod tests {
             "RETENTION_DAYS" => "30".to_owned(),
             "AMOUNT_BASIS" => "line".to_owned(),
             "PRICE_BOOK_CACHE_SECONDS" => "10".to_owned(),
+            "AWS_CALL_ATTEMPT_TIMEOUT_MS" => "2000".to_owned(),
+            "AWS_CALL_TIMEOUT_MS" => "8000".to_owned(),
             other => other.to_lowercase(),
         })
     }

@@ -15,7 +15,9 @@ use jwo_domain::contract::checkout::AmountBasis;
 
 use crate::catalog_api;
 use crate::catalog_api::{CatalogApi, CatalogApiConfig};
-use crate::simulator::{CheckoutSimulator, Faults, SimulatorConfig, StoredCarts, router};
+use crate::simulator::{
+    CheckoutSimulator, Faults, RepeatAnswer, SimulatorConfig, StoredCarts, router,
+};
 use jwo_aws::amazon::catalog_client::{STATUS_PATH, UPLOAD_PATH};
 
 #[derive(Debug, Args)]
@@ -61,6 +63,13 @@ pub struct FaultArgs {
     /// Latency added to every answer.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+    /// Lose the answer of every N-th first charge (the trip is charged; the answer waits
+    /// --hang-ms, past the client's patience). 0: never.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub lose_answer_every: u32,
+    /// How a repeat of a charged trip is answered: 201 (the first orderId), 409 or 400.
+    #[arg(long, default_value = "201", value_name = "201|409|400")]
+    pub repeat_answer: RepeatAnswer,
 }
 
 impl FaultArgs {
@@ -72,6 +81,8 @@ impl FaultArgs {
             timeout_percent: self.timeout_percent,
             hang: Duration::from_millis(self.hang_ms),
             latency: Duration::from_millis(self.latency_ms),
+            lose_answer_every: self.lose_answer_every,
+            repeat: self.repeat_answer,
         }
     }
 }

@@ -16,6 +16,40 @@ pub struct Faults {
     pub hang: Duration,
     /// Added to every answer.
     pub latency: Duration,
+    /// Every this-many-th first charge of a trip has its answer lost: the trip is charged,
+    /// then the answer waits for `hang` (longer than the client waits), as when a connection
+    /// drops after the charge. 0: none.
+    pub lose_answer_every: u32,
+    /// How a repeat of a trip already charged is answered.
+    pub repeat: RepeatAnswer,
+}
+
+/// How the Checkout Service answers a repeat of a trip it already charged. Amazon's pages do
+/// not say; the connector must be right under each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RepeatAnswer {
+    /// 201 with the first orderId.
+    #[default]
+    SameOrder,
+    /// 409.
+    Conflict,
+    /// 400 "already checked out".
+    AlreadyCheckedOut,
+}
+
+impl std::str::FromStr for RepeatAnswer {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "201" => Ok(RepeatAnswer::SameOrder),
+            "409" => Ok(RepeatAnswer::Conflict),
+            "400" => Ok(RepeatAnswer::AlreadyCheckedOut),
+            other => Err(format!(
+                "'{other}' is not a repeat answer; use 201 (the first orderId), 409 or 400"
+            )),
+        }
+    }
 }
 
 impl Faults {
@@ -29,7 +63,7 @@ impl Faults {
             retry_after_seconds: 0,
             timeout_percent,
             hang,
-            latency: Duration::ZERO,
+            ..Faults::default()
         }
     }
 }

@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 mod faults;
 mod ledger;
 
-pub use faults::{Faults, InjectedFault};
+pub use faults::{Faults, InjectedFault, RepeatAnswer};
 pub use ledger::{Charge, ChargeLedger};
 
 /// Where the simulator finds the cart Amazon sent to Create Purchases for a trip: `Ok(None)` for
@@ -105,6 +105,8 @@ pub struct Stats {
     pub unknown_trips: u64,
     pub signature_failures: u64,
     pub faults_injected: u64,
+    /// Charges whose answer was lost (`Faults::lose_answer_every`).
+    pub lost_answers: u64,
 }
 
 /// An answer: status, extra headers, JSON body.
@@ -237,8 +239,7 @@ impl<C: Carts> CheckoutSimulator<C> {
         // Bound first: a guard in an `if let` condition lives through its block.
         let charged = self.lock().orders.get(&key).cloned();
         if let Some(order_id) = charged {
-            self.lock().stats.duplicates += 1;
-            return Answer::json(201, json!({ "orderId": order_id }));
+            return self.repeat(&order_id);
         }
         let cart = match self.carts.cart(store_id, trip_id).await {
             Ok(Some(cart)) => cart,
@@ -281,8 +282,8 @@ impl<C: Carts> CheckoutSimulator<C> {
         let order_id = {
             let mut state = self.lock();
             if let Some(order_id) = state.orders.get(&key).cloned() {
-                state.stats.duplicates += 1;
-                return Answer::json(201, json!({ "orderId": order_id }));
+                drop(state);
+                return self.repeat(&order_id);
             }
             let order_id = uuid::Uuid::new_v4().to_string();
             state.orders.insert(key.clone(), order_id.clone());
@@ -312,7 +313,45 @@ impl<C: Carts> CheckoutSimulator<C> {
                 );
             }
         }
+        let every = self.config.faults.lose_answer_every;
+        let lose = every > 0 && {
+            let mut state = self.lock();
+            let first_charges: u32 = state.stats.charges.values().sum();
+            let lose = first_charges.is_multiple_of(every);
+            state.stats.lost_answers += u64::from(lose);
+            lose
+        };
+        if lose {
+            // Charged; the answer comes after the client stopped waiting.
+            tokio::time::sleep(self.config.faults.hang).await;
+        }
         Answer::json(201, json!({ "orderId": order_id }))
+    }
+
+    /// The answer to a repeat of a trip charged as `order_id`, as the configuration says.
+    fn repeat(&self, order_id: &str) -> Answer {
+        self.lock().stats.duplicates += 1;
+        match self.config.faults.repeat {
+            RepeatAnswer::SameOrder => Answer::json(201, json!({ "orderId": order_id })),
+            RepeatAnswer::Conflict => Answer::error(
+                409,
+                "ConflictException",
+                "this shopping trip was already checked out",
+            ),
+            RepeatAnswer::AlreadyCheckedOut => Answer::error(
+                400,
+                "AlreadyCheckedOutException",
+                "this shopping trip was already checked out",
+            ),
+        }
+    }
+
+    /// The orderId of a charged trip, as Amazon would confirm it to a person.
+    pub fn order_id(&self, store_id: &str, trip_id: &str) -> Option<String> {
+        self.lock()
+            .orders
+            .get(&trip_key(store_id, trip_id))
+            .cloned()
     }
 
     fn reject(&self, rule: CheckoutRule, message: impl Into<String>) -> Answer {
