@@ -138,10 +138,11 @@ fn read_items_csv(csv: impl Read) -> Result<Vec<ItemEntry>, PriceBookError> {
             (Some(id), Some(barcode_type)) => vec![BarcodeEntry { barcode_type, id }],
             (None, None) => Vec::new(),
             _ => {
-                problems.push(FieldError {
-                    field: format!("row {row}, external_product_id"),
-                    reason: "external_product_id and external_product_id_type go together".into(),
-                });
+                problems.push(cell_problem(
+                    row,
+                    "external_product_id",
+                    "external_product_id and external_product_id_type go together",
+                ));
                 Vec::new()
             }
         };
@@ -149,10 +150,11 @@ fn read_items_csv(csv: impl Read) -> Result<Vec<ItemEntry>, PriceBookError> {
             None | Some("false") | Some("no") | Some("0") => false,
             Some("true") | Some("yes") | Some("1") => true,
             Some(other) => {
-                problems.push(FieldError {
-                    field: format!("row {row}, fee_taxable"),
-                    reason: format!("'{other}' is not true or false"),
-                });
+                problems.push(cell_problem(
+                    row,
+                    "fee_taxable",
+                    format!("'{other}' is not true or false"),
+                ));
                 false
             }
         };
@@ -164,10 +166,11 @@ fn read_items_csv(csv: impl Read) -> Result<Vec<ItemEntry>, PriceBookError> {
             }],
             (None, None) => Vec::new(),
             _ => {
-                problems.push(FieldError {
-                    field: format!("row {row}, fee_amount"),
-                    reason: "fee_description and fee_amount go together".into(),
-                });
+                problems.push(cell_problem(
+                    row,
+                    "fee_amount",
+                    "fee_description and fee_amount go together",
+                ));
                 Vec::new()
             }
         };
@@ -189,5 +192,13 @@ fn read_items_csv(csv: impl Read) -> Result<Vec<ItemEntry>, PriceBookError> {
         Ok(items)
     } else {
         Err(PriceBookError { problems })
+    }
+}
+
+/// A problem with one cell of a row.
+fn cell_problem(row: usize, column: &str, reason: impl Into<String>) -> FieldError {
+    FieldError {
+        field: format!("row {row}, {column}"),
+        reason: reason.into(),
     }
 }
