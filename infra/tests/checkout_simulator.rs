@@ -239,3 +239,29 @@ async fn when_the_simulator_cannot_read_its_carts_the_answer_is_transient_not_a_
         "{outcome:?}"
     );
 }
+
+/// A 429 or 503 says the cart was not taken; a 500, 502 or 504 may come after the service
+/// charged, so those attempts count as unanswered (and no later 4xx is a decline).
+#[tokio::test]
+async fn only_try_later_answers_count_as_answered() {
+    for (status, unanswered) in [(429, 0), (503, 0), (500, 2), (502, 2), (504, 2)] {
+        let failing = setup(Faults {
+            failure_percent: 100,
+            statuses: vec![status],
+            ..Faults::default()
+        })
+        .await;
+        let body = purchase(&failing.store, "trip-status").await;
+        let mut limited = client(&failing.endpoint, SECRET);
+        limited.backoff.max_attempts = 2;
+        let submission = limited.submit(&body, soon()).await;
+        assert!(
+            matches!(
+                submission.outcome,
+                CheckoutOutcome::GaveUp { attempts: 2, .. }
+            ),
+            "{status}: {submission:?}"
+        );
+        assert_eq!(submission.unanswered_attempts, unanswered, "{status}");
+    }
+}

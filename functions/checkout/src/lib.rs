@@ -180,7 +180,9 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
         if left < MIN_ATTEMPT + RECORD_RESERVE {
             return Err(CheckoutError::NoTime);
         }
-        let lease = Duration::from_std(left + LEASE_BEYOND_DEADLINE).unwrap_or(Duration::MAX);
+        let lease = Duration::from_std(left + LEASE_BEYOND_DEADLINE)
+            .unwrap_or(Duration::MAX)
+            .min(Duration::hours(24));
         let token = uuid::Uuid::new_v4().to_string();
         let claimed = match purchase.claim_for_checkout(Utc::now(), lease, &token) {
             Ok(claimed) => claimed,
@@ -213,7 +215,15 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
         let unanswered = submission.unanswered_attempts > 0;
         match claimed.verdict(&submission) {
             Verdict::Complete { order_id } => {
-                self.record_accepted(&claimed, &token, &order_id).await?;
+                if let Err(error) = self
+                    .record_accepted(&claimed, &token, &order_id, deadline)
+                    .await
+                {
+                    self.alerts
+                        .publish(&unrecorded_order_alert(&claimed, &order_id))
+                        .await?;
+                    return Err(error);
+                }
                 Ok(CheckedOut::Completed { order_id })
             }
             Verdict::Decline { message } => {
@@ -305,8 +315,9 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
         claimed: &Purchase,
         token: &str,
         order_id: &str,
+        deadline: Instant,
     ) -> Result<(), CheckoutError> {
-        let give_up_at = Instant::now() + LEASE_BEYOND_DEADLINE;
+        let give_up_at = (Instant::now() + LEASE_BEYOND_DEADLINE).min(deadline);
         let mut current = claimed.clone();
         let mut faults = 0;
         loop {
@@ -376,6 +387,10 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
                     tracing::warn!(faults, %reason, "recording the checkout outcome failed; retrying");
                     tokio::time::sleep(StdDuration::from_millis(50 << faults)).await;
                     current = self.reread(&current.purchase_id).await?;
+                    // The write that timed out may have gone through.
+                    if current == next {
+                        return Ok(next);
+                    }
                 }
                 Err(error) => return Err(error.into()),
             }
@@ -517,11 +532,18 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
             }
         }
         // Never written over while another worker holds it: that worker records its outcome.
-        if current.is_stuck_open(Utc::now(), self.config.stuck_open_after)
-            && !current.was_alerted(AlertKind::PurchaseStuckOpen)
-            && current.lease(Utc::now()).is_none()
-        {
-            outcome.stuck_alerted = self.alert_stuck(&current).await;
+        let stuck = |purchase: &Purchase| {
+            purchase.is_stuck_open(Utc::now(), self.config.stuck_open_after)
+                && !purchase.was_alerted(AlertKind::PurchaseStuckOpen)
+                && purchase.lease(Utc::now()).is_none()
+        };
+        if stuck(&current) {
+            // The index may lag: judge the stored record before telling anyone.
+            if let Ok(Some(fresh)) = self.store.get(&current.purchase_id).await
+                && stuck(&fresh)
+            {
+                outcome.stuck_alerted = self.alert_stuck(&fresh).await;
+            }
         }
         outcome
     }
@@ -559,6 +581,24 @@ fn declined_alert(purchase: &Purchase, message: &str) -> Alert {
         ),
         detail: format!(
             "Purchase {} (shopping trip {}) was refused by the Checkout Service and is now Canceled/Declined; the shopper was not charged. Amazon said: {message}",
+            purchase.purchase_id, purchase.idempotent_shopping_trip_id
+        ),
+        purchase_id: Some(purchase.purchase_id.clone()),
+        store_id: Some(purchase.store_id.clone()),
+    }
+}
+
+/// Amazon accepted the cart but the connector could not record it: the orderId must reach a
+/// person, not only the log.
+fn unrecorded_order_alert(purchase: &Purchase, order_id: &str) -> Alert {
+    Alert {
+        kind: AlertKind::CheckoutOutcomeUnknown,
+        subject: format!(
+            "Checkout accepted at store {} but not recorded: order {order_id}",
+            purchase.store_id
+        ),
+        detail: format!(
+            "The Checkout Service accepted purchase {} (shopping trip {}) as order {order_id}, but the connector could not record it. The shopper was charged. Record this orderId on the purchase (complete it with that orderId) if it is not Completed already.",
             purchase.purchase_id, purchase.idempotent_shopping_trip_id
         ),
         purchase_id: Some(purchase.purchase_id.clone()),

@@ -256,6 +256,10 @@ impl Purchase {
         let mut next = self.clone();
         next.version += 1;
         next.updated_at = now;
+        // Nothing Open expires, records written before that rule included.
+        if next.state == PurchaseState::Open {
+            next.expires_at = None;
+        }
         next
     }
 
@@ -339,7 +343,10 @@ impl Purchase {
         next.checkout_attempts += 1;
         next.checkout_lease_until = Some(now + lease);
         next.checkout_lease_token = Some(token.to_owned());
-        next.outcome_unknown |= self.submission_in_flight;
+        // An earlier claim that never recorded an answer: its submission may have charged.
+        // Every recording clears the lease, so a lease left set (expired) says the same, also
+        // for records from before `submissionInFlight` was kept.
+        next.outcome_unknown |= self.submission_in_flight || self.checkout_lease_until.is_some();
         next.submission_in_flight = true;
         Ok(next)
     }
@@ -746,5 +753,24 @@ mod tests {
         let completed = held.complete("order-1", now).unwrap();
         assert!(completed.constraints.is_empty());
         assert_eq!(completed.expires_at, Some(now + Duration::days(30)));
+    }
+
+    #[test]
+    fn a_record_from_before_the_rules_is_brought_under_them_by_its_next_change() {
+        let now = Utc::now();
+        // Written by the old code: Open with a TTL, and claimed by a worker that died (a lease
+        // left set, no submissionInFlight kept).
+        let mut old = ready();
+        old.expires_at = Some(now + Duration::days(30));
+        old.checkout_lease_until = Some(now - Duration::minutes(1));
+        old.checkout_attempts = 1;
+        let claimed = old
+            .claim_for_checkout(now, Duration::seconds(30), "new")
+            .unwrap();
+        assert_eq!(claimed.expires_at, None, "nothing Open expires");
+        assert!(
+            claimed.outcome_unknown,
+            "the dead worker's attempt may have charged"
+        );
     }
 }

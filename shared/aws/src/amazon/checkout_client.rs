@@ -103,10 +103,18 @@ fn classify(parts: &http::response::Parts, answer: &[u8]) -> Attempt<CheckoutOut
         },
         // Any other 2xx says nothing we can record either.
         200..=299 => Attempt::unanswered(format!("{status} is not 201: {}", text())),
-        429 | 500..=599 => Attempt::Transient {
+        // "Try later": the cart was not taken.
+        429 | 503 => Attempt::Transient {
             reason: format!("{status}: {}", text()),
             retry_after: retry_after(parts),
             answered: true,
+        },
+        // A 500, or a gateway's 502/504: the service behind may have charged before it
+        // failed, so the outcome is unknown (retried, but a later 4xx is no decline).
+        500..=599 => Attempt::Transient {
+            reason: format!("{status}: {}", text()),
+            retry_after: retry_after(parts),
+            answered: false,
         },
         403 => Attempt::Done(CheckoutOutcome::Forbidden { message: text() }),
         other => {

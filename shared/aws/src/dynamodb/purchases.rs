@@ -96,7 +96,10 @@ pub fn to_item(purchase: &Purchase) -> Item {
         );
     }
     // The TTL attribute only on a Completed or Canceled purchase: nothing unresolved expires.
-    if let Some(expires_at) = purchase.expires_at {
+    if let Some(expires_at) = purchase
+        .expires_at
+        .filter(|_| purchase.state != PurchaseState::Open)
+    {
         item.insert(
             "expiresAt".into(),
             AttributeValue::N(expires_at.timestamp().to_string()),
@@ -452,6 +455,20 @@ mod tests {
             Err(StoreError::Unavailable(_))
         ));
         assert_eq!(store.get(&purchase.purchase_id).await.unwrap(), None);
+    }
+
+    #[test]
+    fn only_a_closed_purchase_carries_the_ttl_and_only_an_open_one_the_index_key() {
+        let mut open = purchase_store::sample_purchase("ttl-1", true);
+        // Even a record from before the rule, Open with an expiry, gets no TTL attribute.
+        open.expires_at = Some(open.created_at);
+        let item = to_item(&open);
+        assert!(!item.contains_key("expiresAt"));
+        assert!(item.contains_key(OPEN_INDEX_KEY));
+        let done = open.complete("order", open.created_at).unwrap();
+        let item = to_item(&done);
+        assert!(item.contains_key("expiresAt"));
+        assert!(!item.contains_key(OPEN_INDEX_KEY));
     }
 
     #[test]
