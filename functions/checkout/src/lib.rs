@@ -573,37 +573,33 @@ struct SweepOne {
 }
 
 fn declined_alert(purchase: &Purchase, message: &str) -> Alert {
-    Alert {
-        kind: AlertKind::CheckoutDeclined,
-        subject: format!(
+    purchase.alert(
+        AlertKind::CheckoutDeclined,
+        format!(
             "Checkout Service declined a cart at store {}",
             purchase.store_id
         ),
-        detail: format!(
+        format!(
             "Purchase {} (shopping trip {}) was refused by the Checkout Service and is now Canceled/Declined; the shopper was not charged. Amazon said: {message}",
             purchase.purchase_id, purchase.idempotent_shopping_trip_id
         ),
-        purchase_id: Some(purchase.purchase_id.clone()),
-        store_id: Some(purchase.store_id.clone()),
-    }
+    )
 }
 
 /// Amazon accepted the cart but the connector could not record it: the orderId must reach a
 /// person, not only the log.
 fn unrecorded_order_alert(purchase: &Purchase, order_id: &str) -> Alert {
-    Alert {
-        kind: AlertKind::CheckoutOutcomeUnknown,
-        subject: format!(
+    purchase.alert(
+        AlertKind::CheckoutOutcomeUnknown,
+        format!(
             "Checkout accepted at store {} but not recorded: order {order_id}",
             purchase.store_id
         ),
-        detail: format!(
+        format!(
             "The Checkout Service accepted purchase {} (shopping trip {}) as order {order_id}, but the connector could not record it. The shopper was charged. Record this orderId on the purchase (complete it with that orderId) if it is not Completed already.",
             purchase.purchase_id, purchase.idempotent_shopping_trip_id
         ),
-        purchase_id: Some(purchase.purchase_id.clone()),
-        store_id: Some(purchase.store_id.clone()),
-    }
+    )
 }
 
 /// The alert for a purchase held by the checkout: what happened, and how a person resolves it.
@@ -637,16 +633,14 @@ fn held_alert(purchase: &Purchase, kind: AlertKind, detail: &str) -> Alert {
 }
 
 fn forbidden_alert(purchase: &Purchase, message: &str) -> Alert {
-    Alert {
-        kind: AlertKind::CheckoutForbidden,
-        subject: "Checkout Service refused our credentials (403)".into(),
-        detail: format!(
+    purchase.alert(
+        AlertKind::CheckoutForbidden,
+        "Checkout Service refused our credentials (403)".into(),
+        format!(
             "Submitting purchase {} (store {}) was refused with 403: {message}. Check the signing credentials, the region and the AWS account allowlisted in the Merchant Portal. The purchase stays Open and is retried.",
             purchase.purchase_id, purchase.store_id
         ),
-        purchase_id: Some(purchase.purchase_id.clone()),
-        store_id: Some(purchase.store_id.clone()),
-    }
+    )
 }
 
 fn stuck_alert(purchase: &Purchase, window: Duration) -> Alert {
@@ -657,10 +651,10 @@ fn stuck_alert(purchase: &Purchase, window: Duration) -> Alert {
     } else {
         "its checkout keeps failing"
     };
-    Alert {
-        kind: AlertKind::PurchaseStuckOpen,
-        subject: format!("Purchase open too long at store {}", purchase.store_id),
-        detail: format!(
+    purchase.alert(
+        AlertKind::PurchaseStuckOpen,
+        format!("Purchase open too long at store {}", purchase.store_id),
+        format!(
             "Purchase {} (shopping trip {}) has been Open since {} (more than {} minutes): {why}; {} checkout attempts so far.",
             purchase.purchase_id,
             purchase.idempotent_shopping_trip_id,
@@ -668,7 +662,5 @@ fn stuck_alert(purchase: &Purchase, window: Duration) -> Alert {
             window.num_minutes(),
             purchase.checkout_attempts
         ),
-        purchase_id: Some(purchase.purchase_id.clone()),
-        store_id: Some(purchase.store_id.clone()),
-    }
+    )
 }

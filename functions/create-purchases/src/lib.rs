@@ -9,7 +9,7 @@ pub mod config;
 pub mod lambda;
 
 use chrono::{Duration, Utc};
-use jwo_domain::alerts::{Alert, AlertError, AlertKind};
+use jwo_domain::alerts::{AlertError, AlertKind};
 use jwo_domain::contract::ErrorBody;
 use jwo_domain::contract::create_purchases::CreatePurchasesResponse;
 use jwo_domain::json::FieldError;
@@ -244,21 +244,19 @@ impl<S: PurchaseStore, A: Alerts, B: CurrentPriceBook> CreatePurchases<S, A, B> 
             .iter()
             .map(|c| format!("{} ({}): {}", c.field, c.kind, c.detail))
             .collect();
-        let alert = Alert {
-            kind: AlertKind::PurchaseBlocked,
-            subject: format!(
+        let alert = purchase.alert(
+            AlertKind::PurchaseBlocked,
+            format!(
                 "Purchase held back from checkout at store {}",
                 purchase.store_id
             ),
-            detail: format!(
+            format!(
                 "Purchase {} (shopping trip {}) was recorded but cannot be checked out until this is resolved:\n{}",
                 purchase.purchase_id,
                 purchase.idempotent_shopping_trip_id,
                 jwo_domain::alerts::listed(&reasons)
             ),
-            purchase_id: Some(purchase.purchase_id.clone()),
-            store_id: Some(purchase.store_id.clone()),
-        };
+        );
         self.alerts.publish(&alert).await?;
         match self
             .store

@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::alerts::AlertKind;
+use crate::alerts::{Alert, AlertKind};
 use crate::contract::Timestamp;
 use crate::contract::checkout::{CheckoutOutcome, CheckoutRequest, Submission};
 use crate::contract::create_purchases::{CartItem, CreatePurchasesRequest};
@@ -272,6 +272,17 @@ impl Purchase {
                 state: self.state,
                 action,
             })
+        }
+    }
+
+    /// An alert about this purchase (its id and store attached).
+    pub fn alert(&self, kind: AlertKind, subject: String, detail: String) -> Alert {
+        Alert {
+            kind,
+            subject,
+            detail,
+            purchase_id: Some(self.purchase_id.clone()),
+            store_id: Some(self.store_id.clone()),
         }
     }
 
