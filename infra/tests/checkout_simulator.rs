@@ -193,9 +193,17 @@ async fn it_gives_up_when_attempts_or_time_run_out() {
         .submit(&body, Instant::now() + Duration::from_secs(2))
         .await
         .outcome;
-    // Retry-After 30 s does not fit a 2 s deadline: give up at once rather than overrun.
+    // Retry-After 30 s does not fit a 2 s deadline: give up at once rather than overrun, and
+    // say how long the service asked to wait (the purchase keeps it as notBefore).
     assert!(
-        matches!(outcome, CheckoutOutcome::GaveUp { attempts: 1, .. }),
+        matches!(
+            outcome,
+            CheckoutOutcome::GaveUp {
+                attempts: 1,
+                retry_after: Some(wait),
+                ..
+            } if wait == Duration::from_secs(30)
+        ),
         "{outcome:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(2));
@@ -235,7 +243,7 @@ async fn when_the_simulator_cannot_read_its_carts_the_answer_is_transient_not_a_
     client.backoff.max_attempts = 2;
     let outcome = client.submit(&body, soon()).await.outcome;
     assert!(
-        matches!(outcome, CheckoutOutcome::GaveUp { attempts: 2, ref last_error } if last_error.contains("503")),
+        matches!(outcome, CheckoutOutcome::GaveUp { attempts: 2, ref last_error, .. } if last_error.contains("503")),
         "{outcome:?}"
     );
 }

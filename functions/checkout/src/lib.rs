@@ -68,6 +68,8 @@ pub enum CheckoutError {
     Busy,
     #[error("too little time left to submit and record the outcome")]
     NoTime,
+    #[error("the Checkout Service asked not to be called for this purchase before {0}")]
+    NotBefore(chrono::DateTime<Utc>),
     #[error(
         "the outcome could not be recorded: another worker holds the purchase now{}",
         .order_id.as_ref().map(|id| format!(" (Amazon accepted it as order {id})")).unwrap_or_default()
@@ -188,6 +190,7 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
             Ok(claimed) => claimed,
             Err(ClaimRefused::NotReady(state)) => return Ok(CheckedOut::NothingToDo { state }),
             Err(ClaimRefused::Leased(_)) => return Err(CheckoutError::Busy),
+            Err(ClaimRefused::NotBefore(at)) => return Err(CheckoutError::NotBefore(at)),
         };
         match self.store.update(&claimed).await? {
             Updated::Done => {}
@@ -293,9 +296,10 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
             Verdict::Retry {
                 attempts,
                 last_error,
+                not_before,
             } => {
                 self.record_leased(&claimed, &token, |current| {
-                    Some(current.release_checkout(Utc::now(), unanswered))
+                    Some(current.release_checkout_for(Utc::now(), unanswered, not_before))
                 })
                 .await?;
                 Err(CheckoutError::GaveUp {
@@ -512,7 +516,10 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
         idle_for: Duration,
     ) -> SweepOne {
         let now = Utc::now();
-        let leased = purchase.lease(now).is_some();
+        let leased = purchase.lease(now).is_some()
+            || purchase
+                .not_before
+                .is_some_and(|not_before| not_before > now);
         let idle = now - purchase.updated_at >= idle_for;
         let mut outcome = SweepOne::default();
         let mut current = purchase;

@@ -133,6 +133,7 @@ fn gave_up(reason: &str) -> CheckoutOutcome {
     CheckoutOutcome::GaveUp {
         attempts: 3,
         last_error: reason.into(),
+        retry_after: None,
     }
 }
 
@@ -500,4 +501,37 @@ async fn a_sweep_out_of_time_resumes_where_it_stopped() {
         "the 150 held and the ready one"
     );
     assert_eq!(second.resumes_after, None);
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_time_left_is_honoured_by_claims_and_sweeps() {
+    // Given the service asked for a minute's wait, more than the try had left,
+    let world = world([Step::Answer(CheckoutOutcome::GaveUp {
+        attempts: 1,
+        last_error: "429".into(),
+        retry_after: Some(Duration::from_secs(60)),
+    })])
+    .await;
+    assert!(matches!(
+        world.check_out().await,
+        Err(CheckoutError::GaveUp { .. })
+    ));
+    let stored = world.stored().await;
+    let wait = stored.not_before.unwrap() - chrono::Utc::now();
+    assert!(wait > chrono::Duration::seconds(50), "{wait}");
+    // then neither a redelivery nor a sweep submits it before then.
+    assert!(matches!(
+        world.check_out().await,
+        Err(CheckoutError::NotBefore(_))
+    ));
+    let report = world
+        .checkout
+        .sweep(
+            Instant::now() + Duration::from_secs(5),
+            chrono::Duration::zero(),
+        )
+        .await
+        .unwrap();
+    assert_eq!((report.open, report.failed), (1, 0));
+    assert_eq!(world.submissions(), 1);
 }

@@ -115,6 +115,10 @@ pub struct Purchase {
     /// then on no 4xx is taken as a decline (docs/contract.md §2, "repeats").
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub outcome_unknown: bool,
+    /// Not to be submitted before this (the Checkout Service asked, with `Retry-After`, for a
+    /// wait longer than the time the last try had left).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<DateTime<Utc>>,
     /// Bumped by every change; a store writes version n+1 only over version n.
     pub version: u64,
     pub created_at: DateTime<Utc>,
@@ -155,8 +159,13 @@ pub enum Verdict {
     },
     /// 403: stays Open and is tried again later (after the credentials are fixed).
     Forbidden { message: String },
-    /// Only transient failures: stays Open and is tried again later.
-    Retry { attempts: u32, last_error: String },
+    /// Only transient failures: stays Open and is tried again later, not within `not_before`
+    /// of now when the service asked for that.
+    Retry {
+        attempts: u32,
+        last_error: String,
+        not_before: Option<Duration>,
+    },
 }
 
 /// Why a purchase cannot be claimed for checkout now.
@@ -166,6 +175,8 @@ pub enum ClaimRefused {
     NotReady(PurchaseState),
     #[error("another worker holds the checkout lease until {0}")]
     Leased(DateTime<Utc>),
+    #[error("the Checkout Service asked not to be called for it before {0}")]
+    NotBefore(DateTime<Utc>),
 }
 
 /// A change the lifecycle does not allow from the purchase's current state.
@@ -221,6 +232,7 @@ impl Purchase {
             checkout_lease_token: None,
             submission_in_flight: false,
             outcome_unknown: false,
+            not_before: None,
             version: 1,
             created_at: now,
             updated_at: now,
@@ -350,6 +362,9 @@ impl Purchase {
         if let Some(lease) = self.lease(now) {
             return Err(ClaimRefused::Leased(lease.until));
         }
+        if let Some(not_before) = self.not_before.filter(|not_before| *not_before > now) {
+            return Err(ClaimRefused::NotBefore(not_before));
+        }
         let mut next = self.next(now);
         next.checkout_attempts += 1;
         next.checkout_lease_until = Some(now + lease);
@@ -375,9 +390,11 @@ impl Purchase {
             CheckoutOutcome::GaveUp {
                 attempts,
                 last_error,
+                retry_after,
             } => Verdict::Retry {
                 attempts: *attempts,
                 last_error: last_error.clone(),
+                not_before: retry_after.and_then(|wait| Duration::from_std(wait).ok()),
             },
             CheckoutOutcome::Refused {
                 status,
@@ -418,6 +435,19 @@ impl Purchase {
         let mut next = self.next(now);
         next.end_submission();
         next.outcome_unknown |= unanswered;
+        next.not_before = None;
+        next
+    }
+
+    /// [`Purchase::release_checkout`], and not to be claimed again within `wait`.
+    pub fn release_checkout_for(
+        &self,
+        now: DateTime<Utc>,
+        unanswered: bool,
+        wait: Option<Duration>,
+    ) -> Purchase {
+        let mut next = self.release_checkout(now, unanswered);
+        next.not_before = wait.and_then(|wait| now.checked_add_signed(wait));
         next
     }
 

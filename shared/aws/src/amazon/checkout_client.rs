@@ -69,11 +69,13 @@ impl CheckoutService for CheckoutClient {
             |timeout| self.attempt(&body, timeout),
         )
         .await;
+        let retry_after = attempts.retry_after;
         Submission {
             outcome: attempts.result.unwrap_or_else(|(attempts, last_error)| {
                 CheckoutOutcome::GaveUp {
                     attempts,
                     last_error,
+                    retry_after,
                 }
             }),
             unanswered_attempts: attempts.unanswered,

@@ -41,6 +41,8 @@ impl<T> Attempt<T> {
 pub struct Attempts<T> {
     pub result: Result<T, (u32, String)>,
     pub unanswered: u32,
+    /// The last `Retry-After` the service asked for.
+    pub retry_after: Option<Duration>,
 }
 
 /// Where the calls go and who signs them.
@@ -114,6 +116,7 @@ where
 {
     let mut attempts = 0;
     let mut unanswered = 0;
+    let mut asked: Option<Duration> = None;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -121,6 +124,7 @@ where
             return Attempts {
                 result: Err((attempts, reason)),
                 unanswered,
+                retry_after: asked,
             };
         }
         attempts += 1;
@@ -129,6 +133,7 @@ where
                 return Attempts {
                     result: Ok(done),
                     unanswered,
+                    retry_after: asked,
                 };
             }
             Attempt::Transient {
@@ -137,6 +142,7 @@ where
                 answered,
             } => {
                 unanswered += u32::from(!answered);
+                asked = retry_after;
                 (reason, retry_after)
             }
         };
@@ -155,6 +161,7 @@ where
                 return Attempts {
                     result: Err((attempts, reason)),
                     unanswered,
+                    retry_after: asked,
                 };
             }
         }

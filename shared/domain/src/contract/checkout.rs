@@ -113,8 +113,13 @@ pub enum CheckoutOutcome {
         code: Option<String>,
         message: String,
     },
-    /// Only transient failures, until the attempts or the time ran out. Retry later.
-    GaveUp { attempts: u32, last_error: String },
+    /// Only transient failures, until the attempts or the time ran out. Retry later, and not
+    /// before `retry_after` when the service asked for a wait longer than the time left.
+    GaveUp {
+        attempts: u32,
+        last_error: String,
+        retry_after: Option<std::time::Duration>,
+    },
 }
 
 /// A submission: how it ended, and how many of its attempts sent the cart and got no answer
