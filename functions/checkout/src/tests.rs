@@ -195,6 +195,14 @@ impl World {
         self.checkout.checkout_service.submissions()
     }
 
+    /// A sweep with `window` to go, taking every Open purchase however recently it changed.
+    async fn sweep_within(&self, window: Duration) -> crate::SweepReport {
+        self.checkout
+            .sweep(Instant::now() + window, chrono::Duration::zero())
+            .await
+            .unwrap()
+    }
+
     /// A checkout now does nothing: the purchase is left `state`, and the Checkout Service
     /// has still been sent `submissions` carts in all.
     async fn is_left_alone(&self, state: PurchaseState, submissions: usize) {
@@ -487,14 +495,7 @@ async fn a_sweep_out_of_time_resumes_where_it_stopped() {
     // then it says where it stopped, and the next sweep goes on from there to the end.
     assert_eq!(first.open, crate::SWEEP_PAGE);
     assert!(first.resumes_after.is_some());
-    let second = world
-        .checkout
-        .sweep(
-            Instant::now() + Duration::from_secs(5),
-            chrono::Duration::zero(),
-        )
-        .await
-        .unwrap();
+    let second = world.sweep_within(Duration::from_secs(5)).await;
     assert_eq!(
         first.open + second.open,
         151,
@@ -524,14 +525,7 @@ async fn a_retry_after_beyond_the_time_left_is_honoured_by_claims_and_sweeps() {
         world.check_out().await,
         Err(CheckoutError::NotBefore(_))
     ));
-    let report = world
-        .checkout
-        .sweep(
-            Instant::now() + Duration::from_secs(5),
-            chrono::Duration::zero(),
-        )
-        .await
-        .unwrap();
+    let report = world.sweep_within(Duration::from_secs(5)).await;
     assert_eq!((report.open, report.failed), (1, 0));
     assert_eq!(world.submissions(), 1);
 }
