@@ -1,7 +1,7 @@
 //! SigV4 signing of a Checkout Service request alone (a 20-line cart's body), and its
 //! verification as the simulator does it.
 //!
-//! cargo bench -p jwo-shared --bench signing
+//! cargo bench -p jwo-aws --bench signing
 
 use std::hint::black_box;
 use std::time::SystemTime;

@@ -2,7 +2,7 @@
 //! price book of 1,000 items with every promotion type; then the stages of a 100-line cart on
 //! their own.
 //!
-//! cargo bench -p jwo-shared --bench pricing
+//! cargo bench -p jwo-domain --bench pricing
 
 use std::hint::black_box;
 
