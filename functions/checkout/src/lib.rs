@@ -322,19 +322,23 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
         deadline: Instant,
     ) -> Result<(), CheckoutError> {
         let give_up_at = (Instant::now() + LEASE_BEYOND_DEADLINE).min(deadline);
+        let not_recorded = |state: PurchaseState| {
+            tracing::error!(order_id = %order_id, state = %state, "accepted by the Checkout Service but not recorded; reconcile this order");
+            CheckoutError::LeaseLost {
+                order_id: Some(order_id.to_owned()),
+            }
+        };
         let mut current = claimed.clone();
         let mut faults = 0;
         loop {
-            let foreign_lease = !current.is_leased_by(token) && current.lease(Utc::now()).is_some();
-            if current.state == PurchaseState::Completed {
-                return Ok(());
+            match current.state {
+                PurchaseState::Completed => return Ok(()),
+                PurchaseState::Canceled => return Err(not_recorded(current.state)),
+                PurchaseState::Open => {}
             }
-            if foreign_lease || current.state != PurchaseState::Open {
-                if Instant::now() >= give_up_at || current.state != PurchaseState::Open {
-                    tracing::error!(order_id = %order_id, state = %current.state, "accepted by the Checkout Service but not recorded; reconcile this order");
-                    return Err(CheckoutError::LeaseLost {
-                        order_id: Some(order_id.to_owned()),
-                    });
+            if !current.is_leased_by(token) && current.lease(Utc::now()).is_some() {
+                if Instant::now() >= give_up_at {
+                    return Err(not_recorded(current.state));
                 }
                 tokio::time::sleep(StdDuration::from_millis(200)).await;
                 current = self.reread(&current.purchase_id).await?;
@@ -343,21 +347,12 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
             let completed = current
                 .complete(order_id, Utc::now())
                 .expect("checked Open above");
-            match self.store.update(&completed).await {
-                Ok(Updated::Done) => return Ok(()),
-                Ok(Updated::Conflict(Some(fresh))) => current = *fresh,
-                Ok(Updated::Conflict(None)) => {
-                    return Err(CheckoutError::Missing(current.purchase_id.clone()));
-                }
-                Err(StoreError::Unavailable(reason)) if faults < 3 => {
-                    faults += 1;
-                    tracing::warn!(faults, %reason, order_id = %order_id, "recording the accepted checkout failed; retrying");
-                    tokio::time::sleep(StdDuration::from_millis(50 << faults)).await;
-                    current = self.reread(&current.purchase_id).await?;
-                }
+            match self.write_outcome(&completed, &mut faults).await {
+                Ok(None) => return Ok(()),
+                Ok(Some(fresh)) => current = fresh,
                 Err(error) => {
                     tracing::error!(order_id = %order_id, error = %error, "accepted by the Checkout Service but not recorded; reconcile this order");
-                    return Err(error.into());
+                    return Err(error);
                 }
             }
         }
@@ -365,8 +360,8 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
 
     /// Writes `change` of the stored purchase while the lease with `token` is still ours:
     /// re-read and re-applied after a conflict (another writer bumped the version without
-    /// taking the purchase), refused once someone else holds it. A store fault is retried a
-    /// few times. `change` answers `None` when it no longer applies.
+    /// taking the purchase), refused once someone else holds it. `change` answers `None` when
+    /// it no longer applies.
     async fn record_leased(
         &self,
         claimed: &Purchase,
@@ -380,24 +375,34 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
                 return Err(CheckoutError::LeaseLost { order_id: None });
             }
             let next = change(&current).ok_or(CheckoutError::LeaseLost { order_id: None })?;
-            match self.store.update(&next).await {
-                Ok(Updated::Done) => return Ok(next),
-                Ok(Updated::Conflict(Some(fresh))) => current = *fresh,
-                Ok(Updated::Conflict(None)) => {
-                    return Err(CheckoutError::Missing(current.purchase_id.clone()));
-                }
-                Err(StoreError::Unavailable(reason)) if faults < 3 => {
-                    faults += 1;
-                    tracing::warn!(faults, %reason, "recording the checkout outcome failed; retrying");
-                    tokio::time::sleep(StdDuration::from_millis(50 << faults)).await;
-                    current = self.reread(&current.purchase_id).await?;
-                    // The write that timed out may have gone through.
-                    if current == next {
-                        return Ok(next);
-                    }
-                }
-                Err(error) => return Err(error.into()),
+            match self.write_outcome(&next, &mut faults).await? {
+                None => return Ok(next),
+                Some(fresh) => current = fresh,
             }
+        }
+    }
+
+    /// One version-checked write of an outcome: `None` once written, `Some(stored)` when
+    /// another version is stored (the caller re-applies its change to it). A store fault is
+    /// tried again up to three times in all (`faults` counts across the caller's writes), and a
+    /// write that timed out but went through counts as written.
+    async fn write_outcome(
+        &self,
+        next: &Purchase,
+        faults: &mut u32,
+    ) -> Result<Option<Purchase>, CheckoutError> {
+        match self.store.update(next).await {
+            Ok(Updated::Done) => Ok(None),
+            Ok(Updated::Conflict(Some(fresh))) => Ok(Some(*fresh)),
+            Ok(Updated::Conflict(None)) => Err(CheckoutError::Missing(next.purchase_id.clone())),
+            Err(StoreError::Unavailable(reason)) if *faults < 3 => {
+                *faults += 1;
+                tracing::warn!(faults = *faults, %reason, "recording the checkout outcome failed; retrying");
+                tokio::time::sleep(StdDuration::from_millis(50 << *faults)).await;
+                let stored = self.reread(&next.purchase_id).await?;
+                Ok((stored != *next).then_some(stored))
+            }
+            Err(error) => Err(error.into()),
         }
     }
 
