@@ -23,7 +23,6 @@ use futures_util::StreamExt;
 use jwo_domain::alerts::{Alert, AlertError, AlertKind};
 use jwo_domain::contract::checkout::CheckoutOutcome;
 use jwo_domain::ports::{Alerts, CheckoutService, PurchaseStore};
-use jwo_domain::pricing::ConstraintKind;
 use jwo_domain::purchase::{CancelReason, ClaimRefused, Purchase, PurchaseState, Verdict};
 use jwo_domain::store::{StoreError, Updated};
 use serde::Serialize;
@@ -253,16 +252,16 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
                 .await?;
                 Ok(CheckedOut::Declined { message })
             }
-            Verdict::Hold { kind, detail } => {
+            Verdict::Hold {
+                kind,
+                alert: alert_kind,
+                detail,
+            } => {
                 let held = self
                     .record_leased(&claimed, &token, |current| {
                         Some(current.hold(kind, &detail, Utc::now()))
                     })
                     .await?;
-                let alert_kind = match kind {
-                    ConstraintKind::CheckoutOutcomeUnknown => AlertKind::CheckoutOutcomeUnknown,
-                    _ => AlertKind::CheckoutRefused,
-                };
                 if !claimed.was_alerted(alert_kind) {
                     self.alert_once(&held, held_alert(&held, alert_kind, &detail))
                         .await;

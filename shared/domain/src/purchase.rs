@@ -155,6 +155,8 @@ pub enum Verdict {
     /// Held for a person: still Open, with this constraint, never submitted again by itself.
     Hold {
         kind: ConstraintKind,
+        /// The alert that tells a person.
+        alert: AlertKind,
         detail: String,
     },
     /// 403: stays Open and is tried again later (after the credentials are fixed).
@@ -414,12 +416,14 @@ impl Purchase {
                     },
                     (_, true) => Verdict::Hold {
                         kind: ConstraintKind::CheckoutOutcomeUnknown,
+                        alert: AlertKind::CheckoutOutcomeUnknown,
                         detail: format!(
                             "an earlier submission got no answer, so Amazon may have charged this trip; the Checkout Service then answered {said}"
                         ),
                     },
                     (_, false) => Verdict::Hold {
                         kind: ConstraintKind::CheckoutRefused,
+                        alert: AlertKind::CheckoutRefused,
                         detail: format!(
                             "the Checkout Service answered {said}, which is not a decline"
                         ),
