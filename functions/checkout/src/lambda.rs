@@ -86,6 +86,9 @@ pub fn record_action(record: &EventRecord) -> RecordAction {
     let Some(AttributeValue::S(purchase_id)) = record.change.keys.get("purchaseId") else {
         return RecordAction::Unreadable("the record has no purchaseId key".into());
     };
+    if jwo_aws::dynamodb::purchases::is_document_part(purchase_id) {
+        return RecordAction::Skip("a part of a large purchase's record");
+    }
     // The table writes `readyForCheckout` on every item; a stream without images (KEYS_ONLY)
     // leaves the decision to the stored record.
     if let Some(AttributeValue::Bool(false)) = record.change.new_image.get("readyForCheckout") {
@@ -181,6 +184,12 @@ mod tests {
         ));
         assert!(matches!(
             record_action(&record("REMOVE", key, ready.clone())),
+            RecordAction::Skip(_)
+        ));
+        // The parts a large purchase is split into come through the stream too.
+        let part = serde_json::json!({ "purchaseId": { "S": "p-1#part0" } });
+        assert!(matches!(
+            record_action(&record("INSERT", part, serde_json::Value::Null)),
             RecordAction::Skip(_)
         ));
         let no_key = serde_json::json!({ "id": { "S": "p-1" } });

@@ -521,3 +521,75 @@ async fn on_dynamodb_fifty_concurrent_identical_requests_make_one_purchase() {
     assert_eq!(ids.len(), 1);
     assert_eq!(service.store.all_open().await.unwrap().len(), 1);
 }
+
+/// The largest body the 1 MB limit admits, made as hard to store as it can be: every line a
+/// priced SKU, with identifiers of the longest length, random so gzip cannot shrink them.
+fn largest_body(trip: &str) -> Vec<u8> {
+    let mut body: Value =
+        serde_json::from_slice(&fixture("1.01_single_item_sku_unit.json")).unwrap();
+    body["idempotentShoppingTripId"] = json!(trip);
+    let random_id = || -> String {
+        std::iter::repeat_with(fastrand::alphanumeric)
+            .take(jwo_domain::contract::MAX_ID_CHARS)
+            .collect()
+    };
+    let line = |_| {
+        json!({
+            "id": "SKU-001", "type": "SKU", "quantity": { "value": "1", "unit": "unit" },
+            "lineItemId": random_id(),
+            "externalIdentifiers": [{ "id": random_id(), "type": "UPC" }, { "id": random_id(), "type": "EAN" }],
+        })
+    };
+    let line_bytes = line(0).to_string().len() + 1;
+    let lines = (create_purchases::MAX_BODY_BYTES - body.to_string().len()) / line_bytes;
+    body["cartItems"] = Value::Array((0..lines).map(line).collect());
+    let bytes = body.to_string().into_bytes();
+    assert!(bytes.len() <= create_purchases::MAX_BODY_BYTES);
+    assert!(bytes.len() > create_purchases::MAX_BODY_BYTES - line_bytes);
+    bytes
+}
+
+#[tokio::test]
+async fn on_dynamodb_the_largest_body_is_stored_split_across_items_and_read_back() {
+    let store = dynamodb_store().await;
+    let service = CreatePurchases::new(
+        store.clone(),
+        LocalAlerts::new(10),
+        FixedPriceBook::sample(),
+        Config::default(),
+    );
+    let body = largest_body(&unique_name("trip"));
+    let answer = send(&service, purchase_event(&body)).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let stored = stored(&store, &body).await.expect("stored");
+    assert_eq!(answer.body["purchaseId"], json!(stored.purchase_id));
+    assert!(stored.is_ready_for_checkout());
+    assert_eq!(
+        serde_json::to_value(&stored.cart_items).unwrap(),
+        serde_json::from_slice::<Value>(&body).unwrap()["cartItems"]
+    );
+    let parts = purchases::to_item(&stored).parts.len();
+    assert!((2..=purchases::MAX_PARTS).contains(&parts), "{parts} parts");
+    eprintln!("the largest body ({} bytes) is stored in {parts} parts", body.len());
+
+    // A replay finds the split record (the condition's old item has no document of its own).
+    let replay = send(&service, purchase_event(&body)).await;
+    assert_eq!((replay.status, &replay.body), (201, &answer.body));
+    // Every later version is written with its parts: a claim, then completion.
+    let claimed = stored
+        .claim_for_checkout(chrono::Utc::now(), chrono::Duration::minutes(1), "token")
+        .unwrap();
+    assert!(matches!(
+        store.update(&claimed).await.unwrap(),
+        jwo_domain::store::Updated::Done
+    ));
+    assert_eq!(store.get(&stored.purchase_id).await.unwrap(), Some(claimed.clone()));
+    let page = store.list_open(None, 100).await.unwrap();
+    assert_eq!(page.purchases.len(), 1);
+    assert_eq!(page.purchases[0].as_ref().unwrap(), &claimed);
+    // A stale version conflicts and is answered with the stored one, parts and all.
+    match store.update(&stored.with_alert_sent(AlertKind::PurchaseStuckOpen, chrono::Utc::now())).await.unwrap() {
+        jwo_domain::store::Updated::Conflict(Some(current)) => assert_eq!(*current, claimed),
+        other => panic!("{other:?}"),
+    }
+}

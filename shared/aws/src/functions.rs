@@ -36,10 +36,17 @@ pub const CREATE_PURCHASES: FunctionManifest = FunctionManifest {
     // Those without which it does not start.
     required: &["PURCHASES_TABLE", "ALERTS_TOPIC_ARN", "CATALOG_TABLE"],
     // The AWS API actions it calls: the purchase store's insert (a conditional `PutItem`, reading
-    // the existing item back on an old store), get and update (`GetItem`, `PutItem`); the price
-    // book's head and parts in the catalog table (`GetItem`, read only); alerts. It never lists
-    // Open purchases (no `Scan`).
-    iam_actions: &["dynamodb:GetItem", "dynamodb:PutItem", "sns:Publish"],
+    // the existing item back on an old store), get and update (`GetItem`, `PutItem`; a purchase
+    // split across items is written with `TransactWriteItems`, which IAM authorizes as its
+    // `PutItem`s and the `DeleteItem`s of stale parts, and read with `TransactGetItems`, a
+    // `GetItem`); the price book's head and parts in the catalog table (`GetItem`, read only);
+    // alerts. It never lists Open purchases (no `Scan`).
+    iam_actions: &[
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "sns:Publish",
+    ],
 };
 
 /// The `checkout` function.
@@ -57,10 +64,12 @@ pub const CHECKOUT: FunctionManifest = FunctionManifest {
     ],
     // Those without which it does not start.
     required: &["PURCHASES_TABLE", "ALERTS_TOPIC_ARN", "CHECKOUT_ENDPOINT"],
-    // The AWS API actions it calls: the purchase store's get, update (`GetItem`, `PutItem`) and
-    // pages of Open purchases for the sweep (`Query` of the sparse index); alerts. Reading the stream and sending to the
-    // on-failure queue are Lambda's, under the same role.
+    // The AWS API actions it calls: the purchase store's get, update (`GetItem`, `PutItem`, and
+    // `DeleteItem` for the stale parts of a split purchase, as for Create Purchases) and pages
+    // of Open purchases for the sweep (`Query` of the sparse index); alerts. Reading the stream
+    // and sending to the on-failure queue are Lambda's, under the same role.
     iam_actions: &[
+        "dynamodb:DeleteItem",
         "dynamodb:GetItem",
         "dynamodb:PutItem",
         "dynamodb:Query",

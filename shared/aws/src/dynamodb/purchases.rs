@@ -15,7 +15,13 @@
 //! - `expiresAt` (N, epoch seconds): the table's TTL attribute, set only once a purchase is
 //!   Completed or Canceled (retention, default 30 days): nothing unresolved ever expires;
 //! - `document` (S): the whole purchase as JSON; over 300 KB it is gzipped into
-//!   `documentGzip` (B) instead, keeping every cart inside the 400 KB item limit.
+//!   `documentGzip` (B) instead;
+//! - `documentParts` (N): for the rare purchase still over 350 KB gzipped (a 1 MB cart of
+//!   incompressible identifiers), the gzipped document is split across that many part items,
+//!   `{purchaseId}#part{i}` with `part` (B) and the `version` of the purchase they belong to.
+//!   The purchase item and its parts are written in one `TransactWriteItems` (parts beyond the
+//!   new count deleted in it) and read in one `TransactGetItems`, so no reader ever sees a
+//!   purchase with another version's parts. No cart the 1 MB body limit admits is refused.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -31,6 +37,11 @@ use jwo_domain::store::{Inserted, OpenPage, StoreError, Updated};
 
 /// Documents larger than this are stored gzipped.
 const GZIP_ABOVE_BYTES: usize = 300 * 1024;
+/// A gzipped document larger than this is split into parts of at most this size.
+const PART_BYTES: usize = 350 * 1024;
+/// The most parts a purchase has: one transaction takes at most 4 MB, so about 3.4 MB gzipped.
+/// The largest cart the 1 MB body limit admits needs far fewer (BENCHMARKS.md).
+pub const MAX_PARTS: usize = 10;
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
@@ -61,8 +72,28 @@ where
     StoreError::Unavailable(format!("{}", DisplayErrorContext(&error)))
 }
 
-/// The item for a purchase.
-pub fn to_item(purchase: &Purchase) -> Item {
+/// A purchase as DynamoDB items: the purchase item, and the parts of a split document.
+pub struct Encoded {
+    pub item: Item,
+    pub parts: Vec<Item>,
+}
+
+/// The key of a split document's part `index`.
+fn part_key(purchase_id: &str, index: usize) -> String {
+    format!("{purchase_id}{PART_KEY_MARK}{index}")
+}
+
+/// Marks a part's key: purchase ids are UUIDs and never hold a `#`.
+const PART_KEY_MARK: &str = "#part";
+
+/// Whether an item key is a split document's part rather than a purchase (the table's stream
+/// carries both).
+pub fn is_document_part(key: &str) -> bool {
+    key.contains(PART_KEY_MARK)
+}
+
+/// The item for a purchase, with the parts its document is split into if it is that large.
+pub fn to_item(purchase: &Purchase) -> Encoded {
     let document = serde_json::to_vec(purchase).expect("a purchase always serializes");
     let mut item: Item = [
         (
@@ -96,32 +127,77 @@ pub fn to_item(purchase: &Purchase) -> Item {
         );
     }
     // The TTL attribute only on a Completed or Canceled purchase: nothing unresolved expires.
-    if let Some(expires_at) = purchase
+    let expires_at = purchase
         .expires_at
         .filter(|_| purchase.state != PurchaseState::Open)
-    {
-        item.insert(
-            "expiresAt".into(),
-            AttributeValue::N(expires_at.timestamp().to_string()),
-        );
+        .map(|expires_at| AttributeValue::N(expires_at.timestamp().to_string()));
+    if let Some(expires_at) = &expires_at {
+        item.insert("expiresAt".into(), expires_at.clone());
     }
-    if document.len() > GZIP_ABOVE_BYTES {
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        encoder.write_all(&document).expect("writing to memory");
-        let compressed = encoder.finish().expect("writing to memory");
+    if document.len() <= GZIP_ABOVE_BYTES {
+        let text = String::from_utf8(document).expect("JSON is UTF-8");
+        item.insert("document".into(), AttributeValue::S(text));
+        return Encoded {
+            item,
+            parts: Vec::new(),
+        };
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(&document).expect("writing to memory");
+    let compressed = encoder.finish().expect("writing to memory");
+    if compressed.len() <= PART_BYTES {
         item.insert(
             "documentGzip".into(),
             AttributeValue::B(Blob::new(compressed)),
         );
-    } else {
-        let text = String::from_utf8(document).expect("JSON is UTF-8");
-        item.insert("document".into(), AttributeValue::S(text));
+        return Encoded {
+            item,
+            parts: Vec::new(),
+        };
     }
-    item
+    let parts: Vec<Item> = compressed
+        .chunks(PART_BYTES)
+        .enumerate()
+        .map(|(index, chunk)| {
+            let mut part: Item = [
+                (
+                    "purchaseId",
+                    AttributeValue::S(part_key(&purchase.purchase_id, index)),
+                ),
+                ("part", AttributeValue::B(Blob::new(chunk))),
+                ("version", AttributeValue::N(purchase.version.to_string())),
+            ]
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect();
+            if let Some(expires_at) = &expires_at {
+                part.insert("expiresAt".into(), expires_at.clone());
+            }
+            part
+        })
+        .collect();
+    item.insert(
+        "documentParts".into(),
+        AttributeValue::N(parts.len().to_string()),
+    );
+    Encoded { item, parts }
 }
 
-/// The purchase in an item (as read, or as a stream image carries it).
+/// How many parts the document of `item` is split into (0: it is in the item).
+fn parts_of(item: &Item) -> usize {
+    match item.get("documentParts") {
+        Some(AttributeValue::N(count)) => count.parse().unwrap_or(usize::MAX),
+        _ => 0,
+    }
+}
+
+/// The purchase in an item whose document is in the item itself (not split into parts).
 pub fn from_item(item: &Item) -> Result<Purchase, StoreError> {
+    from_items(item, &[])
+}
+
+/// The purchase in an item and, for a split document, its parts in order.
+fn from_items(item: &Item, parts: &[Item]) -> Result<Purchase, StoreError> {
     let purchase_id = match item.get("purchaseId") {
         Some(AttributeValue::S(id)) => id.clone(),
         _ => String::from("(no purchaseId)"),
@@ -130,14 +206,38 @@ pub fn from_item(item: &Item) -> Result<Purchase, StoreError> {
         record: format!("purchase {purchase_id}"),
         reason,
     };
+    let gunzip = |compressed: &[u8]| {
+        let mut decoded = Vec::new();
+        flate2::read::GzDecoder::new(compressed)
+            .read_to_end(&mut decoded)
+            .map(|_| decoded)
+            .map_err(|error| corrupt(format!("documentGzip: {error}")))
+    };
+    let expected_parts = parts_of(item);
     let document = match (item.get("document"), item.get("documentGzip")) {
         (Some(AttributeValue::S(text)), _) => text.as_bytes().to_vec(),
-        (_, Some(AttributeValue::B(blob))) => {
-            let mut decoded = Vec::new();
-            flate2::read::GzDecoder::new(blob.as_ref())
-                .read_to_end(&mut decoded)
-                .map_err(|error| corrupt(format!("documentGzip: {error}")))?;
-            decoded
+        (_, Some(AttributeValue::B(blob))) => gunzip(blob.as_ref())?,
+        _ if expected_parts > 0 => {
+            if parts.len() != expected_parts {
+                return Err(corrupt(format!(
+                    "{} of its {expected_parts} document parts were read",
+                    parts.len()
+                )));
+            }
+            let mut compressed = Vec::new();
+            for (index, part) in parts.iter().enumerate() {
+                match (part.get("part"), part.get("version")) {
+                    (Some(AttributeValue::B(blob)), version) if version == item.get("version") => {
+                        compressed.extend_from_slice(blob.as_ref())
+                    }
+                    _ => {
+                        return Err(corrupt(format!(
+                            "document part {index} is missing or of another version"
+                        )));
+                    }
+                }
+            }
+            gunzip(&compressed)?
         }
         _ => return Err(corrupt("the item has no document".into())),
     };
@@ -155,12 +255,72 @@ impl DynamoDbPurchaseStore {
             .send()
             .await
             .map_err(unavailable)?;
-        output.item().map(from_item).transpose()
+        match output.item {
+            Some(item) => self.decode(item).await.map(Some),
+            None => Ok(None),
+        }
     }
 
-    async fn put(
+    /// The purchase in `item`, its parts read first if its document is split: the purchase
+    /// item and its parts in one transactional read, so all of one version.
+    async fn decode(&self, item: Item) -> Result<Purchase, StoreError> {
+        use aws_sdk_dynamodb::types::{Get, TransactGetItem};
+        let mut item = item;
+        // A purchase rewritten between reads with another part count: read it again.
+        for _ in 0..3 {
+            let count = parts_of(&item);
+            if count == 0 {
+                return from_item(&item);
+            }
+            let purchase_id = match item.get("purchaseId") {
+                Some(AttributeValue::S(id)) => id.clone(),
+                _ => return from_item(&item),
+            };
+            if count > MAX_PARTS {
+                return Err(StoreError::Corrupt {
+                    record: format!("purchase {purchase_id}"),
+                    reason: format!("documentParts is {count}; at most {MAX_PARTS} are written"),
+                });
+            }
+            let keys = std::iter::once(purchase_id.clone())
+                .chain((0..count).map(|index| part_key(&purchase_id, index)));
+            let mut read = self.client.transact_get_items();
+            for key in keys {
+                let get = Get::builder()
+                    .table_name(&self.table)
+                    .key("purchaseId", AttributeValue::S(key))
+                    .build()
+                    .expect("table and key are set");
+                read = read.transact_items(TransactGetItem::builder().get(get).build());
+            }
+            let output = read.send().await.map_err(unavailable)?;
+            let mut items = output
+                .responses
+                .unwrap_or_default()
+                .into_iter()
+                .map(|response| response.item);
+            let Some(Some(current)) = items.next() else {
+                return Err(StoreError::Unavailable(format!(
+                    "purchase {purchase_id} was deleted while it was read"
+                )));
+            };
+            if parts_of(&current) == count {
+                let parts: Vec<Item> = items.flatten().collect();
+                return from_items(&current, &parts);
+            }
+            item = current;
+        }
+        Err(StoreError::Unavailable(
+            "a split purchase kept changing while it was read".into(),
+        ))
+    }
+
+    /// Writes `encoded` under `condition`: one `PutItem`, or for a split document one
+    /// transaction of the purchase item (under the condition), its parts, and the deletion of
+    /// parts an earlier, larger version had beyond them.
+    async fn write(
         &self,
-        item: Item,
+        encoded: Encoded,
         condition: &str,
         expected_version: Option<u64>,
     ) -> Result<Result<(), Option<Item>>, StoreError> {
@@ -168,7 +328,109 @@ impl DynamoDbPurchaseStore {
             .map(|version| (":expected", AttributeValue::N(version.to_string())))
             .into_iter()
             .collect();
-        conditional_put(&self.client, &self.table, item, condition, values).await
+        if encoded.parts.is_empty() {
+            return conditional_put(&self.client, &self.table, encoded.item, condition, values)
+                .await;
+        }
+        let purchase_id = match encoded.item.get("purchaseId") {
+            Some(AttributeValue::S(id)) => id.clone(),
+            _ => String::new(),
+        };
+        if encoded.parts.len() > MAX_PARTS {
+            return Err(StoreError::Rejected {
+                purchase_id,
+                reason: format!(
+                    "the purchase is {} parts gzipped; at most {MAX_PARTS} fit one transaction",
+                    encoded.parts.len()
+                ),
+            });
+        }
+        transact_put(&self.client, &self.table, encoded, condition, values, &purchase_id).await
+    }
+}
+
+/// [`DynamoDbPurchaseStore::write`] of a split document.
+async fn transact_put(
+    client: &Client,
+    table: &str,
+    encoded: Encoded,
+    condition: &str,
+    values: Vec<(&str, AttributeValue)>,
+    purchase_id: &str,
+) -> Result<Result<(), Option<Item>>, StoreError> {
+    use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+    use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+    let count = encoded.parts.len();
+    let mut main = Put::builder()
+        .table_name(table)
+        .set_item(Some(encoded.item))
+        .condition_expression(condition)
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+    for (name, value) in values {
+        main = main.expression_attribute_values(name, value);
+    }
+    let mut actions = vec![
+        TransactWriteItem::builder()
+            .put(main.build().expect("table and item are set"))
+            .build(),
+    ];
+    for part in encoded.parts {
+        let put = Put::builder()
+            .table_name(table)
+            .set_item(Some(part))
+            .build()
+            .expect("table and item are set");
+        actions.push(TransactWriteItem::builder().put(put).build());
+    }
+    for stale in count..MAX_PARTS {
+        let delete = Delete::builder()
+            .table_name(table)
+            .key("purchaseId", AttributeValue::S(part_key(purchase_id, stale)))
+            .build()
+            .expect("table and key are set");
+        actions.push(TransactWriteItem::builder().delete(delete).build());
+    }
+    match client
+        .transact_write_items()
+        .set_transact_items(Some(actions))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(Ok(())),
+        Err(SdkError::ServiceError(failure)) => match failure.into_err() {
+            TransactWriteItemsError::TransactionCanceledException(canceled) => {
+                let first = canceled
+                    .cancellation_reasons()
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| {
+                        aws_sdk_dynamodb::types::CancellationReason::builder().build()
+                    });
+                if first.code() == Some("ConditionalCheckFailed") {
+                    Ok(Err(first.item))
+                } else {
+                    Err(StoreError::Unavailable(format!(
+                        "the write of split purchase {purchase_id} was canceled: {}",
+                        canceled.message().unwrap_or("no reason given")
+                    )))
+                }
+            }
+            other => {
+                use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+                if other.code() == Some("ValidationException") {
+                    Err(StoreError::Rejected {
+                        purchase_id: purchase_id.to_owned(),
+                        reason: other.message().unwrap_or("refused").to_owned(),
+                    })
+                } else {
+                    Err(StoreError::Unavailable(format!(
+                        "{}",
+                        DisplayErrorContext(&other)
+                    )))
+                }
+            }
+        },
+        Err(error) => Err(unavailable(error)),
     }
 }
 
@@ -227,12 +489,12 @@ impl PurchaseStore for DynamoDbPurchaseStore {
             other => other,
         };
         match self
-            .put(to_item(purchase), "attribute_not_exists(purchaseId)", None)
+            .write(to_item(purchase), "attribute_not_exists(purchaseId)", None)
             .await
             .map_err(attach_id)?
         {
             Ok(()) => Ok(Inserted::New),
-            Err(Some(old)) => Ok(Inserted::Existing(Box::new(from_item(&old)?))),
+            Err(Some(old)) => Ok(Inserted::Existing(Box::new(self.decode(old).await?))),
             // Older DynamoDB-compatible stores may not return the old item: read it.
             Err(None) => match self.read(&purchase.purchase_id).await? {
                 Some(existing) => Ok(Inserted::Existing(Box::new(existing))),
@@ -251,11 +513,11 @@ impl PurchaseStore for DynamoDbPurchaseStore {
     async fn update(&self, next: &Purchase) -> Result<Updated, StoreError> {
         let expected = next.version.saturating_sub(1);
         match self
-            .put(to_item(next), "version = :expected", Some(expected))
+            .write(to_item(next), "version = :expected", Some(expected))
             .await?
         {
             Ok(()) => Ok(Updated::Done),
-            Err(Some(current)) => Ok(Updated::Conflict(Some(Box::new(from_item(&current)?)))),
+            Err(Some(current)) => Ok(Updated::Conflict(Some(Box::new(self.decode(current).await?)))),
             Err(None) => Ok(Updated::Conflict(
                 self.read(&next.purchase_id).await?.map(Box::new),
             )),
@@ -295,10 +557,11 @@ impl PurchaseStore for DynamoDbPurchaseStore {
                 Some(AttributeValue::S(id)) => Some(id.clone()),
                 _ => None,
             });
-        Ok(OpenPage {
-            purchases: page.items().iter().map(from_item).collect(),
-            next,
-        })
+        let mut purchases = Vec::with_capacity(page.items().len());
+        for item in page.items.unwrap_or_default() {
+            purchases.push(self.decode(item).await);
+        }
+        Ok(OpenPage { purchases, next })
     }
 }
 
@@ -371,7 +634,7 @@ mod tests {
     #[test]
     fn items_round_trip_plain_and_gzipped() {
         let purchase = purchase_store::sample_purchase("item-1", true);
-        let item = to_item(&purchase);
+        let item = to_item(&purchase).item;
         assert!(item.contains_key("document") && !item.contains_key("documentGzip"));
         assert_eq!(item["state"], AttributeValue::S("Open".into()));
         assert_eq!(item["readyForCheckout"], AttributeValue::Bool(true));
@@ -379,7 +642,7 @@ mod tests {
 
         // A cart big enough to need compression.
         let big = big_purchase("item-big");
-        let item = to_item(&big);
+        let item = to_item(&big).item;
         let AttributeValue::B(blob) = &item["documentGzip"] else {
             panic!("not gzipped")
         };
@@ -462,18 +725,58 @@ mod tests {
         let mut open = purchase_store::sample_purchase("ttl-1", true);
         // Even a record from before the rule, Open with an expiry, gets no TTL attribute.
         open.expires_at = Some(open.created_at);
-        let item = to_item(&open);
+        let item = to_item(&open).item;
         assert!(!item.contains_key("expiresAt"));
         assert!(item.contains_key(OPEN_INDEX_KEY));
         let done = open.complete("order", open.created_at).unwrap();
-        let item = to_item(&done);
+        let item = to_item(&done).item;
         assert!(item.contains_key("expiresAt"));
         assert!(!item.contains_key(OPEN_INDEX_KEY));
     }
 
     #[test]
+    fn an_incompressible_purchase_is_split_and_every_part_is_needed() {
+        let mut big = purchase_store::sample_purchase("item-split", true);
+        let line = big.cart_items[0].clone();
+        big.cart_items = (0..3_000)
+            .map(|_| {
+                let mut line = line.clone();
+                line.line_item_id = Some(
+                    std::iter::repeat_with(fastrand::alphanumeric)
+                        .take(255)
+                        .collect(),
+                );
+                line
+            })
+            .collect();
+        let encoded = to_item(&big);
+        assert!(encoded.parts.len() >= 2, "{} parts", encoded.parts.len());
+        assert!(!encoded.item.contains_key("documentGzip"));
+        assert!(encoded.parts.iter().all(|part| {
+            let AttributeValue::S(key) = &part["purchaseId"] else {
+                return false;
+            };
+            is_document_part(key)
+        }));
+        assert!(!is_document_part(&big.purchase_id));
+        assert_eq!(from_items(&encoded.item, &encoded.parts).unwrap(), big);
+        // One part short, or a part of another version: corrupt, never a wrong purchase.
+        assert!(matches!(
+            from_items(&encoded.item, &encoded.parts[1..]),
+            Err(StoreError::Corrupt { .. })
+        ));
+        let mut stale = encoded.parts.clone();
+        stale[1].insert("version".into(), AttributeValue::N("0".into()));
+        assert!(matches!(
+            from_items(&encoded.item, &stale),
+            Err(StoreError::Corrupt { .. })
+        ));
+        assert!(matches!(from_item(&encoded.item), Err(StoreError::Corrupt { .. })));
+    }
+
+    #[test]
     fn an_item_without_a_document_is_corrupt_not_a_panic() {
-        let mut item = to_item(&purchase_store::sample_purchase("item-2", true));
+        let mut item = to_item(&purchase_store::sample_purchase("item-2", true)).item;
         item.remove("document");
         assert!(matches!(from_item(&item), Err(StoreError::Corrupt { .. })));
     }
