@@ -17,15 +17,16 @@ use jwo::simulator::{
     CheckoutSimulator, Faults, RepeatAnswer, SimulatorConfig, StoredCarts, router,
 };
 use jwo_aws::amazon::checkout_client::CheckoutClient;
+use jwo_aws::dynamodb::catalog::DynamoDbCatalog;
 use jwo_aws::dynamodb::purchases;
 use jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore;
 use jwo_aws::testing::checkout_client as test_checkout_client;
 use jwo_domain::alerts::AlertKind;
+use jwo_domain::catalog::price_book_versions::{CachedPriceBook, import_price_book};
 use jwo_domain::contract::checkout::AmountBasis;
 use jwo_domain::ports::{CheckoutService, PurchaseStore};
 use jwo_domain::purchase::{CancelReason, Purchase, PurchaseState, purchase_id};
 use jwo_domain::store::Updated;
-use jwo_local::fixed_price_book::FixedPriceBook;
 use jwo_local::log_alerts::LocalAlerts;
 use jwo_test_support::{fixtures, moto_endpoint, unique_name};
 use serde_json::{Value, json};
@@ -36,11 +37,15 @@ const SECRET: &str = "checkout-secret-key";
 const STORE: &str = "STORE-001";
 
 type Simulator = CheckoutSimulator<StoredCarts<DynamoDbPurchaseStore>>;
+/// The price book as the Lambdas read it: the catalog table, through the cache (one shared by
+/// both functions here, asked again on every cart).
+type PriceBooks = Arc<CachedPriceBook<DynamoDbCatalog>>;
 
 /// One connector in AWS, as far as checkout is concerned.
 struct Connector {
-    create: CreatePurchases<DynamoDbPurchaseStore, LocalAlerts, FixedPriceBook>,
-    checkout: Checkout<DynamoDbPurchaseStore, LocalAlerts, CheckoutClient>,
+    create: CreatePurchases<DynamoDbPurchaseStore, LocalAlerts, PriceBooks>,
+    checkout: Checkout<DynamoDbPurchaseStore, LocalAlerts, CheckoutClient, PriceBooks>,
+    price_books: PriceBooks,
     store: DynamoDbPurchaseStore,
     simulator: Arc<Simulator>,
     endpoint: String,
@@ -57,11 +62,36 @@ impl Connector {
     }
 
     async fn start(faults: Faults, settings: checkout::Config) -> Connector {
+        let connector = Connector::start_without_price_book(faults, settings).await;
+        connector.import_sample_price_book().await;
+        connector
+    }
+
+    /// The sample price book, imported into the catalog table.
+    async fn import_sample_price_book(&self) {
+        let book = jwo_domain::pricing::PriceBook::from_json(
+            &std::fs::read(jwo_test_support::sample_price_book()).unwrap(),
+        )
+        .unwrap();
+        import_price_book(self.price_books.versions(), &book, "sample.json")
+            .await
+            .unwrap();
+    }
+
+    async fn start_without_price_book(faults: Faults, settings: checkout::Config) -> Connector {
         let aws = jwo_aws::sdk::emulator_sdk_config(moto_endpoint()).await;
         let dynamo = aws_sdk_dynamodb::Client::new(&aws);
         let table = unique_name("checkout");
         purchases::create_table(&dynamo, &table).await.unwrap();
         let store = DynamoDbPurchaseStore::new(dynamo.clone(), &table);
+        let catalog_table = unique_name("catalog");
+        jwo_aws::dynamodb::catalog::create_table(&dynamo, &catalog_table)
+            .await
+            .unwrap();
+        let price_books = Arc::new(CachedPriceBook::new(
+            DynamoDbCatalog::new(dynamo.clone(), catalog_table),
+            Duration::ZERO,
+        ));
 
         let simulator = Arc::new(CheckoutSimulator::new(
             SimulatorConfig {
@@ -81,15 +111,17 @@ impl Connector {
             create: CreatePurchases::new(
                 store.clone(),
                 LocalAlerts::new(100),
-                FixedPriceBook::sample(),
+                Arc::clone(&price_books),
                 create_purchases::Config::default(),
             ),
             checkout: Checkout::new(
                 store.clone(),
                 LocalAlerts::new(100),
                 client(&endpoint, SECRET),
+                Arc::clone(&price_books),
                 settings,
             ),
+            price_books,
             store,
             simulator,
             endpoint,
@@ -728,5 +760,50 @@ async fn lost_answers_with_repeats_refused_are_held_with_one_alert_each() {
                 .all(|alert| alert.kind == AlertKind::CheckoutOutcomeUnknown
                     && alert.detail.contains("may have charged"))
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn carts_arriving_before_any_price_book_are_kept_and_charged_once_it_is_imported() {
+    let mut connector =
+        Connector::start_without_price_book(no_faults(), checkout::Config::default()).await;
+    // Given carts that arrive while the catalog table holds no price book,
+    let trips: Vec<String> = (0..5).map(|n| format!("no-book-{n}")).collect();
+    for trip in &trips {
+        connector.purchase(trip, None).await;
+    }
+    // they are acknowledged and kept unpriced (the stream starts nothing), with one alert,
+    assert_eq!(connector.run_stream(1).await, 0);
+    for trip in &trips {
+        let stored = connector.stored(trip).await;
+        assert!(
+            stored.awaits_price_book(),
+            "{trip}: {:?}",
+            stored.constraints
+        );
+    }
+    let alerts = connector.create.alerts.recent();
+    assert_eq!(
+        alerts.iter().map(|a| a.kind).collect::<Vec<_>>(),
+        [AlertKind::NoPriceBook]
+    );
+    let report = connector
+        .sweep_now(Instant::now() + Duration::from_secs(20))
+        .await;
+    assert_eq!((report.open, report.repriced, report.completed), (5, 0, 0));
+    // and once a price book is imported, a sweep prices each and charges it once.
+    connector.import_sample_price_book().await;
+    let report = connector
+        .sweep_now(Instant::now() + Duration::from_secs(20))
+        .await;
+    assert_eq!((report.repriced, report.completed), (5, 5), "{report:?}");
+    let stats = connector.simulator.stats();
+    assert_eq!(stats.charges.len(), 5, "{stats:?}");
+    assert!(stats.charges.values().all(|charges| *charges == 1));
+    assert_eq!(stats.rejections.len(), 0, "{stats:?}");
+    for trip in &trips {
+        let stored = connector.stored(trip).await;
+        assert_eq!(stored.state, PurchaseState::Completed, "{trip}");
+        assert_eq!(stored.price_book_version.as_deref(), Some("v1"));
     }
 }

@@ -36,6 +36,11 @@ pub struct LambdaSettings {
     pub checkout_endpoint: String,
     /// `CHECKOUT_REGION`, else the region in an Amazon endpoint's host name.
     pub checkout_region: String,
+    /// `CATALOG_TABLE`: the catalog table, where the sweep finds the price book for carts
+    /// stored when none could be read.
+    pub catalog_table: String,
+    /// `PRICE_BOOK_CACHE_SECONDS` (default 30): as for Create Purchases.
+    pub price_book_cache: std::time::Duration,
     pub config: Config,
 }
 
@@ -64,6 +69,8 @@ impl LambdaSettings {
             alerts_topic_arn: required("ALERTS_TOPIC_ARN")?,
             checkout_endpoint,
             checkout_region,
+            catalog_table: required("CATALOG_TABLE")?,
+            price_book_cache: jwo_aws::settings::price_book_cache(&settings)?,
             config: Config { stuck_open_after },
         })
     }
@@ -90,6 +97,7 @@ mod tests {
         match name {
             "PURCHASES_TABLE" => Some("purchases".into()),
             "ALERTS_TOPIC_ARN" => Some("arn:aws:sns:us-east-1:111122223333:alerts".into()),
+            "CATALOG_TABLE" => Some("catalog".into()),
             "CHECKOUT_ENDPOINT" => {
                 Some("https://eu-west-1.test.checkout.amazonphysicalstores.com".into())
             }

@@ -11,7 +11,7 @@ use aws_lambda_events::dynamodb::{Event as StreamEvent, EventRecord};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use futures_util::StreamExt;
-use jwo_domain::ports::{Alerts, CheckoutService, PurchaseStore};
+use jwo_domain::ports::{Alerts, CheckoutService, CurrentPriceBook, PurchaseStore};
 use lambda_runtime::{Error, LambdaEvent};
 use serde::{Deserialize, Serialize};
 use serde_dynamo::AttributeValue;
@@ -36,8 +36,8 @@ pub enum CheckoutAnswer {
     Sweep(SweepReport),
 }
 
-pub async fn handle_event<S: PurchaseStore, A: Alerts, C: CheckoutService>(
-    service: &Checkout<S, A, C>,
+pub async fn handle_event<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook>(
+    service: &Checkout<S, A, C, B>,
     event: LambdaEvent<CheckoutEvent>,
 ) -> Result<CheckoutAnswer, Error> {
     let deadline = deadline_of(event.context.deadline);
@@ -98,8 +98,8 @@ pub fn record_action(record: &EventRecord) -> RecordAction {
 }
 
 /// Checks out each record's purchase, a few at a time, and reports the ones to retry.
-pub async fn handle_stream<S: PurchaseStore, A: Alerts, C: CheckoutService>(
-    service: &Checkout<S, A, C>,
+pub async fn handle_stream<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook>(
+    service: &Checkout<S, A, C, B>,
     event: StreamEvent,
     deadline: Instant,
 ) -> DynamoDbEventResponse {
@@ -127,8 +127,8 @@ pub async fn handle_stream<S: PurchaseStore, A: Alerts, C: CheckoutService>(
 }
 
 /// The record's sequence number if it must be retried.
-async fn handle_record<S: PurchaseStore, A: Alerts, C: CheckoutService>(
-    service: &Checkout<S, A, C>,
+async fn handle_record<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook>(
+    service: &Checkout<S, A, C, B>,
     record: EventRecord,
     deadline: Instant,
 ) -> Option<String> {

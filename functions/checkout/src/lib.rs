@@ -20,9 +20,9 @@ use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, Utc};
 use futures_util::StreamExt;
-use jwo_domain::alerts::{Alert, AlertError, AlertKind};
+use jwo_domain::alerts::{Alert, AlertError, AlertKind, OncePerCause};
 use jwo_domain::contract::checkout::CheckoutOutcome;
-use jwo_domain::ports::{Alerts, CheckoutService, PurchaseStore};
+use jwo_domain::ports::{Alerts, CheckoutService, CurrentPriceBook, PurchaseStore};
 use jwo_domain::purchase::{CancelReason, ClaimRefused, Purchase, PurchaseState, Verdict};
 use jwo_domain::store::{StoreError, Updated};
 use serde::Serialize;
@@ -88,14 +88,17 @@ pub enum CheckoutError {
     Alert(#[from] AlertError),
 }
 
-/// The checkout use case, generic over its three ports: where purchases are kept, where alerts
-/// go, and the Checkout Service itself (HTTPS in AWS and under `jwo serve`, a scripted fake in
-/// the unit tests).
-pub struct Checkout<S, A, C> {
+/// The checkout use case, generic over its four ports: where purchases are kept, where alerts
+/// go, the Checkout Service itself (HTTPS in AWS and under `jwo serve`, a scripted fake in
+/// the unit tests), and the current price book (for the carts stored when none could be read).
+pub struct Checkout<S, A, C, B> {
     pub store: S,
     pub alerts: A,
     pub checkout_service: C,
+    pub price_books: B,
     pub config: Config,
+    /// Alerts about causes many purchases share (a 403, an unexpected 4xx), sent once.
+    causes: OncePerCause,
     /// Where the last sweep stopped for lack of time, and the unreadable records already
     /// alerted on: kept for as long as the process (a warm Lambda, `jwo serve`) lives.
     sweeps: std::sync::Mutex<SweepMemory>,
@@ -126,18 +129,24 @@ pub struct SweepReport {
     pub stuck_alerts: usize,
     /// Records that could not be read (skipped, each alerted once).
     pub unreadable: usize,
+    /// Purchases whose pending alerts were published.
+    pub alerts_published: usize,
+    /// Carts stored without a price book and priced now.
+    pub repriced: usize,
     /// The deadline came before the last page: the next sweep resumes after this purchase.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resumes_after: Option<String>,
 }
 
-impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
-    pub fn new(store: S, alerts: A, checkout_service: C, config: Config) -> Self {
+impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Checkout<S, A, C, B> {
+    pub fn new(store: S, alerts: A, checkout_service: C, price_books: B, config: Config) -> Self {
         Checkout {
             store,
             alerts,
             checkout_service,
+            price_books,
             config,
+            causes: OncePerCause::default(),
             sweeps: std::sync::Mutex::new(SweepMemory::default()),
         }
     }
@@ -229,27 +238,20 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
                 Ok(CheckedOut::Completed { order_id })
             }
             Verdict::Decline { message } => {
-                // Alert first: if it cannot go out, the purchase stays Open and is retried,
-                // rather than be Canceled with nobody told.
-                if let Err(error) = self
-                    .alerts
-                    .publish(&declined_alert(&claimed, &message))
-                    .await
-                {
-                    self.record_leased(&claimed, &token, |current| {
-                        Some(current.release_checkout(Utc::now(), false))
+                // Recorded with its alert pending, then the alert published: a purchase
+                // declined is never submitted again, and if the alert cannot go out now the
+                // sweep publishes it later.
+                let alert = declined_alert(&claimed, &message);
+                let declined = self
+                    .record_leased(&claimed, &token, |current| {
+                        let mut declined = current
+                            .cancel(CancelReason::Declined, &message, Utc::now())
+                            .ok()?;
+                        declined.add_pending_alert(alert.clone());
+                        Some(declined)
                     })
                     .await?;
-                    return Err(error.into());
-                }
-                self.record_leased(&claimed, &token, |current| {
-                    let mut declined = current
-                        .cancel(CancelReason::Declined, &message, Utc::now())
-                        .ok()?;
-                    declined.mark_alerted(AlertKind::CheckoutDeclined);
-                    Some(declined)
-                })
-                .await?;
+                self.publish_pending(declined).await;
                 Ok(CheckedOut::Declined { message })
             }
             Verdict::Hold {
@@ -257,37 +259,34 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
                 alert: alert_kind,
                 detail,
             } => {
+                let alert = held_alert(&claimed, alert_kind, &detail);
+                // An outcome to reconcile is this purchase's alone: its alert is kept with the
+                // hold until published. A refusal that is not a decline is one cause for every
+                // purchase it meets (an endpoint or account problem): alerted once.
+                let per_purchase = alert_kind == AlertKind::CheckoutOutcomeUnknown;
                 let held = self
                     .record_leased(&claimed, &token, |current| {
-                        Some(current.hold(kind, &detail, Utc::now()))
+                        let mut held = current.hold(kind, &detail, Utc::now());
+                        if per_purchase {
+                            held.add_pending_alert(alert.clone());
+                        }
+                        Some(held)
                     })
                     .await?;
-                if !claimed.was_alerted(alert_kind) {
-                    self.alert_once(&held, held_alert(&held, alert_kind, &detail))
+                if per_purchase {
+                    self.publish_pending(held).await;
+                } else {
+                    self.alert_cause(&submission_cause(&submission), &alert)
                         .await;
                 }
                 Ok(CheckedOut::Held { reason: detail })
             }
             Verdict::Forbidden { message } => {
-                // Once per purchase: a credentials problem affects every cart until fixed.
-                let alerted = !claimed.was_alerted(AlertKind::CheckoutForbidden)
-                    && match self
-                        .alerts
-                        .publish(&forbidden_alert(&claimed, &message))
-                        .await
-                    {
-                        Ok(()) => true,
-                        Err(error) => {
-                            tracing::error!(error = %error, "403 alert not published");
-                            false
-                        }
-                    };
+                // One alert for the cause: a credentials problem affects every cart until fixed.
+                self.alert_cause("403", &forbidden_alert(&claimed, &message))
+                    .await;
                 self.record_leased(&claimed, &token, |current| {
-                    let mut released = current.release_checkout(Utc::now(), unanswered);
-                    if alerted {
-                        released.mark_alerted(AlertKind::CheckoutForbidden);
-                    }
-                    Some(released)
+                    Some(current.release_checkout(Utc::now(), unanswered))
                 })
                 .await?;
                 Err(CheckoutError::Forbidden(message))
@@ -412,16 +411,37 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
             .ok_or_else(|| CheckoutError::Missing(purchase_id.to_owned()))
     }
 
-    /// Publishes `alert` about `purchase` and records that it went out; a purchase it could not
-    /// be published for is still held, and the stuck-open sweep alerts on it later.
-    async fn alert_once(&self, purchase: &Purchase, alert: Alert) {
-        if let Err(error) = self.alerts.publish(&alert).await {
-            tracing::error!(error = %error, alert = ?alert.kind, "alert not published");
+    /// Publishes the alerts `purchase` has pending and records the ones that went out. What
+    /// could not be published, or recorded as published, stays pending for the sweep (an alert
+    /// may then go out twice; it is never lost).
+    async fn publish_pending(&self, purchase: Purchase) -> bool {
+        let mut published = Vec::new();
+        for alert in &purchase.pending_alerts {
+            match self.alerts.publish(alert).await {
+                Ok(()) => published.push(alert.clone()),
+                Err(error) => {
+                    tracing::error!(error = %error, alert = ?alert.kind, "alert not published; kept pending");
+                }
+            }
+        }
+        if published.is_empty() {
+            return false;
+        }
+        let marked = purchase.with_alerts_published(&published, Utc::now());
+        if let Err(error) = self.store.update(&marked).await {
+            tracing::warn!(error = %error, "alert not recorded as published; kept pending");
+        }
+        true
+    }
+
+    /// Publishes `alert` unless one about `cause` went out within the window.
+    async fn alert_cause(&self, cause: &str, alert: &Alert) {
+        if !self.causes.take(cause) {
             return;
         }
-        let marked = purchase.with_alert_sent(alert.kind, Utc::now());
-        if let Err(error) = self.store.update(&marked).await {
-            tracing::warn!(error = %error, "alert not recorded as sent");
+        if let Err(error) = self.alerts.publish(alert).await {
+            tracing::error!(error = %error, alert = ?alert.kind, "alert not published");
+            self.causes.failed(cause);
         }
     }
 
@@ -465,6 +485,8 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
                     Some(Ok(CheckedOut::NothingToDo { .. })) | None => {}
                 }
                 report.stuck_alerts += usize::from(result.stuck_alerted);
+                report.alerts_published += usize::from(result.alerts_published);
+                report.repriced += usize::from(result.repriced);
             }
             match page.next {
                 // Out of time: the next sweep resumes here.
@@ -527,6 +549,25 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
         let idle = now - purchase.updated_at >= idle_for;
         let mut outcome = SweepOne::default();
         let mut current = purchase;
+        if !current.pending_alerts.is_empty() && current.lease(now).is_none() {
+            outcome.alerts_published = self.publish_pending(current.clone()).await;
+            if current.state != PurchaseState::Open {
+                return outcome;
+            }
+            match self.store.get(&current.purchase_id).await {
+                Ok(Some(fresh)) => current = fresh,
+                _ => return outcome,
+            }
+        }
+        if current.awaits_price_book() && !leased {
+            match self.price_now(&current).await {
+                Some(priced) => {
+                    outcome.repriced = true;
+                    current = priced;
+                }
+                None => return outcome,
+            }
+        }
         if current.is_ready_for_checkout() && !leased && idle && Instant::now() < deadline {
             let result = self.check_out(&current.purchase_id, deadline).await;
             let still_open = !matches!(
@@ -559,6 +600,30 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
         outcome
     }
 
+    /// Prices a purchase stored when no price book could be read, if one can be now, and
+    /// writes it (version-checked: a purchase changed meanwhile is left to the next sweep).
+    async fn price_now(&self, purchase: &Purchase) -> Option<Purchase> {
+        let book = match self.price_books.current().await {
+            Ok(book) => book,
+            Err(error) => {
+                tracing::debug!(error = %error, "still no price book");
+                return None;
+            }
+        };
+        let priced = purchase.repriced(&book, Utc::now()).ok()?;
+        match self.store.update(&priced).await {
+            Ok(Updated::Done) => {
+                tracing::info!(purchase_id = %priced.purchase_id, version = %book.version, ready = priced.is_ready_for_checkout(), "priced a cart stored without a price book");
+                Some(priced)
+            }
+            Ok(Updated::Conflict(_)) => None,
+            Err(error) => {
+                tracing::warn!(error = %error, "pricing a cart stored without a price book not recorded");
+                None
+            }
+        }
+    }
+
     /// Publishes the stuck alert, then records it; a conflict means the purchase changed
     /// meanwhile, and the next sweep looks again.
     async fn alert_stuck(&self, purchase: &Purchase) -> bool {
@@ -581,6 +646,17 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService> Checkout<S, A, C> {
 struct SweepOne {
     checkout: Option<Result<CheckedOut, CheckoutError>>,
     stuck_alerted: bool,
+    alerts_published: bool,
+    repriced: bool,
+}
+
+/// The cause of a refusal that is not a decline: its status (every purchase the endpoint
+/// answers 404 shares one alert).
+fn submission_cause(submission: &jwo_domain::contract::checkout::Submission) -> String {
+    match &submission.outcome {
+        CheckoutOutcome::Refused { status, .. } => format!("refused {status}"),
+        other => format!("{other:?}"),
+    }
 }
 
 fn declined_alert(purchase: &Purchase, message: &str) -> Alert {

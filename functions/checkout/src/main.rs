@@ -6,8 +6,10 @@ use checkout::Checkout;
 use checkout::config::LambdaSettings;
 use checkout::lambda::handle_event;
 use jwo_aws::amazon::checkout_client::CheckoutClient;
+use jwo_aws::dynamodb::catalog::DynamoDbCatalog;
 use jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore;
 use jwo_aws::sns::alerts::SnsAlerts;
+use jwo_domain::catalog::price_book_versions::CachedPriceBook;
 use lambda_runtime::{Error, run, service_fn};
 
 #[tokio::main]
@@ -25,13 +27,16 @@ async fn main() -> Result<(), Error> {
         credentials,
     )
     .map_err(|error| format!("CHECKOUT_ENDPOINT: {error}"))?;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let price_books = CachedPriceBook::new(
+        DynamoDbCatalog::new(dynamodb.clone(), settings.catalog_table),
+        settings.price_book_cache,
+    );
     let service = Checkout::new(
-        DynamoDbPurchaseStore::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            settings.purchases_table,
-        ),
+        DynamoDbPurchaseStore::new(dynamodb, settings.purchases_table),
         SnsAlerts::new(aws_sdk_sns::Client::new(&aws), settings.alerts_topic_arn),
         client,
+        price_books,
         settings.config,
     );
     tracing::info!(

@@ -6,12 +6,16 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use jwo_domain::alerts::AlertKind;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use jwo_domain::alerts::{Alert, AlertError, AlertKind};
 use jwo_domain::behaviour::purchase_store::sample_purchase;
+use jwo_domain::catalog::price_book_versions::CachedPriceBook;
 use jwo_domain::contract::checkout::{CheckoutOutcome, Submission};
-use jwo_domain::ports::{CheckoutService, PurchaseStore};
+use jwo_domain::ports::{Alerts, CheckoutService, PurchaseStore};
 use jwo_domain::pricing::ConstraintKind;
 use jwo_domain::purchase::{CancelReason, Purchase, PurchaseState};
+use jwo_local::catalog_files::LocalCatalog;
 use jwo_local::embedded::EmbeddedPurchaseStore;
 use jwo_local::log_alerts::LocalAlerts;
 
@@ -137,8 +141,26 @@ fn gave_up(reason: &str) -> CheckoutOutcome {
     }
 }
 
+/// The real price book source, over a catalog directory (empty unless a test imports).
+type PriceBooks = CachedPriceBook<LocalCatalog>;
+
+/// The log alerts, with an outage to switch on: an SNS topic that cannot be published to.
+struct Alarms {
+    sent: LocalAlerts,
+    down: AtomicBool,
+}
+
+impl Alerts for Alarms {
+    async fn publish(&self, alert: &Alert) -> Result<(), AlertError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(AlertError("the topic cannot be reached".into()));
+        }
+        self.sent.publish(alert).await
+    }
+}
+
 struct World {
-    checkout: Checkout<EmbeddedPurchaseStore, LocalAlerts, Scripted>,
+    checkout: Checkout<EmbeddedPurchaseStore, Alarms, Scripted, PriceBooks>,
     purchase: Purchase,
     _dir: tempfile::TempDir,
 }
@@ -153,8 +175,15 @@ async fn world(steps: impl IntoIterator<Item = Step>) -> World {
     World {
         checkout: Checkout::new(
             store,
-            LocalAlerts::new(10),
+            Alarms {
+                sent: LocalAlerts::new(10),
+                down: AtomicBool::new(false),
+            },
             Scripted::new(steps),
+            CachedPriceBook::new(
+                LocalCatalog::open(dir.path().join("catalog")).unwrap(),
+                Duration::ZERO,
+            ),
             Config::default(),
         ),
         purchase,
@@ -185,6 +214,7 @@ impl World {
     fn alerts(&self) -> Vec<AlertKind> {
         self.checkout
             .alerts
+            .sent
             .recent()
             .into_iter()
             .map(|alert| alert.kind)
@@ -393,7 +423,7 @@ async fn an_answer_lost_after_the_charge_is_held_when_the_repeat_is_refused() {
                 .collect::<Vec<_>>(),
             [ConstraintKind::CheckoutOutcomeUnknown]
         );
-        let alerts = world.checkout.alerts.recent();
+        let alerts = world.checkout.alerts.sent.recent();
         assert_eq!(
             alerts.iter().map(|a| a.kind).collect::<Vec<_>>(),
             [AlertKind::CheckoutOutcomeUnknown]
@@ -528,4 +558,107 @@ async fn a_retry_after_beyond_the_time_left_is_honoured_by_claims_and_sweeps() {
     let report = world.sweep_within(Duration::from_secs(5)).await;
     assert_eq!((report.open, report.failed), (1, 0));
     assert_eq!(world.submissions(), 1);
+}
+
+#[tokio::test]
+async fn a_decline_whose_alert_cannot_go_out_is_recorded_and_the_sweep_publishes_it() {
+    let world = world([Step::Answer(refused(400, "InvalidTotals"))]).await;
+    world.checkout.alerts.down.store(true, Ordering::SeqCst);
+    assert!(matches!(
+        world.check_out().await.unwrap(),
+        CheckedOut::Declined { .. }
+    ));
+    // Declined, with the alert kept on the record; never submitted again.
+    let stored = world.stored().await;
+    assert_eq!(stored.reason_code, Some(CancelReason::Declined));
+    assert_eq!(stored.pending_alerts.len(), 1);
+    assert!(world.alerts().is_empty());
+    world.is_left_alone(PurchaseState::Canceled, 1).await;
+    let report = world.sweep_within(Duration::from_secs(5)).await;
+    assert_eq!((report.open, report.alerts_published), (1, 0));
+    // Once the topic is back, the sweep publishes it, once.
+    world.checkout.alerts.down.store(false, Ordering::SeqCst);
+    let report = world.sweep_within(Duration::from_secs(5)).await;
+    assert_eq!(report.alerts_published, 1);
+    assert_eq!(world.alerts(), [AlertKind::CheckoutDeclined]);
+    let stored = world.stored().await;
+    assert!(stored.pending_alerts.is_empty());
+    assert!(stored.was_alerted(AlertKind::CheckoutDeclined));
+    let report = world.sweep_within(Duration::from_secs(5)).await;
+    assert_eq!((report.open, report.alerts_published), (0, 0));
+    assert_eq!(world.alerts(), [AlertKind::CheckoutDeclined]);
+    assert_eq!(world.submissions(), 1);
+}
+
+#[tokio::test]
+async fn a_403_on_many_purchases_is_one_alert() {
+    let forbidden = || {
+        Step::Answer(CheckoutOutcome::Forbidden {
+            message: "not allowlisted".into(),
+        })
+    };
+    let world = world((0..4).map(|_| forbidden())).await;
+    for n in 0..3 {
+        let ready = sample_purchase(&format!("forbidden-{n}"), true);
+        world.checkout.store.insert_if_absent(&ready).await.unwrap();
+    }
+    let report = world.sweep_within(Duration::from_secs(5)).await;
+    assert_eq!((report.open, report.failed), (4, 4));
+    let forbidden: Vec<AlertKind> = world
+        .alerts()
+        .into_iter()
+        .filter(|kind| *kind == AlertKind::CheckoutForbidden)
+        .collect();
+    assert_eq!(forbidden, [AlertKind::CheckoutForbidden]);
+}
+
+#[tokio::test]
+async fn a_cart_stored_without_a_price_book_is_priced_by_the_sweep_once_one_is_imported() {
+    let world = world([
+        Step::Answer(accepted("order-world")),
+        Step::Answer(accepted("order-priced-later")),
+    ])
+    .await;
+    let mut unpriced = sample_purchase("no-book-yet", true);
+    unpriced.checkout = None;
+    unpriced.price_book_version = None;
+    unpriced.constraints = vec![jwo_domain::pricing::Constraint::no_price_book(
+        "none imported",
+    )];
+    world
+        .checkout
+        .store
+        .insert_if_absent(&unpriced)
+        .await
+        .unwrap();
+    // No book yet: the cart is not priced or submitted (the world's own priced one is).
+    let report = world.sweep_within(Duration::from_secs(5)).await;
+    assert_eq!((report.repriced, report.completed), (0, 1));
+    assert_eq!(world.submissions(), 1);
+    // A book is imported: the next sweep prices the cart and checks it out.
+    let book = jwo_domain::pricing::PriceBook::from_json(
+        &std::fs::read(jwo_test_support::sample_price_book()).unwrap(),
+    )
+    .unwrap();
+    jwo_domain::catalog::price_book_versions::import_price_book(
+        world.checkout.price_books.versions(),
+        &book,
+        "sample.json",
+    )
+    .await
+    .unwrap();
+    let report = world.sweep_within(Duration::from_secs(5)).await;
+    assert_eq!((report.repriced, report.completed), (1, 1), "{report:?}");
+    let stored = world
+        .checkout
+        .store
+        .get(&unpriced.purchase_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.state, PurchaseState::Completed);
+    assert_eq!(stored.price_book_version.as_deref(), Some("v1"));
+    assert!(stored.constraints.is_empty());
+    let sent = world.checkout.checkout_service.submitted.lock().unwrap()[1].clone();
+    assert_eq!(sent, stored.checkout.as_ref().unwrap().to_json_bytes());
 }

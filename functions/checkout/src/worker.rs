@@ -7,7 +7,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jwo_domain::ports::{Alerts, CheckoutService, PurchaseStore};
+use jwo_domain::ports::{Alerts, CheckoutService, CurrentPriceBook, PurchaseStore};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
@@ -35,8 +35,8 @@ impl Default for WorkerSettings {
 }
 
 /// Runs until `shutdown` completes, then lets the checkouts under way finish (within the grace).
-pub async fn run<S: PurchaseStore, A: Alerts, C: CheckoutService>(
-    checkout: Arc<Checkout<S, A, C>>,
+pub async fn run<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook>(
+    checkout: Arc<Checkout<S, A, C, B>>,
     mut ready: mpsc::UnboundedReceiver<String>,
     settings: WorkerSettings,
     shutdown: impl Future<Output = ()>,

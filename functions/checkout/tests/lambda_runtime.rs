@@ -30,7 +30,8 @@ async fn held_back_purchase() -> Purchase {
     Purchase::new(
         &request,
         pricing,
-        &book.version,
+        Some(&book.version),
+        None,
         Utc::now() - Duration::hours(3),
         Duration::days(30),
     )
@@ -42,6 +43,10 @@ async fn invoked_through_the_lambda_runtime_it_answers_stream_batches_and_sweeps
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
     let table = unique_name("checkout-runtime");
     purchases::create_table(&dynamo, &table).await.unwrap();
+    let catalog = unique_name("checkout-runtime-catalog");
+    jwo_aws::dynamodb::catalog::create_table(&dynamo, &catalog)
+        .await
+        .unwrap();
     let store = DynamoDbPurchaseStore::new(dynamo, &table);
     let held_back = held_back_purchase().await;
     store.insert_if_absent(&held_back).await.unwrap();
@@ -52,6 +57,7 @@ async fn invoked_through_the_lambda_runtime_it_answers_stream_batches_and_sweeps
         &[
             ("PURCHASES_TABLE", &table),
             ("ALERTS_TOPIC_ARN", &topic),
+            ("CATALOG_TABLE", &catalog),
             // Nothing here is submitted: no record in the event is ready for checkout.
             (
                 "CHECKOUT_ENDPOINT",
@@ -74,7 +80,7 @@ async fn invoked_through_the_lambda_runtime_it_answers_stream_batches_and_sweeps
     let answer = function.invoke(&fixtures("eventbridge/scheduled_sweep_event.json"));
     assert_eq!(
         answer,
-        json!({ "open": 1, "completed": 0, "declined": 0, "held": 0, "failed": 0, "stuckAlerts": 1, "unreadable": 0 })
+        json!({ "open": 1, "completed": 0, "declined": 0, "held": 0, "failed": 0, "stuckAlerts": 1, "unreadable": 0, "alertsPublished": 0, "repriced": 0 })
     );
     let stored = store.get(&held_back.purchase_id).await.unwrap().unwrap();
     assert!(stored.was_alerted(AlertKind::PurchaseStuckOpen));

@@ -146,12 +146,7 @@ impl LambdaSettings {
                     .map_err(|e| format!("AMOUNT_BASIS: {e}"))
             })
             .transpose()?;
-        let price_book_cache = settings
-            .whole_number("PRICE_BOOK_CACHE_SECONDS", 0..=3600, "seconds")?
-            .map_or(
-                jwo_domain::catalog::price_book_versions::DEFAULT_PRICE_BOOK_CACHE,
-                |seconds| std::time::Duration::from_secs(u64::from(seconds)),
-            );
+        let price_book_cache = jwo_aws::settings::price_book_cache(&settings)?;
         Ok(LambdaSettings {
             call_timeouts,
             purchases_table: required("PURCHASES_TABLE")?,

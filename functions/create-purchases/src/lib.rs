@@ -9,12 +9,12 @@ pub mod config;
 pub mod lambda;
 
 use chrono::{Duration, Utc};
-use jwo_domain::alerts::{AlertError, AlertKind};
+use jwo_domain::alerts::{Alert, AlertError, AlertKind, OncePerCause};
 use jwo_domain::contract::ErrorBody;
 use jwo_domain::contract::create_purchases::CreatePurchasesResponse;
 use jwo_domain::json::FieldError;
 use jwo_domain::ports::{Alerts, CurrentPriceBook, PurchaseStore};
-use jwo_domain::pricing::price_cart;
+use jwo_domain::pricing::{Constraint, PricingOutcome, price_cart};
 use jwo_domain::purchase::Purchase;
 use jwo_domain::store::{Inserted, StoreError, Updated};
 use jwo_domain::validation::{InvalidRequest, validate_create_purchases};
@@ -143,6 +143,8 @@ pub struct CreatePurchases<S, A, B> {
     pub alerts: A,
     pub price_books: B,
     pub config: Config,
+    /// Alerts about causes many carts share, sent once.
+    causes: OncePerCause,
 }
 
 impl<S: PurchaseStore, A: Alerts, B: CurrentPriceBook> CreatePurchases<S, A, B> {
@@ -152,6 +154,7 @@ impl<S: PurchaseStore, A: Alerts, B: CurrentPriceBook> CreatePurchases<S, A, B> 
             alerts,
             price_books,
             config,
+            causes: OncePerCause::default(),
         }
     }
 
@@ -185,13 +188,31 @@ impl<S: PurchaseStore, A: Alerts, B: CurrentPriceBook> CreatePurchases<S, A, B> 
         let cart =
             validate_create_purchases(request.body).map_err(CreatePurchasesError::Invalid)?;
 
-        let price_book = self.price_books.current().await?;
-        let basis = self.config.basis.unwrap_or(price_book.book.amount_basis);
-        let pricing = price_cart(&price_book.book, &cart, basis);
+        // A cart is kept whether or not a price book can be read now: without one it is
+        // stored unpriced, and the checkout's sweep prices it once a book can be read.
+        let (pricing, version) = match self.price_books.current().await {
+            Ok(price_book) => {
+                let basis = self.config.basis.unwrap_or(price_book.book.amount_basis);
+                (
+                    price_cart(&price_book.book, &cart, basis),
+                    Some(price_book.version.clone()),
+                )
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "no price book can be read; storing the cart unpriced");
+                (
+                    PricingOutcome::Unpriceable(vec![Constraint::no_price_book(
+                        &error.to_string(),
+                    )]),
+                    None,
+                )
+            }
+        };
         let candidate = Purchase::new(
             &cart,
             pricing,
-            &price_book.version,
+            version.as_deref(),
+            self.config.basis,
             Utc::now(),
             self.config.retention,
         );
@@ -220,7 +241,9 @@ impl<S: PurchaseStore, A: Alerts, B: CurrentPriceBook> CreatePurchases<S, A, B> 
                     });
                 }
             };
-            if purchase.needs_attention() && !purchase.was_alerted(AlertKind::PurchaseBlocked) {
+            if purchase.awaits_price_book() {
+                self.alert_no_price_book(&purchase).await?;
+            } else if purchase.needs_attention() && !purchase.was_alerted(AlertKind::PurchaseBlocked) {
                 self.alert_blocked(&purchase).await?;
             }
             Ok(PurchaseResponse::json(
@@ -233,6 +256,34 @@ impl<S: PurchaseStore, A: Alerts, B: CurrentPriceBook> CreatePurchases<S, A, B> 
         }
         .instrument(span)
         .await
+    }
+
+    /// No price book: one alert for the cause (once an hour per instance), not one per cart.
+    /// Like the blocked alert, a failure to publish is a 503 and Amazon's retry sends it.
+    async fn alert_no_price_book(&self, purchase: &Purchase) -> Result<(), CreatePurchasesError> {
+        const CAUSE: &str = "NoPriceBook";
+        if !self.causes.take(CAUSE) {
+            return Ok(());
+        }
+        let why = purchase
+            .constraints
+            .first()
+            .map_or("", |constraint| constraint.detail.as_str());
+        let alert = Alert {
+            kind: AlertKind::NoPriceBook,
+            subject: "Carts are stored unpriced: no price book can be read".into(),
+            detail: format!(
+                "Carts are being received (store {}, purchase {} among them) but {why}. Each is stored Open with the constraint NoPriceBook and acknowledged to Amazon; none is lost. Import a price book (`jwo catalog import`) or restore access to the catalog table: the checkout's sweep then prices and checks them out. This alert is sent at most once an hour by each running instance.",
+                purchase.store_id, purchase.purchase_id
+            ),
+            purchase_id: None,
+            store_id: None,
+        };
+        if let Err(error) = self.alerts.publish(&alert).await {
+            self.causes.failed(CAUSE);
+            return Err(error.into());
+        }
+        Ok(())
     }
 
     /// A stored purchase that cannot go to checkout needs a person. The alert is published

@@ -309,6 +309,48 @@ async fn an_unknown_sku_is_stored_held_back_and_alerted_once() {
 }
 
 #[tokio::test]
+async fn with_no_price_book_carts_are_stored_unpriced_and_the_cause_alerted_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedPurchaseStore::open(&dir.path().join("purchases.redb")).unwrap();
+    // The real price book source over a catalog nothing was ever imported into.
+    let catalog = jwo_local::catalog_files::LocalCatalog::open(dir.path().join("catalog")).unwrap();
+    let price_books = jwo_domain::catalog::price_book_versions::CachedPriceBook::new(
+        catalog,
+        std::time::Duration::from_secs(30),
+    );
+    let service = CreatePurchases::new(store, LocalAlerts::new(10), price_books, Config::default());
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let mut body: Value =
+            serde_json::from_slice(&fixture("1.02_multi_item_cart.json")).unwrap();
+        body["idempotentShoppingTripId"] = json!(format!("no-book-{n}"));
+        let body = body.to_string().into_bytes();
+        let answer = send(&service, purchase_event(&body)).await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        assert!(answer.body.get("orderTotals").is_none());
+        let stored = stored(&service.store, &body).await.unwrap();
+        assert_eq!(stored.state, PurchaseState::Open);
+        assert!(stored.awaits_price_book(), "{:?}", stored.constraints);
+        assert_eq!(stored.price_book_version, None);
+        // A replay is answered the same and alerts nothing more.
+        assert_eq!(
+            send(&service, purchase_event(&body)).await.body,
+            answer.body
+        );
+        ids.push(stored.purchase_id);
+    }
+    let alerts = service.alerts.recent();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert_eq!(alerts[0].kind, AlertKind::NoPriceBook);
+    assert!(
+        alerts[0].detail.contains("jwo catalog import"),
+        "{}",
+        alerts[0].detail
+    );
+    assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), 5);
+}
+
+#[tokio::test]
 async fn http_edges_get_clear_4xx_answers() {
     let (_dir, service) = local_service(Config::default());
     let body = fixture("1.01_single_item_sku_unit.json");
@@ -570,7 +612,10 @@ async fn on_dynamodb_the_largest_body_is_stored_split_across_items_and_read_back
     );
     let parts = purchases::to_item(&stored).parts.len();
     assert!((2..=purchases::MAX_PARTS).contains(&parts), "{parts} parts");
-    eprintln!("the largest body ({} bytes) is stored in {parts} parts", body.len());
+    eprintln!(
+        "the largest body ({} bytes) is stored in {parts} parts",
+        body.len()
+    );
 
     // A replay finds the split record (the condition's old item has no document of its own).
     let replay = send(&service, purchase_event(&body)).await;
@@ -583,12 +628,19 @@ async fn on_dynamodb_the_largest_body_is_stored_split_across_items_and_read_back
         store.update(&claimed).await.unwrap(),
         jwo_domain::store::Updated::Done
     ));
-    assert_eq!(store.get(&stored.purchase_id).await.unwrap(), Some(claimed.clone()));
+    assert_eq!(
+        store.get(&stored.purchase_id).await.unwrap(),
+        Some(claimed.clone())
+    );
     let page = store.list_open(None, 100).await.unwrap();
     assert_eq!(page.purchases.len(), 1);
     assert_eq!(page.purchases[0].as_ref().unwrap(), &claimed);
     // A stale version conflicts and is answered with the stored one, parts and all.
-    match store.update(&stored.with_alert_sent(AlertKind::PurchaseStuckOpen, chrono::Utc::now())).await.unwrap() {
+    match store
+        .update(&stored.with_alert_sent(AlertKind::PurchaseStuckOpen, chrono::Utc::now()))
+        .await
+        .unwrap()
+    {
         jwo_domain::store::Updated::Conflict(Some(current)) => assert_eq!(*current, claimed),
         other => panic!("{other:?}"),
     }

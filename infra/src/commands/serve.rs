@@ -81,7 +81,8 @@ pub fn run(args: Serve) -> ExitCode {
     super::run_to_exit(serve(args))
 }
 
-type Service = CreatePurchases<EmbeddedPurchaseStore, LocalAlerts, CachedPriceBook<LocalCatalog>>;
+type Service =
+    CreatePurchases<EmbeddedPurchaseStore, LocalAlerts, Arc<CachedPriceBook<LocalCatalog>>>;
 
 struct Connector {
     service: Service,
@@ -132,10 +133,10 @@ async fn serve(args: Serve) -> Result<(), String> {
     let (store, ready) = EmbeddedPurchaseStore::open_with_ready_queue(&store_path)
         .map_err(|error| format!("--data-dir {}: {error}", args.data_dir.display()))?;
     let catalog = open_catalog(&args.data_dir, args.pricebook.as_deref()).await?;
-    let price_books = CachedPriceBook::new(
+    let price_books = Arc::new(CachedPriceBook::new(
         catalog,
         std::time::Duration::from_secs(args.price_book_cache_seconds),
-    );
+    ));
     let price_book = price_books.current().await.map_err(|e| e.to_string())?;
     let price_book_name = price_books
         .versions()
@@ -212,6 +213,7 @@ async fn serve(args: Serve) -> Result<(), String> {
         store.clone(),
         alerts_for_checkout,
         client,
+        Arc::clone(&price_books),
         checkout::Config::default(),
     ));
     let connector = Arc::new(Connector {

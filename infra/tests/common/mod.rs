@@ -21,7 +21,8 @@ pub fn priced_purchase(trip: &str) -> Purchase {
     Purchase::new(
         &request,
         pricing,
-        "v1",
+        Some("v1"),
+        None,
         chrono::Utc::now(),
         chrono::Duration::days(1),
     )

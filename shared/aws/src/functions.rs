@@ -61,13 +61,21 @@ pub const CHECKOUT: FunctionManifest = FunctionManifest {
         "CHECKOUT_ENDPOINT",
         "CHECKOUT_REGION",
         "STUCK_OPEN_AFTER_MINUTES",
+        "CATALOG_TABLE",
+        "PRICE_BOOK_CACHE_SECONDS",
     ],
     // Those without which it does not start.
-    required: &["PURCHASES_TABLE", "ALERTS_TOPIC_ARN", "CHECKOUT_ENDPOINT"],
+    required: &[
+        "PURCHASES_TABLE",
+        "ALERTS_TOPIC_ARN",
+        "CHECKOUT_ENDPOINT",
+        "CATALOG_TABLE",
+    ],
     // The AWS API actions it calls: the purchase store's get, update (`GetItem`, `PutItem`, and
     // `DeleteItem` for the stale parts of a split purchase, as for Create Purchases) and pages
-    // of Open purchases for the sweep (`Query` of the sparse index); alerts. Reading the stream
-    // and sending to the on-failure queue are Lambda's, under the same role.
+    // of Open purchases for the sweep (`Query` of the sparse index); the price book in the
+    // catalog table (`GetItem`, read only) for carts stored without one; alerts. Reading the
+    // stream and sending to the on-failure queue are Lambda's, under the same role.
     iam_actions: &[
         "dynamodb:DeleteItem",
         "dynamodb:GetItem",

@@ -62,6 +62,19 @@ impl<F: Fn(&str) -> Option<String>> Settings<F> {
     }
 }
 
+/// `PRICE_BOOK_CACHE_SECONDS` (default 30, at most 3600): how long a price book version is
+/// used before the catalog table is asked whether a newer one is current.
+pub fn price_book_cache<F: Fn(&str) -> Option<String>>(
+    settings: &Settings<F>,
+) -> Result<std::time::Duration, String> {
+    Ok(settings
+        .whole_number("PRICE_BOOK_CACHE_SECONDS", 0..=3600, "seconds")?
+        .map_or(
+            jwo_domain::catalog::price_book_versions::DEFAULT_PRICE_BOOK_CACHE,
+            |seconds| std::time::Duration::from_secs(u64::from(seconds)),
+        ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -42,6 +42,8 @@ pub enum AlertKind {
     UnverifiedNotification,
     /// A stored purchase could not be read back (the sweep skipped it).
     UnreadablePurchase,
+    /// Carts arrive while no price book can be read: they are stored unpriced.
+    NoPriceBook,
 }
 
 #[derive(Debug, Error)]
@@ -62,9 +64,60 @@ pub fn listed(lines: &[String]) -> String {
     text
 }
 
+/// An alert about one cause that many purchases share (a 403, no price book) goes out once
+/// per this window, not once per purchase.
+pub const CAUSE_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// One alert per cause and window, for as long as the process (a warm Lambda, `jwo serve`)
+/// lives: concurrent Lambda instances each send at most one.
+#[derive(Debug, Default)]
+pub struct OncePerCause {
+    sent: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+}
+
+impl OncePerCause {
+    /// Whether an alert about `cause` goes out now; from now on it counts as sent for
+    /// [`CAUSE_WINDOW`] unless [`OncePerCause::failed`] says it did not go out.
+    pub fn take(&self, cause: &str) -> bool {
+        let now = std::time::Instant::now();
+        let mut sent = self.lock();
+        match sent.get(cause) {
+            Some(at) if now.duration_since(*at) < CAUSE_WINDOW => false,
+            _ => {
+                sent.insert(cause.to_owned(), now);
+                true
+            }
+        }
+    }
+
+    /// The alert about `cause` could not be published: the next one may go.
+    pub fn failed(&self, cause: &str) {
+        self.lock().remove(cause);
+    }
+
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, std::time::Instant>> {
+        self.sent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cause_is_alerted_once_until_its_alert_fails() {
+        let causes = OncePerCause::default();
+        assert!(causes.take("403"));
+        assert!(!causes.take("403"));
+        assert!(causes.take("NoPriceBook"));
+        causes.failed("403");
+        assert!(causes.take("403"));
+        assert!(!causes.take("403"));
+    }
 
     #[test]
     fn a_long_list_is_cut_and_counted() {

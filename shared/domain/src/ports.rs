@@ -70,6 +70,13 @@ pub trait CurrentPriceBook: Send + Sync + 'static {
     fn current(&self) -> impl Future<Output = Result<Arc<VersionedPriceBook>, StoreError>> + Send;
 }
 
+/// One price book source (and its cache) shared by the functions of one process.
+impl<B: CurrentPriceBook> CurrentPriceBook for Arc<B> {
+    fn current(&self) -> impl Future<Output = Result<Arc<VersionedPriceBook>, StoreError>> + Send {
+        B::current(self)
+    }
+}
+
 /// Where price book versions are kept (the catalog table in AWS, files under the data
 /// directory locally). A version is written whole before it becomes current, so a reader sees
 /// the old version or the new one, never a mix.

@@ -12,10 +12,11 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::alerts::{Alert, AlertKind};
+use crate::catalog::price_book_versions::VersionedPriceBook;
 use crate::contract::Timestamp;
-use crate::contract::checkout::{CheckoutOutcome, CheckoutRequest, Submission};
-use crate::contract::create_purchases::{CartItem, CreatePurchasesRequest};
-use crate::pricing::{Constraint, ConstraintKind, PricingOutcome};
+use crate::contract::checkout::{AmountBasis, CheckoutOutcome, CheckoutRequest, Submission};
+use crate::contract::create_purchases::{CartItem, CreatePurchasesRequest, ShoppingTrip};
+use crate::pricing::{Constraint, ConstraintKind, PricingOutcome, price_cart};
 
 /// Fixed namespace of purchase ids (UUID version 5).
 const PURCHASE_ID_NAMESPACE: uuid::Uuid =
@@ -90,11 +91,19 @@ pub struct Purchase {
     pub checkout: Option<CheckoutRequest>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_book_version: Option<String>,
+    /// The amount basis configured over the price book's when the cart arrived, so pricing it
+    /// again later follows the same rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_basis: Option<AmountBasis>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_id: Option<String>,
     /// The alerts published about this purchase, so each goes out once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alerts_sent: Vec<AlertKind>,
+    /// Alerts recorded with a change but not yet published (written with the change, so a
+    /// failed publish is never lost: the sweep publishes them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_alerts: Vec<Alert>,
     /// Submissions to the Checkout Service so far.
     #[serde(default)]
     pub checkout_attempts: u32,
@@ -191,11 +200,14 @@ pub struct LifecycleError {
 }
 
 impl Purchase {
-    /// The record for a validated, priced request, as first stored.
+    /// The record for a validated, priced request, as first stored: priced with
+    /// `price_book_version` (none when no book could be read), under the `amount_basis`
+    /// configured over the book's, if any.
     pub fn new(
         request: &CreatePurchasesRequest,
         pricing: PricingOutcome,
-        price_book_version: &str,
+        price_book_version: Option<&str>,
+        amount_basis: Option<AmountBasis>,
         now: DateTime<Utc>,
         retention: Duration,
     ) -> Purchase {
@@ -226,9 +238,11 @@ impl Purchase {
             cart_items: request.cart_items.clone(),
             trip_end_time: request.shopping_trip.end_time.clone(),
             checkout,
-            price_book_version: Some(price_book_version.to_owned()),
+            price_book_version: price_book_version.map(str::to_owned),
+            amount_basis,
             order_id: None,
             alerts_sent: Vec::new(),
+            pending_alerts: Vec::new(),
             checkout_attempts: 0,
             checkout_lease_until: None,
             checkout_lease_token: None,
@@ -264,6 +278,76 @@ impl Purchase {
     /// Open but held back: a person (or a later price book) must resolve the constraints.
     pub fn needs_attention(&self) -> bool {
         self.state == PurchaseState::Open && !self.constraints.is_empty()
+    }
+
+    /// Held back only because no price book could be read: the sweep prices it once one can.
+    pub fn awaits_price_book(&self) -> bool {
+        self.needs_attention()
+            && self
+                .constraints
+                .iter()
+                .all(|constraint| constraint.kind == ConstraintKind::NoPriceBook)
+    }
+
+    /// What the sweep looks at: Open, or closed with an alert still to publish. The stores'
+    /// index of Open purchases holds exactly these.
+    pub fn needs_sweep(&self) -> bool {
+        self.state == PurchaseState::Open || !self.pending_alerts.is_empty()
+    }
+
+    /// The cart as received, as the pricing engine takes it (no shopper, device or payment
+    /// identifiers are kept, and pricing needs none).
+    fn cart_request(&self) -> CreatePurchasesRequest {
+        CreatePurchasesRequest {
+            request_id: self.request_id.clone(),
+            idempotent_shopping_trip_id: self.idempotent_shopping_trip_id.clone(),
+            store_id: self.store_id.clone(),
+            shopping_trip: ShoppingTrip {
+                start_time: self.trip_end_time.clone(),
+                end_time: self.trip_end_time.clone(),
+                auth_events: Vec::new(),
+            },
+            cart_items: self.cart_items.clone(),
+            shopper_identity: None,
+            shopper_device_id: None,
+            payment_source: None,
+        }
+    }
+
+    /// The next version, priced again with `book`: what pricing found before is replaced by
+    /// what it finds now, and what the checkout held stays held. Only while Open and not
+    /// leased (a submission under way must not have its cart changed).
+    pub fn repriced(
+        &self,
+        book: &VersionedPriceBook,
+        now: DateTime<Utc>,
+    ) -> Result<Purchase, LifecycleError> {
+        self.require_open("reprice")?;
+        if self.lease(now).is_some() {
+            return Err(LifecycleError {
+                purchase_id: self.purchase_id.clone(),
+                state: self.state,
+                action: "reprice while a checkout holds it",
+            });
+        }
+        let basis = self.amount_basis.unwrap_or(book.book.amount_basis);
+        let pricing = price_cart(&book.book, &self.cart_request(), basis);
+        let mut next = self.next(now);
+        next.price_book_version = Some(book.version.clone());
+        next.constraints
+            .retain(|constraint| !constraint.kind.is_pricing());
+        next.checkout = None;
+        match pricing {
+            PricingOutcome::Priced(checkout) => next.checkout = Some(checkout),
+            PricingOutcome::Unpriceable(constraints) => next.constraints.extend(constraints),
+            PricingOutcome::EmptyCart => {
+                next.state = PurchaseState::Canceled;
+                next.reason_code = Some(CancelReason::EmptyCart);
+                next.end_submission();
+                next.expires_at = next.expiry_from(now);
+            }
+        }
+        Ok(next)
     }
 
     fn next(&self, now: DateTime<Utc>) -> Purchase {
@@ -316,6 +400,26 @@ impl Purchase {
     pub fn with_alert_sent(&self, kind: AlertKind, now: DateTime<Utc>) -> Purchase {
         let mut next = self.next(now);
         next.mark_alerted(kind);
+        next
+    }
+
+    /// Records `alert` to be published, on a version about to be written: it is kept with
+    /// the change it is about until [`Purchase::with_alerts_published`] says it went out.
+    pub fn add_pending_alert(&mut self, alert: Alert) {
+        if !self.was_alerted(alert.kind) && !self.pending_alerts.contains(&alert) {
+            self.pending_alerts.push(alert);
+        }
+    }
+
+    /// The next version, recording that the pending `published` alerts went out. A closed
+    /// purchase left with none pending leaves the sweep's index.
+    pub fn with_alerts_published(&self, published: &[Alert], now: DateTime<Utc>) -> Purchase {
+        let mut next = self.next(now);
+        next.pending_alerts
+            .retain(|alert| !published.contains(alert));
+        for alert in published {
+            next.mark_alerted(alert.kind);
+        }
         next
     }
 
@@ -585,7 +689,8 @@ mod tests {
         let empty = Purchase::new(
             &request(serde_json::json!([])),
             PricingOutcome::EmptyCart,
-            "v1",
+            Some("v1"),
+            None,
             now,
             Duration::days(30),
         );
@@ -598,7 +703,14 @@ mod tests {
         let cart = request(
             serde_json::json!([{ "id": "A", "type": "SKU", "quantity": { "value": "1", "unit": "each" } }]),
         );
-        let blocked = Purchase::new(&cart, unpriceable(), "v1", now, Duration::days(30));
+        let blocked = Purchase::new(
+            &cart,
+            unpriceable(),
+            Some("v1"),
+            None,
+            now,
+            Duration::days(30),
+        );
         assert!(blocked.needs_attention() && !blocked.is_ready_for_checkout());
         assert_eq!(blocked.answered_id(), blocked.purchase_id);
         // Nothing unresolved expires: only a terminal state sets the TTL.
@@ -625,7 +737,14 @@ mod tests {
         .unwrap();
         let pricing =
             crate::pricing::price_cart(&book, &cart, crate::contract::checkout::AmountBasis::Line);
-        Purchase::new(&cart, pricing, "v1", Utc::now(), Duration::days(30))
+        Purchase::new(
+            &cart,
+            pricing,
+            Some("v1"),
+            None,
+            Utc::now(),
+            Duration::days(30),
+        )
     }
 
     #[test]
@@ -687,7 +806,14 @@ mod tests {
         let cart = request(
             serde_json::json!([{ "id": "A", "type": "SKU", "quantity": { "value": "1", "unit": "each" } }]),
         );
-        let blocked = Purchase::new(&cart, unpriceable(), "v1", now, Duration::days(30));
+        let blocked = Purchase::new(
+            &cart,
+            unpriceable(),
+            Some("v1"),
+            None,
+            now,
+            Duration::days(30),
+        );
         assert_eq!(
             blocked.claim_for_checkout(now, Duration::seconds(30), "w"),
             Err(ClaimRefused::NotReady(PurchaseState::Open))

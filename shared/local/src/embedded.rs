@@ -14,7 +14,7 @@ use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTran
 use tokio::sync::{mpsc as tokio_mpsc, oneshot};
 
 use jwo_domain::ports::PurchaseStore;
-use jwo_domain::purchase::{Purchase, PurchaseState};
+use jwo_domain::purchase::Purchase;
 use jwo_domain::store::{Inserted, OpenPage, StoreError, Updated};
 
 /// Purchase id → the purchase's version (8 bytes, big-endian), then the purchase as JSON. The
@@ -270,7 +270,7 @@ fn put(txn: &WriteTransaction, purchase: &Purchase) -> Result<(), StoreError> {
         .insert(purchase.purchase_id.as_str(), encode(purchase).as_slice())
         .map_err(unavailable)?;
     let mut open = txn.open_table(OPEN).map_err(unavailable)?;
-    if purchase.state == PurchaseState::Open {
+    if purchase.needs_sweep() {
         open.insert(purchase.purchase_id.as_str(), ())
             .map_err(unavailable)?;
     } else {

@@ -79,10 +79,13 @@ impl LambdaUnderTest {
         }
     }
 
-    /// `cargo lambda invoke --data-file EVENT`: the function's answer.
+    /// `cargo lambda invoke --data-file EVENT`: the function's answer. A function that cannot
+    /// start leaves the invocation waiting: after two minutes it fails (coreutils `timeout`).
     pub fn invoke(&self, event: &Path) -> serde_json::Value {
-        let output = Command::new("cargo")
+        let output = Command::new("timeout")
             .args([
+                "120",
+                "cargo",
                 "lambda",
                 "invoke",
                 "_",

@@ -10,8 +10,9 @@
 //! - `state` (S: Open | Completed | Canceled), `readyForCheckout` (BOOL), `constraintCount` (N):
 //!   what the table's stream filter and a console reader need without parsing;
 //! - `version` (N): every update is a `PutItem` guarded by `version = :expected`;
-//! - `openIndex` (S, `Open`): present only while the purchase is Open, the partition key of the
-//!   sparse index `OpenPurchases` (sort key `purchaseId`) that the sweep reads;
+//! - `openIndex` (S, `Open`): present only while the purchase is Open (or closed with an alert
+//!   still to publish), the partition key of the sparse index `OpenPurchases` (sort key
+//!   `purchaseId`) that the sweep reads;
 //! - `expiresAt` (N, epoch seconds): the table's TTL attribute, set only once a purchase is
 //!   Completed or Canceled (retention, default 30 days): nothing unresolved ever expires;
 //! - `document` (S): the whole purchase as JSON; over 300 KB it is gzipped into
@@ -119,8 +120,9 @@ pub fn to_item(purchase: &Purchase) -> Encoded {
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value))
     .collect();
-    // The sparse index's key only while Open: closing a purchase takes it out of the index.
-    if purchase.state == PurchaseState::Open {
+    // The sparse index's key only while the sweep has work there (Open, or an alert still to
+    // publish): closing a purchase takes it out of the index.
+    if purchase.needs_sweep() {
         item.insert(
             OPEN_INDEX_KEY.into(),
             AttributeValue::S(OPEN_INDEX_VALUE.into()),
@@ -345,7 +347,15 @@ impl DynamoDbPurchaseStore {
                 ),
             });
         }
-        transact_put(&self.client, &self.table, encoded, condition, values, &purchase_id).await
+        transact_put(
+            &self.client,
+            &self.table,
+            encoded,
+            condition,
+            values,
+            &purchase_id,
+        )
+        .await
     }
 }
 
@@ -385,7 +395,10 @@ async fn transact_put(
     for stale in count..MAX_PARTS {
         let delete = Delete::builder()
             .table_name(table)
-            .key("purchaseId", AttributeValue::S(part_key(purchase_id, stale)))
+            .key(
+                "purchaseId",
+                AttributeValue::S(part_key(purchase_id, stale)),
+            )
             .build()
             .expect("table and key are set");
         actions.push(TransactWriteItem::builder().delete(delete).build());
@@ -517,7 +530,9 @@ impl PurchaseStore for DynamoDbPurchaseStore {
             .await?
         {
             Ok(()) => Ok(Updated::Done),
-            Err(Some(current)) => Ok(Updated::Conflict(Some(Box::new(self.decode(current).await?)))),
+            Err(Some(current)) => Ok(Updated::Conflict(Some(Box::new(
+                self.decode(current).await?,
+            )))),
             Err(None) => Ok(Updated::Conflict(
                 self.read(&next.purchase_id).await?.map(Box::new),
             )),
@@ -771,7 +786,10 @@ mod tests {
             from_items(&encoded.item, &stale),
             Err(StoreError::Corrupt { .. })
         ));
-        assert!(matches!(from_item(&encoded.item), Err(StoreError::Corrupt { .. })));
+        assert!(matches!(
+            from_item(&encoded.item),
+            Err(StoreError::Corrupt { .. })
+        ));
     }
 
     #[test]

@@ -47,7 +47,14 @@ pub fn sample_purchase(trip: &str, ready: bool) -> Purchase {
     };
     // Whole seconds: what every store keeps exactly.
     let now = Utc.with_ymd_and_hms(2024, 3, 22, 17, 10, 0).unwrap();
-    Purchase::new(&request, pricing, "book-v1", now, Duration::days(30))
+    Purchase::new(
+        &request,
+        pricing,
+        Some("book-v1"),
+        None,
+        now,
+        Duration::days(30),
+    )
 }
 
 pub async fn run_all(store: &impl PurchaseStore) {
@@ -139,6 +146,31 @@ async fn list_open_follows_the_state(store: &impl PurchaseStore) {
     assert!(listed.iter().all(|p| p.state == PurchaseState::Open));
     assert!(!listed.iter().any(|p| p.purchase_id == blocked.purchase_id));
     assert!(listed.iter().any(|p| p.purchase_id == open.purchase_id));
+
+    // A closed purchase with an alert still to publish stays listed until it is published.
+    let mut declined = open
+        .cancel(CancelReason::Declined, "test", open.created_at)
+        .unwrap();
+    let alert = declined.alert(
+        crate::alerts::AlertKind::CheckoutDeclined,
+        "declined".into(),
+        "test".into(),
+    );
+    declined.add_pending_alert(alert.clone());
+    assert!(matches!(
+        store.update(&declined).await.unwrap(),
+        Updated::Done
+    ));
+    let listed = store.all_open().await.unwrap();
+    assert!(listed.contains(&declined), "{listed:?}");
+    let published = declined.with_alerts_published(&[alert], declined.created_at);
+    assert!(matches!(
+        store.update(&published).await.unwrap(),
+        Updated::Done
+    ));
+    assert!(published.was_alerted(crate::alerts::AlertKind::CheckoutDeclined));
+    let listed = store.all_open().await.unwrap();
+    assert!(!listed.iter().any(|p| p.purchase_id == open.purchase_id));
 }
 
 /// Many closed purchases and a few open ones: the pages hold only the open ones, in id order,

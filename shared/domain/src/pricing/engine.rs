@@ -27,6 +27,9 @@ wire_enum! {
         UnknownStore = "UnknownStore",
         MissingTaxRate = "MissingTaxRate",
         InvalidQuantity = "InvalidQuantity",
+        /// No price book could be read when the cart arrived: stored unpriced, and priced by
+        /// the checkout's sweep once a book can be read.
+        NoPriceBook = "NoPriceBook",
         /// A submission got no answer and a later one was refused: Amazon may have charged
         /// the trip. A person reconciles it; it is never submitted again by itself.
         CheckoutOutcomeUnknown = "CheckoutOutcomeUnknown",
@@ -36,12 +39,38 @@ wire_enum! {
     }
 }
 
+impl ConstraintKind {
+    /// Whether pricing the cart again settles it (the pricing engine's findings), rather than
+    /// a person (what the checkout held).
+    pub fn is_pricing(self) -> bool {
+        match self {
+            ConstraintKind::UnknownSku
+            | ConstraintKind::UnknownStore
+            | ConstraintKind::MissingTaxRate
+            | ConstraintKind::InvalidQuantity
+            | ConstraintKind::NoPriceBook => true,
+            ConstraintKind::CheckoutOutcomeUnknown | ConstraintKind::CheckoutRefused => false,
+        }
+    }
+}
+
 /// Something that blocks checkout, with the cart field it is about.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Constraint {
     pub kind: ConstraintKind,
     pub field: String,
     pub detail: String,
+}
+
+impl Constraint {
+    /// No price book could be read (`why`): the cart is stored unpriced.
+    pub fn no_price_book(why: &str) -> Constraint {
+        Constraint {
+            kind: ConstraintKind::NoPriceBook,
+            field: "priceBook".into(),
+            detail: format!("no price book could be read: {why}"),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
