@@ -61,6 +61,7 @@ impl ChargeLedger {
         let (appends, queue) =
             std::sync::mpsc::channel::<(Charge, tokio::sync::oneshot::Sender<Result<(), String>>)>(
             );
+        let mut committed = complete as u64;
         std::thread::Builder::new()
             .name("charge-ledger".into())
             .spawn(move || {
@@ -72,10 +73,9 @@ impl ChargeLedger {
                         serde_json::to_writer(&mut lines, charge).expect("a charge serializes");
                         lines.push(b'\n');
                     }
-                    let written = file
-                        .write_all(&lines)
-                        .and_then(|()| file.sync_data())
-                        .map_err(|error| error.to_string());
+                    let written = append(&mut file, &mut committed, &lines, |file, lines| {
+                        file.write_all(lines)
+                    });
                     for (_, answer) in group {
                         let _ = answer.send(written.clone());
                     }
@@ -99,5 +99,92 @@ impl ChargeLedger {
         answered
             .await
             .map_err(|_| "the ledger writer stopped".to_owned())?
+    }
+}
+
+/// Appends `lines` with `write` and makes them durable, or leaves the file as it was: a write
+/// that failed part way is cut off again (back to `committed`, what was durable before), so a
+/// later append never continues a torn line and a restart reads back every answered charge.
+/// Once the file cannot be cut back, every later append is refused rather than mixed in.
+fn append(
+    file: &mut std::fs::File,
+    committed: &mut u64,
+    lines: &[u8],
+    write: impl FnOnce(&mut std::fs::File, &[u8]) -> std::io::Result<()>,
+) -> Result<(), String> {
+    if *committed == u64::MAX {
+        return Err("the ledger could not be repaired after a failed write".into());
+    }
+    match write(file, lines).and_then(|()| file.sync_data()) {
+        Ok(()) => {
+            *committed += lines.len() as u64;
+            Ok(())
+        }
+        Err(error) => {
+            if file.set_len(*committed).and_then(|()| file.sync_data()).is_err() {
+                *committed = u64::MAX;
+            }
+            Err(format!("the charge was not recorded: {error}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn charge(n: usize) -> Charge {
+        Charge {
+            store_id: "STORE-001".into(),
+            trip_id: format!("trip-{n}"),
+            order_id: format!("order-{n}"),
+        }
+    }
+
+    fn line(charge: &Charge) -> Vec<u8> {
+        let mut line = serde_json::to_vec(charge).unwrap();
+        line.push(b'\n');
+        line
+    }
+
+    #[test]
+    fn a_write_that_fails_part_way_is_cut_off_and_the_next_one_reads_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.jsonl");
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap();
+        let mut committed = 0;
+        append(&mut file, &mut committed, &line(&charge(1)), |f, l| {
+            std::io::Write::write_all(f, l)
+        })
+        .unwrap();
+        // Half a line goes out, then the disk fails.
+        let failed = append(&mut file, &mut committed, &line(&charge(2)), |f, l| {
+            std::io::Write::write_all(f, &l[..l.len() / 2])?;
+            Err(std::io::Error::other("no space left on device"))
+        });
+        assert!(failed.unwrap_err().contains("no space"));
+        append(&mut file, &mut committed, &line(&charge(3)), |f, l| {
+            std::io::Write::write_all(f, l)
+        })
+        .unwrap();
+        drop(file);
+        let reopened = ChargeLedger::open(&path).unwrap();
+        assert_eq!(reopened.charges(), [charge(1), charge(3)]);
+    }
+
+    #[test]
+    fn a_line_torn_by_a_crash_is_ignored_and_cut() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.jsonl");
+        let mut text = line(&charge(1));
+        text.extend_from_slice(&line(&charge(2))[..10]);
+        std::fs::write(&path, &text).unwrap();
+        let reopened = ChargeLedger::open(&path).unwrap();
+        assert_eq!(reopened.charges(), [charge(1)]);
+        assert_eq!(std::fs::read(&path).unwrap(), line(&charge(1)));
     }
 }
