@@ -319,3 +319,175 @@ async fn a_price_book_imported_while_serving_prices_the_next_cart() {
     assert_eq!(status, 201);
     assert_eq!(total(&answer), "9.72");
 }
+
+/// The carts of a lost-answers run, and what became of them.
+struct LostAnswersRun {
+    acknowledged: BTreeSet<String>,
+    completed: usize,
+    held: usize,
+    lost_answers_seen: u64,
+}
+
+/// `jwo serve` whose built-in simulator charges every trip but loses the answer of every third
+/// first charge (it comes after the client stopped waiting) and answers repeats as `repeat`
+/// says; the connector is `kill -9`ed at a random moment while carts arrive and again at a
+/// random moment while they are checked out, and restarted on the same data each time. Then
+/// every acknowledged cart was charged exactly once (the simulator's durable ledger), none is
+/// Canceled or was alerted "not charged", each Completed one carries the simulator's orderId,
+/// and each one not Completed is held for reconciliation (still Open, CheckoutOutcomeUnknown,
+/// its alert published) and was charged.
+async fn lost_answers_with_kills(repeat: &str) -> LostAnswersRun {
+    use jwo_domain::alerts::AlertKind;
+    use jwo_domain::ports::PurchaseStore;
+    use jwo_domain::pricing::ConstraintKind;
+    use jwo_domain::purchase::{PurchaseState, purchase_id};
+
+    let data = tempfile::tempdir().unwrap();
+    let flags = [
+        "--lose-answer-every",
+        "3",
+        "--repeat-answer",
+        repeat,
+        // Longer than the local worker's 7 s for an attempt: the answer is never seen.
+        "--hang-ms",
+        "9000",
+    ];
+    let start = || async {
+        let (server, base) = serve_with(data.path(), &flags, &[]);
+        let endpoint = PurchasesEndpoint::new(&base, None).unwrap();
+        wait_until_healthy(&endpoint).await;
+        (server, endpoint)
+    };
+    let trips: Vec<String> = (0..30).map(|n| format!("lost-{repeat}-{n}")).collect();
+    let kill_after = fastrand::usize(5..25);
+    let mut acknowledged = BTreeSet::new();
+    let mut lost_answers_seen = 0;
+    let (mut server, mut endpoint) = start().await;
+    for (n, trip) in trips.iter().enumerate() {
+        if n == kill_after {
+            signal(&server.0, "-KILL");
+            let _ = server.0.wait();
+            (server, endpoint) = start().await;
+        }
+        // The connector keeps answering: every cart is acknowledged.
+        let (status, body) = endpoint.post(&cart(trip)).await.unwrap();
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        acknowledged.insert(trip.clone());
+    }
+    // A second kill while the checkouts (and lost answers) are under way.
+    tokio::time::sleep(Duration::from_millis(fastrand::u64(500..8000))).await;
+    let stats = endpoint.get_json("/_simulator/stats").await.unwrap();
+    lost_answers_seen += stats["lostAnswers"].as_u64().unwrap();
+    signal(&server.0, "-KILL");
+    let _ = server.0.wait();
+
+    // Restarted until every purchase is settled: Completed, or held for a person.
+    let settle_by = Instant::now() + Duration::from_secs(150);
+    let store_path = data.path().join("purchases.redb");
+    loop {
+        let (server, endpoint) = start().await;
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        let stats = endpoint.get_json("/_simulator/stats").await.unwrap();
+        lost_answers_seen += stats["lostAnswers"].as_u64().unwrap();
+        signal(&server.0, "-INT");
+        drop(server);
+        let store = jwo_local::embedded::EmbeddedPurchaseStore::open(&store_path).unwrap();
+        let mut settled = true;
+        for trip in &acknowledged {
+            let purchase = store
+                .get(&purchase_id("STORE-001", trip))
+                .await
+                .unwrap()
+                .unwrap();
+            settled &= purchase.state == PurchaseState::Completed
+                || purchase
+                    .constraints
+                    .iter()
+                    .any(|c| c.kind == ConstraintKind::CheckoutOutcomeUnknown);
+        }
+        drop(store);
+        if settled {
+            break;
+        }
+        assert!(Instant::now() < settle_by, "purchases never settled");
+    }
+
+    // The simulator's durable ledger: the order each trip was charged under.
+    let ledger = std::fs::read_to_string(data.path().join("checkout-simulator.jsonl")).unwrap();
+    let mut orders = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for line in ledger.lines() {
+        let charge: Value = serde_json::from_str(line).unwrap();
+        orders
+            .entry(charge["tripId"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(charge["orderId"].as_str().unwrap().to_owned());
+    }
+    let store = jwo_local::embedded::EmbeddedPurchaseStore::open(&store_path).unwrap();
+    let (mut completed, mut held) = (0, 0);
+    for trip in &acknowledged {
+        let charged = orders.get(trip).map(Vec::as_slice).unwrap_or_default();
+        assert_eq!(charged.len(), 1, "{trip} charged {charged:?}");
+        let purchase = store
+            .get(&purchase_id("STORE-001", trip))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(purchase.state, PurchaseState::Canceled, "{trip}");
+        assert!(!purchase.was_alerted(AlertKind::CheckoutDeclined), "{trip}");
+        match purchase.state {
+            PurchaseState::Completed => {
+                completed += 1;
+                assert_eq!(
+                    purchase.order_id.as_deref(),
+                    Some(charged[0].as_str()),
+                    "{trip}"
+                );
+            }
+            _ => {
+                held += 1;
+                assert!(purchase.outcome_unknown, "{trip}");
+                assert!(
+                    purchase.was_alerted(AlertKind::CheckoutOutcomeUnknown),
+                    "{trip}"
+                );
+                assert!(purchase.pending_alerts.is_empty(), "{trip}");
+            }
+        }
+    }
+    LostAnswersRun {
+        acknowledged,
+        completed,
+        held,
+        lost_answers_seen,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_answers_and_kill_9_with_repeats_answered_201_all_complete_with_the_first_order() {
+    let run = lost_answers_with_kills("201").await;
+    assert_eq!(run.held, 0);
+    assert_eq!(run.completed, run.acknowledged.len());
+    println!(
+        "repeats 201: {} carts, {} answers lost (counted between kills), {} completed, {} held",
+        run.acknowledged.len(),
+        run.lost_answers_seen,
+        run.completed,
+        run.held
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_answers_and_kill_9_with_repeats_refused_are_held_never_declined() {
+    for repeat in ["409", "400"] {
+        let run = lost_answers_with_kills(repeat).await;
+        assert!(run.held > 0, "no answer was lost");
+        assert_eq!(run.completed + run.held, run.acknowledged.len());
+        println!(
+            "repeats {repeat}: {} carts, {} answers lost (counted between kills), {} completed, {} held for reconciliation",
+            run.acknowledged.len(),
+            run.lost_answers_seen,
+            run.completed,
+            run.held
+        );
+    }
+}

@@ -37,9 +37,8 @@ use jwo_local::log_alerts::LocalAlerts;
 use serde_json::json;
 use tokio::sync::watch;
 
-use crate::simulator::{
-    ChargeLedger, CheckoutSimulator, Faults, SimulatorConfig, StoredCarts, router,
-};
+use super::simulate::FaultArgs;
+use crate::simulator::{ChargeLedger, CheckoutSimulator, SimulatorConfig, StoredCarts, router};
 
 #[derive(Debug, Args)]
 pub struct Serve {
@@ -74,6 +73,10 @@ pub struct Serve {
     /// Gateway's IAM authorization would.
     #[arg(long)]
     pub require_sigv4: bool,
+    /// Faults the built-in simulator injects (lost answers, repeats answered 409 or 400, ...),
+    /// to try the connector's unhappy paths; not with --checkout-url.
+    #[command(flatten, next_help_heading = "Built-in simulator faults")]
+    pub simulator_faults: FaultArgs,
 }
 
 pub fn run(args: Serve) -> ExitCode {
@@ -177,7 +180,7 @@ async fn serve(args: Serve) -> Result<(), String> {
                     region: args.region.clone(),
                     credentials: vec![credentials.clone()],
                     basis,
-                    faults: Faults::default(),
+                    faults: args.simulator_faults.faults(),
                 },
                 StoredCarts(store.clone()),
                 ledger,
@@ -194,6 +197,11 @@ async fn serve(args: Serve) -> Result<(), String> {
                     "built-in Checkout Service simulator, {base}{CHECKOUT_PATH} (charges: GET {base}/_simulator/stats)"
                 ),
             )
+        }
+        Some(_) if args.simulator_faults.any() => {
+            return Err(
+                "the fault flags (--lose-answer-every, --repeat-answer, --failure-percent, ...) are the built-in simulator's; they do not apply with --checkout-url".into(),
+            );
         }
         Some(url) => {
             let (provider, _) = signing_credentials(&args.region, "--checkout-url").await?;

@@ -73,7 +73,16 @@ pub struct FaultArgs {
 }
 
 impl FaultArgs {
-    fn faults(&self) -> Faults {
+    /// Whether any fault is asked for.
+    pub fn any(&self) -> bool {
+        self.failure_percent > 0
+            || self.timeout_percent > 0
+            || self.latency_ms > 0
+            || self.lose_answer_every > 0
+            || self.repeat_answer != RepeatAnswer::SameOrder
+    }
+
+    pub fn faults(&self) -> Faults {
         Faults {
             failure_percent: self.failure_percent,
             statuses: self.failure_statuses.clone(),

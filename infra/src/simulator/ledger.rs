@@ -121,7 +121,11 @@ fn append(
             Ok(())
         }
         Err(error) => {
-            if file.set_len(*committed).and_then(|()| file.sync_data()).is_err() {
+            if file
+                .set_len(*committed)
+                .and_then(|()| file.sync_data())
+                .is_err()
+            {
                 *committed = u64::MAX;
             }
             Err(format!("the charge was not recorded: {error}"))
