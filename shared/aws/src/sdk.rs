@@ -80,11 +80,16 @@ pub async fn sdk_config(timeouts: CallTimeouts) -> SdkConfig {
 }
 
 /// The SDK configuration for an AWS emulator on loopback (`moto_server`): its endpoint, region
-/// us-east-1 and fixed test credentials. For tests and local runs only.
+/// us-east-1 and fixed test credentials. For tests and local runs only. Its timeouts are
+/// generous: one emulator serves a whole parallel test run on two cores, and a `CreateTable`
+/// retried after a timeout would fail with "already exists" although it went through.
 pub async fn emulator_sdk_config(endpoint: &str) -> SdkConfig {
     let credentials =
         aws_credential_types::Credentials::new("testing", "testing", None, None, "emulator");
-    loader(CallTimeouts::default())
+    loader(CallTimeouts {
+        attempt: Duration::from_secs(30),
+        call: Duration::from_secs(90),
+    })
         .endpoint_url(endpoint)
         .region(aws_config::Region::new("us-east-1"))
         .credentials_provider(credentials)
