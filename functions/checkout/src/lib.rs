@@ -260,24 +260,26 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Check
                 detail,
             } => {
                 let alert = held_alert(&claimed, alert_kind, &detail);
-                // An outcome to reconcile is this purchase's alone: its alert is kept with the
-                // hold until published. A refusal that is not a decline is one cause for every
-                // purchase it meets (an endpoint or account problem): alerted once.
-                let per_purchase = alert_kind == AlertKind::CheckoutOutcomeUnknown;
+                // The alert is kept with the hold until published, so it is never lost. An
+                // outcome to reconcile is this purchase's alone; a refusal that is not a
+                // decline is one cause for every purchase it meets (an endpoint or account
+                // problem), so one alert covers them all within the window.
                 let held = self
                     .record_leased(&claimed, &token, |current| {
                         let mut held = current.hold(kind, &detail, Utc::now());
-                        if per_purchase {
-                            held.add_pending_alert(alert.clone());
-                        }
+                        held.add_pending_alert(alert.clone());
                         Some(held)
                     })
                     .await?;
-                if per_purchase {
+                if alert_kind == AlertKind::CheckoutOutcomeUnknown {
                     self.publish_pending(held).await;
                 } else {
-                    self.alert_cause(&submission_cause(&submission), &alert)
-                        .await;
+                    let cause = submission_cause(&submission);
+                    if !self.causes.take(&cause) {
+                        self.covered_by_cause(held).await;
+                    } else if !self.publish_pending(held).await {
+                        self.causes.failed(&cause);
+                    }
                 }
                 Ok(CheckedOut::Held { reason: detail })
             }
@@ -434,6 +436,15 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Check
         true
     }
 
+    /// Records the pending alerts of `purchase` as covered by the alert already sent for their
+    /// cause. If that cannot be written they stay pending, and the sweep sends them.
+    async fn covered_by_cause(&self, purchase: Purchase) {
+        let covered = purchase.with_alerts_published(&purchase.pending_alerts, Utc::now());
+        if let Err(error) = self.store.update(&covered).await {
+            tracing::warn!(error = %error, "alert not recorded as covered by its cause; kept pending");
+        }
+    }
+
     /// Publishes `alert` unless one about `cause` went out within the window.
     async fn alert_cause(&self, cause: &str, alert: &Alert) {
         if !self.causes.take(cause) {
@@ -464,9 +475,15 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Check
             for entry in page.purchases {
                 match entry {
                     Ok(purchase) => readable.push(purchase),
-                    Err(error) => {
+                    Err(error @ StoreError::Corrupt { .. }) => {
                         report.unreadable += 1;
                         self.alert_unreadable(&error).await;
+                    }
+                    // A read that failed this time (a split record being rewritten): the next
+                    // sweep reads it again.
+                    Err(error) => {
+                        report.failed += 1;
+                        tracing::warn!(error = %error, "an Open purchase could not be read this time");
                     }
                 }
             }
@@ -601,7 +618,8 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Check
     }
 
     /// Prices a purchase stored when no price book could be read, if one can be now, and
-    /// writes it (version-checked: a purchase changed meanwhile is left to the next sweep).
+    /// writes it (version-checked: a purchase changed meanwhile is left to the next sweep). One
+    /// still held back (an unknown SKU) is alerted as blocked. The version written, if any.
     async fn price_now(&self, purchase: &Purchase) -> Option<Purchase> {
         let book = match self.price_books.current().await {
             Ok(book) => book,
@@ -610,10 +628,17 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Check
                 return None;
             }
         };
-        let priced = purchase.repriced(&book, Utc::now()).ok()?;
+        let mut priced = purchase.repriced(&book, Utc::now()).ok()?;
+        // Priced but held back all the same (an unknown SKU): that needs a person now.
+        if priced.needs_attention() {
+            priced.add_pending_alert(priced.blocked_alert());
+        }
         match self.store.update(&priced).await {
             Ok(Updated::Done) => {
                 tracing::info!(purchase_id = %priced.purchase_id, version = %book.version, ready = priced.is_ready_for_checkout(), "priced a cart stored without a price book");
+                if !priced.pending_alerts.is_empty() {
+                    self.publish_pending(priced.clone()).await;
+                }
                 Some(priced)
             }
             Ok(Updated::Conflict(_)) => None,
@@ -704,7 +729,7 @@ fn held_alert(purchase: &Purchase, kind: AlertKind, detail: &str) -> Alert {
                 "Checkout Service refused a cart at store {} with an unexpected answer",
                 purchase.store_id
             ),
-            "This answer is not a decline: it points at the connector's configuration (endpoint, region, account) or a change on Amazon's side. Fix the cause, then submit the purchase again.",
+            "This answer is not a decline: it points at the connector's configuration (endpoint, region, account) or a change on Amazon's side. Other purchases given the same answer are held the same way, and this alert goes out once an hour for the cause, not for each: list the Open purchases with the constraint CheckoutRefused to find them all. Fix the cause, then submit them again.",
         ),
     };
     Alert {

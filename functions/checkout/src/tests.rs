@@ -662,3 +662,95 @@ async fn a_cart_stored_without_a_price_book_is_priced_by_the_sweep_once_one_is_i
     let sent = world.checkout.checkout_service.submitted.lock().unwrap()[1].clone();
     assert_eq!(sent, stored.checkout.as_ref().unwrap().to_json_bytes());
 }
+
+#[tokio::test]
+async fn a_cart_priced_late_that_is_still_unpriceable_is_alerted_as_blocked() {
+    let world = world([Step::Answer(accepted("order-world"))]).await;
+    let mut unpriced = sample_purchase("no-book-unknown-sku", true);
+    unpriced.checkout = None;
+    unpriced.cart_items[0].id = "SKU-NOT-IN-ANY-BOOK".into();
+    unpriced.constraints = vec![jwo_domain::pricing::Constraint::no_price_book("none")];
+    world
+        .checkout
+        .store
+        .insert_if_absent(&unpriced)
+        .await
+        .unwrap();
+    let book = jwo_domain::pricing::PriceBook::from_json(
+        &std::fs::read(jwo_test_support::sample_price_book()).unwrap(),
+    )
+    .unwrap();
+    jwo_domain::catalog::price_book_versions::import_price_book(
+        world.checkout.price_books.versions(),
+        &book,
+        "sample.json",
+    )
+    .await
+    .unwrap();
+    let report = world.sweep_within(Duration::from_secs(5)).await;
+    assert_eq!(report.repriced, 1, "{report:?}");
+    let stored = world
+        .checkout
+        .store
+        .get(&unpriced.purchase_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.constraints[0].kind, ConstraintKind::UnknownSku);
+    assert!(stored.was_alerted(AlertKind::PurchaseBlocked));
+    assert!(world.alerts().contains(&AlertKind::PurchaseBlocked));
+}
+
+#[tokio::test]
+async fn refusals_that_are_not_declines_are_one_alert_and_none_is_lost() {
+    let world = world((0..3).map(|_| Step::Answer(refused(404, "NotFound")))).await;
+    let other = sample_purchase("refused-too", true);
+    world.checkout.store.insert_if_absent(&other).await.unwrap();
+    // The topic is down for the first refusal: its alert stays pending.
+    world.checkout.alerts.down.store(true, Ordering::SeqCst);
+    assert!(matches!(
+        world.check_out().await.unwrap(),
+        CheckedOut::Held { .. }
+    ));
+    assert_eq!(world.stored().await.pending_alerts.len(), 1);
+    world.checkout.alerts.down.store(false, Ordering::SeqCst);
+    // The second refusal sends the cause's alert; the first one's goes out with the sweep.
+    assert!(matches!(
+        world
+            .checkout
+            .check_out(&other.purchase_id, Instant::now() + Duration::from_secs(5))
+            .await
+            .unwrap(),
+        CheckedOut::Held { .. }
+    ));
+    let refused_alerts = || {
+        world
+            .alerts()
+            .into_iter()
+            .filter(|kind| *kind == AlertKind::CheckoutRefused)
+            .count()
+    };
+    assert_eq!(refused_alerts(), 1);
+    world.sweep_within(Duration::from_secs(5)).await;
+    assert_eq!(refused_alerts(), 2, "the pending one, not lost");
+    assert!(world.stored().await.pending_alerts.is_empty());
+    // A third purchase refused the same way within the hour: covered by that alert.
+    let third = sample_purchase("refused-third", true);
+    world.checkout.store.insert_if_absent(&third).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    world
+        .checkout
+        .check_out(&third.purchase_id, deadline)
+        .await
+        .unwrap();
+    assert_eq!(refused_alerts(), 2);
+    let third = world
+        .checkout
+        .store
+        .get(&third.purchase_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(third.pending_alerts.is_empty() && third.was_alerted(AlertKind::CheckoutRefused));
+    assert_eq!(world.submissions(), 3);
+}

@@ -191,6 +191,8 @@ impl<S: PurchaseStore, A: Alerts, B: CurrentPriceBook> CreatePurchases<S, A, B> 
         // A cart is kept whether or not a price book can be read now: without one it is
         // stored unpriced, and the checkout's sweep prices it once a book can be read.
         let (pricing, version) = match self.price_books.current().await {
+            // An empty cart needs no price book: it is answered "" whatever the catalog holds.
+            _ if cart.cart_items.is_empty() => (PricingOutcome::EmptyCart, None),
             Ok(price_book) => {
                 let basis = self.config.basis.unwrap_or(price_book.book.amount_basis);
                 (
@@ -290,24 +292,7 @@ impl<S: PurchaseStore, A: Alerts, B: CurrentPriceBook> CreatePurchases<S, A, B> 
     /// before Amazon gets its 201; if publishing fails the answer is 503, and Amazon's retry
     /// (a replay) publishes it then. Marking it sent keeps later replays quiet.
     async fn alert_blocked(&self, purchase: &Purchase) -> Result<(), CreatePurchasesError> {
-        let reasons: Vec<String> = purchase
-            .constraints
-            .iter()
-            .map(|c| format!("{} ({}): {}", c.field, c.kind, c.detail))
-            .collect();
-        let alert = purchase.alert(
-            AlertKind::PurchaseBlocked,
-            format!(
-                "Purchase held back from checkout at store {}",
-                purchase.store_id
-            ),
-            format!(
-                "Purchase {} (shopping trip {}) was recorded but cannot be checked out until this is resolved:\n{}",
-                purchase.purchase_id,
-                purchase.idempotent_shopping_trip_id,
-                jwo_domain::alerts::listed(&reasons)
-            ),
-        );
+        let alert = purchase.blocked_alert();
         self.alerts.publish(&alert).await?;
         match self
             .store

@@ -339,6 +339,20 @@ async fn with_no_price_book_carts_are_stored_unpriced_and_the_cause_alerted_once
         );
         ids.push(stored.purchase_id);
     }
+    // An empty cart needs no price book: answered "" and closed at once, as always.
+    let mut empty: Value = serde_json::from_slice(&fixture("1.02_multi_item_cart.json")).unwrap();
+    empty["idempotentShoppingTripId"] = json!("no-book-empty");
+    empty["cartItems"] = json!([]);
+    let empty = empty.to_string().into_bytes();
+    let answer = send(&service, purchase_event(&empty)).await;
+    assert_eq!(
+        (answer.status, &answer.body["purchaseId"]),
+        (201, &json!(""))
+    );
+    assert_eq!(
+        stored(&service.store, &empty).await.unwrap().state,
+        PurchaseState::Canceled
+    );
     let alerts = service.alerts.recent();
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     assert_eq!(alerts[0].kind, AlertKind::NoPriceBook);

@@ -90,11 +90,11 @@ pub async fn emulator_sdk_config(endpoint: &str) -> SdkConfig {
         attempt: Duration::from_secs(30),
         call: Duration::from_secs(90),
     })
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(credentials)
-        .load()
-        .await
+    .endpoint_url(endpoint)
+    .region(aws_config::Region::new("us-east-1"))
+    .credentials_provider(credentials)
+    .load()
+    .await
 }
 
 /// Credentials from the environment's chain (variables, profile, role) for signing requests to

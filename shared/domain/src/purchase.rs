@@ -330,6 +330,14 @@ impl Purchase {
                 action: "reprice while a checkout holds it",
             });
         }
+        // A cart sent to Amazon even once keeps the body it was sent with.
+        if self.checkout_attempts > 0 || self.submission_in_flight {
+            return Err(LifecycleError {
+                purchase_id: self.purchase_id.clone(),
+                state: self.state,
+                action: "reprice a cart already submitted",
+            });
+        }
         let basis = self.amount_basis.unwrap_or(book.book.amount_basis);
         let pricing = price_cart(&book.book, &self.cart_request(), basis);
         let mut next = self.next(now);
@@ -387,6 +395,26 @@ impl Purchase {
     /// Whether an alert of this kind was published about the purchase.
     pub fn was_alerted(&self, kind: AlertKind) -> bool {
         self.alerts_sent.contains(&kind)
+    }
+
+    /// The alert for a purchase held back by constraints a person (or a later price book)
+    /// must resolve: every constraint, the list cut to stay inside SNS's limit.
+    pub fn blocked_alert(&self) -> Alert {
+        let reasons: Vec<String> = self
+            .constraints
+            .iter()
+            .map(|c| format!("{} ({}): {}", c.field, c.kind, c.detail))
+            .collect();
+        self.alert(
+            AlertKind::PurchaseBlocked,
+            format!("Purchase held back from checkout at store {}", self.store_id),
+            format!(
+                "Purchase {} (shopping trip {}) was recorded but cannot be checked out until this is resolved:\n{}",
+                self.purchase_id,
+                self.idempotent_shopping_trip_id,
+                crate::alerts::listed(&reasons)
+            ),
+        )
     }
 
     /// Records a published alert on a version about to be written (no version of its own).
@@ -942,6 +970,34 @@ mod tests {
         assert!(
             claimed.outcome_unknown,
             "the dead worker's attempt may have charged"
+        );
+    }
+
+    #[test]
+    fn a_cart_already_submitted_is_never_repriced() {
+        let purchase = crate::behaviour::purchase_store::sample_purchase("reprice-1", true);
+        let book = VersionedPriceBook {
+            version: "v2".into(),
+            book: crate::pricing::PriceBook::from_json(
+                br#"{"currency": "USD", "stores": {"STORE-001": {"taxRates": {"STD": "0.0825"}}},
+                     "items": [{"sku": "SKU-002", "name": "Chips", "price": "2.49", "taxCode": "STD"}]}"#,
+            )
+            .unwrap(),
+        };
+        let now = purchase.created_at;
+        let repriced = purchase.repriced(&book, now).unwrap();
+        assert_eq!(repriced.price_book_version.as_deref(), Some("v2"));
+        assert_ne!(repriced.checkout, purchase.checkout);
+        let claimed = purchase
+            .claim_for_checkout(now, Duration::minutes(1), "t")
+            .unwrap();
+        assert!(claimed.repriced(&book, now).is_err(), "leased");
+        let released = claimed.release_checkout(now + Duration::minutes(2), false);
+        assert!(
+            released
+                .repriced(&book, now + Duration::minutes(2))
+                .is_err(),
+            "submitted once"
         );
     }
 }

@@ -33,7 +33,7 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 
 use jwo_domain::ports::PurchaseStore;
-use jwo_domain::purchase::{Purchase, PurchaseState};
+use jwo_domain::purchase::Purchase;
 use jwo_domain::store::{Inserted, OpenPage, StoreError, Updated};
 
 /// Documents larger than this are stored gzipped.
@@ -128,10 +128,11 @@ pub fn to_item(purchase: &Purchase) -> Encoded {
             AttributeValue::S(OPEN_INDEX_VALUE.into()),
         );
     }
-    // The TTL attribute only on a Completed or Canceled purchase: nothing unresolved expires.
+    // The TTL attribute only on a Completed or Canceled purchase with no alert left to publish:
+    // nothing unresolved expires.
     let expires_at = purchase
         .expires_at
-        .filter(|_| purchase.state != PurchaseState::Open)
+        .filter(|_| !purchase.needs_sweep())
         .map(|expires_at| AttributeValue::N(expires_at.timestamp().to_string()));
     if let Some(expires_at) = &expires_at {
         item.insert("expiresAt".into(), expires_at.clone());
@@ -330,7 +331,9 @@ impl DynamoDbPurchaseStore {
             .map(|version| (":expected", AttributeValue::N(version.to_string())))
             .into_iter()
             .collect();
-        if encoded.parts.is_empty() {
+        // A large document goes through the transaction even unsplit: it deletes the parts a
+        // larger earlier version may have left.
+        if encoded.parts.is_empty() && !encoded.item.contains_key("documentGzip") {
             return conditional_put(&self.client, &self.table, encoded.item, condition, values)
                 .await;
         }
@@ -747,6 +750,18 @@ mod tests {
         let item = to_item(&done).item;
         assert!(item.contains_key("expiresAt"));
         assert!(!item.contains_key(OPEN_INDEX_KEY));
+        // Closed with an alert still to publish: swept, and not deleted before it is out.
+        let mut declined = open
+            .cancel(
+                jwo_domain::purchase::CancelReason::Declined,
+                "test",
+                open.created_at,
+            )
+            .unwrap();
+        declined.add_pending_alert(declined.blocked_alert());
+        let item = to_item(&declined).item;
+        assert!(!item.contains_key("expiresAt"));
+        assert!(item.contains_key(OPEN_INDEX_KEY));
     }
 
     #[test]
