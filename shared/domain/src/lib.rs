@@ -6,6 +6,7 @@
 //! - [`pricing`]: the price book and the pricing engine (see `docs/pricing.md`),
 //! - [`checkout_rules`]: Amazon's six checkout rules, checked independently of the engine,
 //! - [`purchase`]: the purchase record and its lifecycle (see `docs/design.md`),
+//! - [`checkout_session`]: the purchase as people see and resolve it,
 //! - [`catalog`]: price book versions, Catalog API items and ingestions, as data,
 //! - [`alerts`]: what needs a person,
 //! - [`json`]: walking JSON while naming every offending field,
@@ -14,10 +15,11 @@
 //!   and `jwo-local` crates.
 
 pub mod alerts;
-#[cfg(feature = "behaviour-suites")]
+#[cfg(any(test, feature = "behaviour-suites"))]
 pub mod behaviour;
 pub mod catalog;
 pub mod checkout_rules;
+pub mod checkout_session;
 pub mod contract;
 pub mod json;
 pub mod money;

@@ -104,6 +104,12 @@ pub struct Purchase {
     /// failed publish is never lost: the sweep publishes them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_alerts: Vec<Alert>,
+    /// The retailer's own references, set by a person.
+    #[serde(default, skip_serializing_if = "MerchantMetadata::is_empty")]
+    pub merchant_metadata: MerchantMetadata,
+    /// The changes people made, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<Change>,
     /// Submissions to the Checkout Service so far.
     #[serde(default)]
     pub checkout_attempts: u32,
@@ -139,6 +145,33 @@ pub struct Purchase {
     /// Completed or Canceled, so nothing unresolved ever expires.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The retailer's own references on a purchase (the Checkout Session's `merchantMetadata`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MerchantMetadata {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merchant_reference_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_information: Option<String>,
+}
+
+impl MerchantMetadata {
+    pub fn is_empty(&self) -> bool {
+        self.merchant_reference_id.is_none() && self.custom_information.is_none()
+    }
+}
+
+/// One change in a purchase's history: when, who (an IAM ARN in AWS, the local user under
+/// `jwo serve`), what, and the details.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
 }
 
 /// What a record stored before retention was kept on it is kept for: 30 days.
@@ -243,6 +276,8 @@ impl Purchase {
             order_id: None,
             alerts_sent: Vec::new(),
             pending_alerts: Vec::new(),
+            merchant_metadata: MerchantMetadata::default(),
+            history: Vec::new(),
             checkout_attempts: 0,
             checkout_lease_until: None,
             checkout_lease_token: None,
@@ -358,7 +393,7 @@ impl Purchase {
         Ok(next)
     }
 
-    fn next(&self, now: DateTime<Utc>) -> Purchase {
+    pub(crate) fn next(&self, now: DateTime<Utc>) -> Purchase {
         let mut next = self.clone();
         next.version += 1;
         next.updated_at = now;

@@ -1,0 +1,315 @@
+//! The purchase as people see and resolve it: Amazon Pay's Checkout Session, in our words
+//! (docs/design.md "The operator surface"). [`CheckoutSession`] is the view; the `impl
+//! Purchase` below holds the changes a person may make, each one refused with a reason unless
+//! the purchase is Open and no checkout holds it, and each one recorded in the purchase's
+//! history with who made it. Every adapter (REST, the `jwo` command, MCP, GraphQL) calls these.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::catalog::price_book_versions::VersionedPriceBook;
+use crate::contract::checkout::{LineItem, OrderTotals};
+use crate::contract::create_purchases::CartItem;
+use crate::pricing::ConstraintKind;
+use crate::purchase::{CancelReason, Change, MerchantMetadata, Purchase, PurchaseState};
+
+/// A purchase in the Checkout Session's shape. Never carries payment, shopper or device ids:
+/// the purchase does not keep them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckoutSession {
+    pub purchase_id: String,
+    pub store_id: String,
+    pub idempotent_shopping_trip_id: String,
+    pub status_detail: StatusDetail,
+    /// What blocks completion; empty when nothing does.
+    pub constraints: Vec<SessionConstraint>,
+    pub creation_timestamp: String,
+    /// When the record may be deleted: set only once it is Completed or Canceled.
+    pub expiration_timestamp: Option<String>,
+    /// Amazon's, once Completed.
+    pub order_id: Option<String>,
+    pub price_book_version: Option<String>,
+    pub order_totals: Option<OrderTotals>,
+    /// The priced lines, exactly as submitted (or to be submitted).
+    pub line_items: Vec<LineItem>,
+    /// The cart as Amazon sent it.
+    pub cart: SessionCart,
+    pub merchant_metadata: MerchantMetadata,
+    pub checkout: CheckoutProgress,
+    pub history: Vec<Change>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusDetail {
+    pub state: PurchaseState,
+    pub reason_code: Option<CancelReason>,
+    pub reason_description: Option<String>,
+    pub last_updated_timestamp: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionConstraint {
+    pub constraint_id: ConstraintKind,
+    pub field: String,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionCart {
+    pub trip_end_time: String,
+    pub cart_items: Vec<CartItem>,
+}
+
+/// Where the submission to the Checkout Service stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckoutProgress {
+    pub attempts: u32,
+    /// False once a submission went unanswered: Amazon may have charged the trip.
+    pub outcome_known: bool,
+    /// Not submitted before this (the Checkout Service asked to wait).
+    pub not_before: Option<String>,
+    /// A checkout holds the purchase until then; nobody else changes it meanwhile.
+    pub leased_until: Option<String>,
+}
+
+/// UTC ISO 8601 with a `Z`, to the second, as the Checkout Session's timestamps.
+fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl CheckoutSession {
+    /// The view of `purchase` as it is at `now` (a lease that ran out is not shown).
+    pub fn of(purchase: &Purchase, now: DateTime<Utc>) -> CheckoutSession {
+        CheckoutSession {
+            purchase_id: purchase.purchase_id.clone(),
+            store_id: purchase.store_id.clone(),
+            idempotent_shopping_trip_id: purchase.idempotent_shopping_trip_id.clone(),
+            status_detail: StatusDetail {
+                state: purchase.state,
+                reason_code: purchase.reason_code,
+                reason_description: purchase.reason.clone(),
+                last_updated_timestamp: timestamp(purchase.updated_at),
+            },
+            constraints: purchase
+                .constraints
+                .iter()
+                .map(|constraint| SessionConstraint {
+                    constraint_id: constraint.kind,
+                    field: constraint.field.clone(),
+                    description: constraint.detail.clone(),
+                })
+                .collect(),
+            creation_timestamp: timestamp(purchase.created_at),
+            expiration_timestamp: purchase.expires_at.map(timestamp),
+            order_id: purchase.order_id.clone(),
+            price_book_version: purchase.price_book_version.clone(),
+            order_totals: purchase.checkout.as_ref().map(|c| c.order_totals.clone()),
+            line_items: purchase
+                .checkout
+                .as_ref()
+                .map(|c| c.line_items.clone())
+                .unwrap_or_default(),
+            cart: SessionCart {
+                trip_end_time: purchase.trip_end_time.as_str().to_owned(),
+                cart_items: purchase.cart_items.clone(),
+            },
+            merchant_metadata: purchase.merchant_metadata.clone(),
+            checkout: CheckoutProgress {
+                attempts: purchase.checkout_attempts,
+                outcome_known: !purchase.outcome_unknown,
+                not_before: purchase.not_before.map(timestamp),
+                leased_until: purchase.lease(now).map(|lease| timestamp(lease.until)),
+            },
+            history: purchase.history.clone(),
+        }
+    }
+}
+
+/// Why a person's change was refused; nothing was changed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "purchase {purchase_id} is {state}; only an Open purchase can be changed ({action} refused)"
+    )]
+    NotOpen {
+        purchase_id: String,
+        state: PurchaseState,
+        action: &'static str,
+    },
+    #[error(
+        "purchase {purchase_id} is being checked out until {until}; try again after that ({action} refused)"
+    )]
+    Leased {
+        purchase_id: String,
+        until: DateTime<Utc>,
+        action: &'static str,
+    },
+    #[error("purchase {purchase_id}: {why}")]
+    NotApplicable { purchase_id: String, why: String },
+}
+
+impl Purchase {
+    /// Open and not held by a checkout: the only purchases a person may change.
+    fn changeable(&self, action: &'static str, now: DateTime<Utc>) -> Result<(), Refusal> {
+        if self.state != PurchaseState::Open {
+            return Err(Refusal::NotOpen {
+                purchase_id: self.purchase_id.clone(),
+                state: self.state,
+                action,
+            });
+        }
+        if let Some(lease) = self.lease(now) {
+            return Err(Refusal::Leased {
+                purchase_id: self.purchase_id.clone(),
+                until: lease.until,
+                action,
+            });
+        }
+        Ok(())
+    }
+
+    fn not_applicable(&self, why: impl Into<String>) -> Refusal {
+        Refusal::NotApplicable {
+            purchase_id: self.purchase_id.clone(),
+            why: why.into(),
+        }
+    }
+
+    fn record(mut self, at: DateTime<Utc>, actor: &str, action: &str, detail: String) -> Purchase {
+        self.history.push(Change {
+            at,
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            detail,
+        });
+        self
+    }
+
+    /// A person cancels the purchase (Canceled / OperatorCanceled), never while a checkout
+    /// holds it, so nothing that may be charging is canceled.
+    pub fn canceled_by(
+        &self,
+        actor: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Purchase, Refusal> {
+        self.changeable("cancel", now)?;
+        let canceled = self
+            .cancel(CancelReason::OperatorCanceled, reason, now)
+            .map_err(|error| self.not_applicable(error.to_string()))?;
+        Ok(canceled.record(now, actor, "cancel", reason.to_owned()))
+    }
+
+    /// A person records the charge Amazon confirmed for a purchase whose outcome is unknown:
+    /// Completed with that orderId, nothing submitted.
+    pub fn confirmed_by(
+        &self,
+        actor: &str,
+        order_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Purchase, Refusal> {
+        self.changeable("complete with an orderId", now)?;
+        if !self.outcome_unknown {
+            return Err(self.not_applicable(
+                "its outcome is known (no submission went unanswered); complete it by submitting it",
+            ));
+        }
+        if order_id.trim().is_empty() {
+            return Err(self.not_applicable("orderId is empty"));
+        }
+        let completed = self
+            .complete(order_id, now)
+            .map_err(|error| self.not_applicable(error.to_string()))?;
+        Ok(completed.record(
+            now,
+            actor,
+            "complete",
+            format!("orderId {order_id} confirmed with Amazon; nothing submitted"),
+        ))
+    }
+
+    /// A person releases a purchase the checkout held (an outcome to reconcile, a refusal) to
+    /// be submitted again. Its outcome stays unknown if it was, so a 4xx holds it again rather
+    /// than decline it.
+    pub fn released_by(&self, actor: &str, now: DateTime<Utc>) -> Result<Purchase, Refusal> {
+        self.changeable("resubmit", now)?;
+        let held = |kind: ConstraintKind| {
+            matches!(
+                kind,
+                ConstraintKind::CheckoutOutcomeUnknown | ConstraintKind::CheckoutRefused
+            )
+        };
+        if !self.constraints.iter().any(|c| held(c.kind)) {
+            return Err(self.not_applicable("it is not held by the checkout"));
+        }
+        let mut next = self.next(now);
+        next.constraints.retain(|c| !held(c.kind));
+        Ok(next.record(
+            now,
+            actor,
+            "resubmit",
+            "released for another submission".into(),
+        ))
+    }
+
+    /// A person prices the cart again from `book` (after a missing SKU was imported, say).
+    /// `None`: the same prices, nothing to change.
+    pub fn repriced_by(
+        &self,
+        actor: &str,
+        book: &VersionedPriceBook,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Purchase>, Refusal> {
+        self.changeable("reprice", now)?;
+        let repriced = self
+            .repriced(book, now)
+            .map_err(|error| self.not_applicable(error.to_string()))?;
+        if repriced.checkout == self.checkout
+            && repriced.constraints == self.constraints
+            && repriced.state == self.state
+            && repriced.price_book_version == self.price_book_version
+        {
+            return Ok(None);
+        }
+        let detail = format!(
+            "priced with price book {}: {}",
+            book.version,
+            match (&repriced.state, &repriced.checkout) {
+                (PurchaseState::Canceled, _) => "an empty cart".to_owned(),
+                (_, Some(checkout)) =>
+                    format!("total {}", checkout.order_totals.price_total.amount_text()),
+                (_, None) => format!("{} constraints left", repriced.constraints.len()),
+            }
+        );
+        Ok(Some(repriced.record(now, actor, "reprice", detail)))
+    }
+
+    /// A person sets the retailer's references. `None`: they are already so.
+    pub fn with_metadata_by(
+        &self,
+        actor: &str,
+        metadata: &MerchantMetadata,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Purchase>, Refusal> {
+        self.changeable("update merchantMetadata", now)?;
+        if &self.merchant_metadata == metadata {
+            return Ok(None);
+        }
+        let mut next = self.next(now);
+        next.merchant_metadata = metadata.clone();
+        Ok(Some(next.record(
+            now,
+            actor,
+            "update merchantMetadata",
+            serde_json::to_string(metadata).expect("metadata serializes"),
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests;
