@@ -1,0 +1,383 @@
+//! The operator service over HTTP, one shape for the operator Lambda and `jwo serve`:
+//!
+//! | request | operation |
+//! |---|---|
+//! | `GET /v1/purchases/{purchaseId}` | get |
+//! | `GET /v1/purchases?storeId=…&idempotentShoppingTripId=…` | get, by the shopping trip |
+//! | `GET /v1/purchases?state=Open[&storeId][&constraintId][&limit][&nextToken]` | list |
+//! | `PATCH /v1/purchases/{purchaseId}` `{"reprice": true, "merchantMetadata": {…}}` | update |
+//! | `POST /v1/purchases/{purchaseId}/complete` `{}` \| `{"resubmit": true}` \| `{"orderId": "…"}` | complete |
+//! | `POST /v1/purchases/{purchaseId}/cancel` `{"reason": "…"}` | cancel |
+//!
+//! Answers: 200 with the purchase (or the page); 400 `{message, errors[{field, reason}]}`;
+//! 404; 405; 409 `{message, state, reason}`; 503 when the store cannot be reached. Nothing
+//! changes on any error.
+
+use jwo_domain::contract::ErrorBody;
+use jwo_domain::json::FieldError;
+use jwo_domain::ports::{Alerts, CheckoutService, CurrentPriceBook, PurchaseStore};
+use jwo_domain::pricing::ConstraintKind;
+use jwo_domain::purchase::MerchantMetadata;
+use serde_json::{Map, Value, json};
+
+use crate::{Complete, ListFilter, Operator, OperatorError, Update};
+
+/// The collection every route is under.
+pub const PURCHASES_PATH: &str = "/v1/purchases";
+/// Bodies above this are refused: an operator's request is a few hundred bytes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The parts of an HTTP request the service needs, whatever carried it.
+#[derive(Debug, Clone, Copy)]
+pub struct OperatorRequest<'a> {
+    pub method: &'a str,
+    /// The path, without the query.
+    pub path: &'a str,
+    pub query: Option<&'a str>,
+    pub body: &'a [u8],
+    /// Who asks: the caller's IAM ARN in AWS, the local user under `jwo serve`. Recorded in
+    /// the purchase's history with every change.
+    pub actor: &'a str,
+}
+
+/// A status and a JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl OperatorResponse {
+    fn json(status: u16, body: &impl serde::Serialize) -> OperatorResponse {
+        OperatorResponse {
+            status,
+            body: serde_json::to_vec(body).expect("answers serialize"),
+        }
+    }
+
+    /// The body as JSON (for tests and the `jwo` command).
+    pub fn value(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// Whether `path` is one of the operator's routes.
+pub fn is_operator_path(path: &str) -> bool {
+    path == PURCHASES_PATH || path.starts_with("/v1/purchases/")
+}
+
+impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Operator<S, A, C, B> {
+    /// Answers one request. Never panics on input; every failure is an answer.
+    pub async fn handle(&self, request: OperatorRequest<'_>) -> OperatorResponse {
+        match self.route(request).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                tracing::info!(error = %error, method = request.method, path = request.path, "operator request refused");
+                error_response(error)
+            }
+        }
+    }
+
+    async fn route(&self, request: OperatorRequest<'_>) -> Result<OperatorResponse, OperatorError> {
+        if request.body.len() > MAX_BODY_BYTES {
+            return Err(OperatorError::bad_request(
+                "body",
+                format!("{} bytes; at most {MAX_BODY_BYTES}", request.body.len()),
+            ));
+        }
+        let rest = request
+            .path
+            .trim_end_matches('/')
+            .strip_prefix(PURCHASES_PATH)
+            .ok_or_else(|| OperatorError::NotFound(request.path.to_owned()))?;
+        let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+        let method = request.method.to_ascii_uppercase();
+        let query = Query::parse(request.query)?;
+        match (method.as_str(), segments.as_slice()) {
+            ("GET", []) => self.get_collection(&query).await,
+            ("GET", [id]) => Ok(OperatorResponse::json(200, &self.get(id).await?)),
+            ("PATCH", [id]) => {
+                let update = parse_update(request.body)?;
+                Ok(OperatorResponse::json(
+                    200,
+                    &self.update(id, &update, request.actor).await?,
+                ))
+            }
+            ("POST", [id, "complete"]) => {
+                let how = parse_complete(request.body)?;
+                Ok(OperatorResponse::json(
+                    200,
+                    &self.complete(id, &how, request.actor).await?,
+                ))
+            }
+            ("POST", [id, "cancel"]) => {
+                let reason = parse_cancel(request.body)?;
+                Ok(OperatorResponse::json(
+                    200,
+                    &self.cancel(id, &reason, request.actor).await?,
+                ))
+            }
+            (_, [] | [_] | [_, "complete" | "cancel"]) => Ok(OperatorResponse::json(
+                405,
+                &ErrorBody {
+                    message: format!(
+                        "{} is not allowed on {}; see the operator routes in the README",
+                        request.method, request.path
+                    ),
+                    errors: Vec::new(),
+                },
+            )),
+            _ => Err(OperatorError::NotFound(request.path.to_owned())),
+        }
+    }
+
+    async fn get_collection(&self, query: &Query) -> Result<OperatorResponse, OperatorError> {
+        if let Some(trip) = query.get("idempotentShoppingTripId") {
+            let store = query.get("storeId").ok_or_else(|| {
+                OperatorError::bad_request(
+                    "storeId",
+                    "required with idempotentShoppingTripId: a trip id is unique within its store",
+                )
+            })?;
+            return Ok(OperatorResponse::json(200, &self.find(store, trip).await?));
+        }
+        match query.get("state") {
+            Some("Open") => {}
+            Some(other) => {
+                return Err(OperatorError::bad_request(
+                    "state",
+                    format!(
+                        "'{other}' cannot be listed; only state=Open is listed (a store's history by time is not built yet)"
+                    ),
+                ));
+            }
+            None => {
+                return Err(OperatorError::bad_request(
+                    "state",
+                    "required: state=Open lists what is open; or give storeId and idempotentShoppingTripId",
+                ));
+            }
+        }
+        let constraint = query
+            .get("constraintId")
+            .map(|id| {
+                ConstraintKind::parse(id).ok_or_else(|| {
+                    OperatorError::bad_request(
+                        "constraintId",
+                        format!("'{id}' is not a constraint"),
+                    )
+                })
+            })
+            .transpose()?;
+        let limit = match query.get("limit") {
+            None => 20,
+            Some(text) => text
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=crate::MAX_PAGE).contains(n))
+                .ok_or_else(|| {
+                    OperatorError::bad_request(
+                        "limit",
+                        format!(
+                            "'{text}' is not a whole number from 1 to {}",
+                            crate::MAX_PAGE
+                        ),
+                    )
+                })?,
+        };
+        let filter = ListFilter {
+            store_id: query.get("storeId").map(str::to_owned),
+            constraint,
+            limit,
+            next_token: query.get("nextToken").map(str::to_owned),
+        };
+        Ok(OperatorResponse::json(200, &self.list_open(&filter).await?))
+    }
+}
+
+fn error_response(error: OperatorError) -> OperatorResponse {
+    match error {
+        OperatorError::BadRequest { message, errors } => {
+            OperatorResponse::json(400, &ErrorBody { message, errors })
+        }
+        OperatorError::NotFound(what) => OperatorResponse::json(
+            404,
+            &ErrorBody {
+                message: format!("no such purchase or route: {what}"),
+                errors: Vec::new(),
+            },
+        ),
+        OperatorError::Conflict { state, reason } => OperatorResponse::json(
+            409,
+            &json!({ "message": reason, "state": state, "reason": reason }),
+        ),
+        OperatorError::Store(error) => OperatorResponse::json(
+            503,
+            &ErrorBody {
+                message: format!(
+                    "the purchase store cannot be reached; nothing was changed: {error}"
+                ),
+                errors: Vec::new(),
+            },
+        ),
+    }
+}
+
+/// A query string's parameters, percent-decoded; a parameter given twice is refused.
+struct Query(Vec<(String, String)>);
+
+impl Query {
+    fn parse(query: Option<&str>) -> Result<Query, OperatorError> {
+        let mut pairs: Vec<(String, String)> = Vec::new();
+        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let name = decode(name);
+            if pairs.iter().any(|(seen, _)| *seen == name) {
+                return Err(OperatorError::bad_request(&name, "given more than once"));
+            }
+            pairs.push((name, decode(value)));
+        }
+        Ok(Query(pairs))
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+}
+
+/// `%XX` and `+` decoded; anything malformed is kept as it is.
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = |b: u8| char::from(b).to_digit(16);
+                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                    (Some(high), Some(low)) => {
+                        out.push(u8::try_from(high * 16 + low).expect("two hex digits"));
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The body as a JSON object (an empty body is `{}`), every field not in `known` refused.
+fn object(body: &[u8], known: &[&str]) -> Result<Map<String, Value>, OperatorError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|error| OperatorError::bad_request("body", format!("not JSON: {error}")))?;
+    let Value::Object(map) = value else {
+        return Err(OperatorError::bad_request("body", "must be a JSON object"));
+    };
+    let unknown: Vec<FieldError> = map
+        .keys()
+        .filter(|key| !known.contains(&key.as_str()))
+        .map(|key| FieldError {
+            field: key.clone(),
+            reason: format!(
+                "not a field of this request; the fields are {}",
+                known.join(", ")
+            ),
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(OperatorError::BadRequest {
+            message: format!("{} unknown field(s)", unknown.len()),
+            errors: unknown,
+        });
+    }
+    Ok(map)
+}
+
+fn parse_update(body: &[u8]) -> Result<Update, OperatorError> {
+    let map = object(body, &["reprice", "merchantMetadata", "lineOverrides"])?;
+    if map.contains_key("lineOverrides") {
+        return Err(OperatorError::bad_request(
+            "lineOverrides",
+            "line overrides are not supported yet; reprice after importing the item instead",
+        ));
+    }
+    let reprice = match map.get("reprice") {
+        None | Some(Value::Bool(false)) => false,
+        Some(Value::Bool(true)) => true,
+        Some(_) => {
+            return Err(OperatorError::bad_request(
+                "reprice",
+                "must be true or false",
+            ));
+        }
+    };
+    let merchant_metadata = match map.get("merchantMetadata") {
+        None => None,
+        Some(value) => Some(
+            serde_json::from_value::<MerchantMetadata>(value.clone()).map_err(|error| {
+                OperatorError::bad_request(
+                    "merchantMetadata",
+                    format!(
+                        "{error}; its fields are merchantReferenceId and customInformation, strings"
+                    ),
+                )
+            })?,
+        ),
+    };
+    Ok(Update {
+        reprice,
+        merchant_metadata,
+    })
+}
+
+fn parse_complete(body: &[u8]) -> Result<Complete, OperatorError> {
+    let map = object(body, &["orderId", "resubmit"])?;
+    match (map.get("orderId"), map.get("resubmit")) {
+        (Some(_), Some(_)) => Err(OperatorError::bad_request(
+            "orderId",
+            "give orderId (a charge confirmed with Amazon) or resubmit, not both",
+        )),
+        (Some(Value::String(order_id)), None) if !order_id.trim().is_empty() => {
+            Ok(Complete::Confirmed {
+                order_id: order_id.trim().to_owned(),
+            })
+        }
+        (Some(_), None) => Err(OperatorError::bad_request(
+            "orderId",
+            "must be the non-empty orderId Amazon confirmed",
+        )),
+        (None, Some(Value::Bool(true))) => Ok(Complete::Resubmit),
+        (None, Some(Value::Bool(false)) | None) => Ok(Complete::Submit),
+        (None, Some(_)) => Err(OperatorError::bad_request(
+            "resubmit",
+            "must be true or false",
+        )),
+    }
+}
+
+fn parse_cancel(body: &[u8]) -> Result<String, OperatorError> {
+    let map = object(body, &["reason"])?;
+    match map.get("reason") {
+        Some(Value::String(reason)) if !reason.trim().is_empty() && reason.len() <= 1000 => {
+            Ok(reason.trim().to_owned())
+        }
+        Some(Value::String(reason)) if reason.len() > 1000 => Err(OperatorError::bad_request(
+            "reason",
+            "at most 1000 characters",
+        )),
+        _ => Err(OperatorError::bad_request(
+            "reason",
+            "required: say why the purchase is canceled (it is kept in its history)",
+        )),
+    }
+}

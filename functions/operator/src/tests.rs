@@ -1,0 +1,463 @@
+//! The operator service over its REST shape, against the real embedded store and the real
+//! price book source; only Amazon's Checkout Service is scripted (it accepts every cart with
+//! an orderId of its own, once per trip).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use checkout::Checkout;
+use jwo_domain::behaviour::purchase_store::sample_purchase;
+use jwo_domain::catalog::price_book_versions::{CachedPriceBook, import_price_book};
+use jwo_domain::contract::checkout::{CheckoutOutcome, Submission};
+use jwo_domain::ports::{CheckoutService, PurchaseStore};
+use jwo_domain::pricing::{Constraint, ConstraintKind, PriceBook};
+use jwo_domain::purchase::{Purchase, PurchaseState};
+use jwo_local::catalog_files::LocalCatalog;
+use jwo_local::embedded::EmbeddedPurchaseStore;
+use jwo_local::log_alerts::LocalAlerts;
+use serde_json::{Value, json};
+
+use crate::Operator;
+use crate::rest::{OperatorRequest, OperatorResponse};
+
+const ACTOR: &str = "arn:aws:iam::111122223333:role/Operator";
+
+/// Accepts each trip once with `order-{n}`; counts submissions.
+#[derive(Default)]
+struct Accepting {
+    submitted: Mutex<Vec<Vec<u8>>>,
+}
+
+impl CheckoutService for Accepting {
+    async fn submit(&self, body: &[u8], _deadline: Instant) -> Submission {
+        let mut submitted = self.submitted.lock().unwrap();
+        submitted.push(body.to_vec());
+        Submission {
+            outcome: CheckoutOutcome::Accepted {
+                order_id: format!("order-{}", submitted.len()),
+            },
+            unanswered_attempts: 0,
+        }
+    }
+}
+
+type Service =
+    Operator<EmbeddedPurchaseStore, LocalAlerts, Accepting, CachedPriceBook<LocalCatalog>>;
+
+struct World {
+    operator: Service,
+    checkout:
+        Arc<Checkout<EmbeddedPurchaseStore, LocalAlerts, Accepting, CachedPriceBook<LocalCatalog>>>,
+    _dir: tempfile::TempDir,
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedPurchaseStore::open(&dir.path().join("purchases.redb")).unwrap();
+    let catalog = LocalCatalog::open(dir.path().join("catalog")).unwrap();
+    let book = PriceBook::from_json(&std::fs::read(jwo_test_support::sample_price_book()).unwrap())
+        .unwrap();
+    import_price_book(&catalog, &book, "sample.json")
+        .await
+        .unwrap();
+    let checkout = Arc::new(Checkout::new(
+        store,
+        LocalAlerts::new(10),
+        Accepting::default(),
+        CachedPriceBook::new(catalog, Duration::ZERO),
+        checkout::Config::default(),
+    ));
+    World {
+        operator: Operator::new(Arc::clone(&checkout)),
+        checkout,
+        _dir: dir,
+    }
+}
+
+impl World {
+    async fn call(&self, method: &str, path_and_query: &str, body: Value) -> OperatorResponse {
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (path_and_query, None),
+        };
+        let body = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        self.operator
+            .handle(OperatorRequest {
+                method,
+                path,
+                query,
+                body: &body,
+                actor: ACTOR,
+            })
+            .await
+    }
+
+    async fn insert(&self, purchase: &Purchase) {
+        self.checkout
+            .store
+            .insert_if_absent(purchase)
+            .await
+            .unwrap();
+    }
+
+    async fn stored(&self, id: &str) -> Purchase {
+        self.checkout.store.get(id).await.unwrap().unwrap()
+    }
+
+    fn submissions(&self) -> usize {
+        self.checkout
+            .checkout_service
+            .submitted
+            .lock()
+            .unwrap()
+            .len()
+    }
+}
+
+#[tokio::test]
+async fn get_answers_the_checkout_session_by_id_or_by_trip() {
+    let world = world().await;
+    let purchase = sample_purchase("get-1", true);
+    world.insert(&purchase).await;
+    let by_id = world
+        .call(
+            "GET",
+            &format!("/v1/purchases/{}", purchase.purchase_id),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(by_id.status, 200);
+    assert_eq!(by_id.value()["statusDetail"]["state"], "Open");
+    let by_trip = world
+        .call(
+            "GET",
+            "/v1/purchases?storeId=STORE-001&idempotentShoppingTripId=get-1",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(by_trip.value(), by_id.value());
+    let missing = world
+        .call("GET", "/v1/purchases/no-such-id", Value::Null)
+        .await;
+    assert_eq!(missing.status, 404);
+    let no_store = world
+        .call(
+            "GET",
+            "/v1/purchases?idempotentShoppingTripId=get-1",
+            Value::Null,
+        )
+        .await;
+    assert_eq!(no_store.status, 400);
+    assert_eq!(no_store.value()["errors"][0]["field"], "storeId");
+}
+
+#[tokio::test]
+async fn list_pages_through_what_is_open_filtered_by_store_and_constraint() {
+    let world = world().await;
+    for n in 0..45 {
+        world
+            .insert(&sample_purchase(&format!("open-{n}"), n % 3 != 0))
+            .await;
+    }
+    let closed = sample_purchase("closed-1", true);
+    world.insert(&closed).await;
+    let done = closed.complete("order-x", closed.created_at).unwrap();
+    world.checkout.store.update(&done).await.unwrap();
+
+    let mut seen = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let query = match &token {
+            Some(token) => format!("/v1/purchases?state=Open&limit=10&nextToken={token}"),
+            None => "/v1/purchases?state=Open&limit=10".to_owned(),
+        };
+        let page = world.call("GET", &query, Value::Null).await;
+        assert_eq!(page.status, 200, "{}", page.value());
+        let page = page.value();
+        for purchase in page["purchases"].as_array().unwrap() {
+            seen.push(purchase["purchaseId"].as_str().unwrap().to_owned());
+        }
+        match page["nextToken"].as_str() {
+            Some(next) => token = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen.len(),
+        45,
+        "each Open purchase once, the Completed one not at all"
+    );
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 45);
+
+    let blocked = world
+        .call(
+            "GET",
+            "/v1/purchases?state=Open&constraintId=UnknownSku&limit=100",
+            Value::Null,
+        )
+        .await
+        .value();
+    assert_eq!(blocked["purchases"].as_array().unwrap().len(), 15);
+    let other_store = world
+        .call(
+            "GET",
+            "/v1/purchases?state=Open&storeId=STORE-002",
+            Value::Null,
+        )
+        .await
+        .value();
+    assert_eq!(other_store["purchases"], json!([]));
+    for (query, field) in [
+        ("state=Completed", "state"),
+        ("state=Open&limit=0", "limit"),
+        ("state=Open&constraintId=Nope", "constraintId"),
+        ("state=Open&nextToken=zz", "nextToken"),
+        ("", "state"),
+    ] {
+        let answer = world
+            .call("GET", &format!("/v1/purchases?{query}"), Value::Null)
+            .await;
+        assert_eq!(answer.status, 400, "{query}");
+        assert_eq!(answer.value()["errors"][0]["field"], field, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn a_held_back_cart_is_repriced_once_its_sku_is_in_the_book_then_completed() {
+    let world = world().await;
+    // Stored when no book could be read.
+    let mut unpriced = sample_purchase("reprice-1", true);
+    unpriced.checkout = None;
+    unpriced.constraints = vec![Constraint::no_price_book("none")];
+    world.insert(&unpriced).await;
+    let path = format!("/v1/purchases/{}", unpriced.purchase_id);
+    let submit_first = world
+        .call("POST", &format!("{path}/complete"), json!({}))
+        .await;
+    assert_eq!(submit_first.status, 409, "{}", submit_first.value());
+    assert!(
+        submit_first.value()["reason"]
+            .as_str()
+            .unwrap()
+            .contains("NoPriceBook")
+    );
+
+    let repriced = world.call("PATCH", &path, json!({ "reprice": true })).await;
+    assert_eq!(repriced.status, 200, "{}", repriced.value());
+    let session = repriced.value();
+    assert_eq!(session["constraints"], json!([]));
+    assert_eq!(session["priceBookVersion"], "v1");
+    assert_eq!(session["history"][0]["actor"], ACTOR);
+    // The same body again changes nothing.
+    let version = world.stored(&unpriced.purchase_id).await.version;
+    let again = world.call("PATCH", &path, json!({ "reprice": true })).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(world.stored(&unpriced.purchase_id).await.version, version);
+
+    let completed = world
+        .call("POST", &format!("{path}/complete"), json!({}))
+        .await;
+    assert_eq!(completed.status, 200, "{}", completed.value());
+    let completed = completed.value();
+    assert_eq!(completed["outcome"], "Completed");
+    assert_eq!(completed["purchase"]["orderId"], "order-1");
+    assert_eq!(completed["purchase"]["statusDetail"]["state"], "Completed");
+    // Completed is final: no second submission, no change.
+    let after = world.call("PATCH", &path, json!({ "reprice": true })).await;
+    assert_eq!(after.status, 409);
+    assert_eq!(after.value()["state"], "Completed");
+    let cancel = world
+        .call(
+            "POST",
+            &format!("{path}/cancel"),
+            json!({ "reason": "too late" }),
+        )
+        .await;
+    assert_eq!(cancel.status, 409);
+    assert_eq!(world.submissions(), 1);
+}
+
+#[tokio::test]
+async fn nothing_is_changed_while_a_checkout_holds_the_purchase() {
+    let world = world().await;
+    let purchase = sample_purchase("leased-1", true);
+    world.insert(&purchase).await;
+    let claimed = purchase
+        .claim_for_checkout(chrono::Utc::now(), chrono::Duration::minutes(5), "worker")
+        .unwrap();
+    world.checkout.store.update(&claimed).await.unwrap();
+    let path = format!("/v1/purchases/{}", purchase.purchase_id);
+    for (method, route, body) in [
+        ("POST", format!("{path}/cancel"), json!({ "reason": "x" })),
+        ("POST", format!("{path}/complete"), json!({})),
+        (
+            "PATCH",
+            path.clone(),
+            json!({ "merchantMetadata": { "merchantReferenceId": "R" } }),
+        ),
+    ] {
+        let answer = world.call(method, &route, body).await;
+        assert_eq!(answer.status, 409, "{route}: {}", answer.value());
+        assert!(
+            answer.value()["reason"]
+                .as_str()
+                .unwrap()
+                .contains("checked out")
+        );
+    }
+    assert_eq!(world.stored(&purchase.purchase_id).await, claimed);
+    assert_eq!(world.submissions(), 0);
+}
+
+#[tokio::test]
+async fn a_purchase_held_for_reconciliation_is_completed_with_the_confirmed_order() {
+    let world = world().await;
+    let purchase = sample_purchase("held-1", true);
+    let now = chrono::Utc::now();
+    let held = purchase
+        .claim_for_checkout(now, chrono::Duration::minutes(1), "t")
+        .unwrap()
+        .hold(
+            ConstraintKind::CheckoutOutcomeUnknown,
+            "409 after a lost answer",
+            now,
+        );
+    world.insert(&held).await;
+    let path = format!("/v1/purchases/{}", purchase.purchase_id);
+    // Submitting it plainly is refused: Amazon may have charged it.
+    let plain = world
+        .call("POST", &format!("{path}/complete"), json!({}))
+        .await;
+    assert_eq!(plain.status, 409);
+    assert!(
+        plain.value()["reason"]
+            .as_str()
+            .unwrap()
+            .contains("reconciliation")
+    );
+    let confirmed = world
+        .call(
+            "POST",
+            &format!("{path}/complete"),
+            json!({ "orderId": "order-from-amazon" }),
+        )
+        .await;
+    assert_eq!(confirmed.status, 200, "{}", confirmed.value());
+    let stored = world.stored(&purchase.purchase_id).await;
+    assert_eq!(
+        (stored.state, stored.order_id.as_deref()),
+        (PurchaseState::Completed, Some("order-from-amazon"))
+    );
+    assert_eq!(stored.history.last().unwrap().actor, ACTOR);
+    assert_eq!(world.submissions(), 0, "nothing was submitted");
+}
+
+#[tokio::test]
+async fn a_held_purchase_can_be_resubmitted_and_an_open_one_canceled() {
+    let world = world().await;
+    let purchase = sample_purchase("resubmit-1", true);
+    let now = chrono::Utc::now();
+    let held = purchase
+        .claim_for_checkout(now, chrono::Duration::minutes(1), "t")
+        .unwrap()
+        .hold(ConstraintKind::CheckoutRefused, "404", now);
+    world.insert(&held).await;
+    let path = format!("/v1/purchases/{}", purchase.purchase_id);
+    let resubmitted = world
+        .call(
+            "POST",
+            &format!("{path}/complete"),
+            json!({ "resubmit": true }),
+        )
+        .await;
+    assert_eq!(resubmitted.status, 200, "{}", resubmitted.value());
+    assert_eq!(resubmitted.value()["outcome"], "Completed");
+    assert_eq!(world.submissions(), 1);
+
+    let blocked = sample_purchase("cancel-1", false);
+    world.insert(&blocked).await;
+    let path = format!("/v1/purchases/{}", blocked.purchase_id);
+    let no_reason = world
+        .call("POST", &format!("{path}/cancel"), json!({}))
+        .await;
+    assert_eq!(no_reason.status, 400);
+    assert_eq!(no_reason.value()["errors"][0]["field"], "reason");
+    let canceled = world
+        .call(
+            "POST",
+            &format!("{path}/cancel"),
+            json!({ "reason": "a test cart" }),
+        )
+        .await;
+    assert_eq!(canceled.status, 200);
+    assert_eq!(
+        canceled.value()["statusDetail"]["reasonCode"],
+        "OperatorCanceled"
+    );
+}
+
+#[tokio::test]
+async fn bad_bodies_name_the_field_and_change_nothing() {
+    let world = world().await;
+    let purchase = sample_purchase("bad-1", false);
+    world.insert(&purchase).await;
+    let path = format!("/v1/purchases/{}", purchase.purchase_id);
+    for (method, route, body, field) in [
+        (
+            "PATCH",
+            path.clone(),
+            json!({ "reprice": "yes" }),
+            "reprice",
+        ),
+        ("PATCH", path.clone(), json!({ "colour": "red" }), "colour"),
+        ("PATCH", path.clone(), json!({}), "body"),
+        ("PATCH", path.clone(), json!([1]), "body"),
+        (
+            "PATCH",
+            path.clone(),
+            json!({ "merchantMetadata": { "note": 1 } }),
+            "merchantMetadata",
+        ),
+        (
+            "PATCH",
+            path.clone(),
+            json!({ "lineOverrides": [] }),
+            "lineOverrides",
+        ),
+        (
+            "POST",
+            format!("{path}/complete"),
+            json!({ "orderId": "" }),
+            "orderId",
+        ),
+        (
+            "POST",
+            format!("{path}/complete"),
+            json!({ "orderId": "o", "resubmit": true }),
+            "orderId",
+        ),
+        (
+            "POST",
+            format!("{path}/complete"),
+            json!({ "resubmit": 1 }),
+            "resubmit",
+        ),
+    ] {
+        let answer = world.call(method, &route, body.clone()).await;
+        assert_eq!(answer.status, 400, "{body}: {}", answer.value());
+        assert_eq!(answer.value()["errors"][0]["field"], field, "{body}");
+    }
+    assert_eq!(world.stored(&purchase.purchase_id).await, purchase);
+    let wrong_method = world.call("DELETE", &path, Value::Null).await;
+    assert_eq!(wrong_method.status, 405);
+    let elsewhere = world
+        .call("GET", &format!("{path}/history"), Value::Null)
+        .await;
+    assert_eq!(elsewhere.status, 404);
+}
