@@ -5,7 +5,7 @@ use aws_credential_types::Credentials;
 use bytes::Bytes;
 use http::Uri;
 use http_body_util::BodyExt;
-use jwo_aws::amazon::http::{HttpClient, base_url, client, json_post};
+use jwo_aws::amazon::http::{HttpClient, base_url, client, json_request};
 
 /// The credentials and region requests are signed with.
 pub struct Signing {
@@ -41,13 +41,26 @@ impl PurchasesEndpoint {
 
     /// Posts `body` and returns the status and the answer's body, or why there was none.
     pub async fn post(&self, body: &[u8]) -> Result<(u16, Vec<u8>), String> {
+        self.call(http::Method::POST, create_purchases::PATH, body)
+            .await
+    }
+
+    /// `method {URL}{path}` with a JSON `body` (signed like every call): the status and the
+    /// answer's body, or why there was none. The operator routes are called this way.
+    pub async fn call(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: &[u8],
+    ) -> Result<(u16, Vec<u8>), String> {
         let signing = self
             .signing
             .as_ref()
             .map(|s| (&s.credentials, s.region.as_str()));
-        let request = json_post(
+        let request = json_request(
+            method,
             &self.base,
-            create_purchases::PATH,
+            path,
             Bytes::copy_from_slice(body),
             signing,
         )?;

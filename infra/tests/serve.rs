@@ -491,3 +491,149 @@ async fn lost_answers_and_kill_9_with_repeats_refused_are_held_never_declined() 
         );
     }
 }
+
+/// The operator routes on `jwo serve`, end to end with the built-in simulator: a cart with a
+/// SKU the book lacks is held and alerted; the SKU is imported (`jwo catalog import`); a
+/// `PATCH` reprices it, a `complete` submits it, and it ends Completed with the orderId the
+/// simulator charged it under, once. Another is canceled; a Completed one refuses changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_cart_is_repriced_completed_and_another_canceled_through_the_operator_routes() {
+    use http::Method;
+    let data = tempfile::tempdir().unwrap();
+    let (_server, base) = serve_with(data.path(), &["--price-book-cache-seconds", "0"], &[]);
+    let endpoint = PurchasesEndpoint::new(&base, None).unwrap();
+    wait_until_healthy(&endpoint).await;
+    let call = |method: Method, path: String, body: Value| {
+        let endpoint = &endpoint;
+        async move {
+            let body = if body.is_null() {
+                Vec::new()
+            } else {
+                body.to_string().into_bytes()
+            };
+            let (status, answer) = endpoint.call(method, &path, &body).await.unwrap();
+            (status, serde_json::from_slice::<Value>(&answer).unwrap())
+        }
+    };
+    let mut body: Value = serde_json::from_slice(&cart("operator-1")).unwrap();
+    body["cartItems"][0]["id"] = json!("SKU-NEW-1");
+    let (status, answer) = endpoint.post(body.to_string().as_bytes()).await.unwrap();
+    assert_eq!(status, 201);
+    let id = serde_json::from_slice::<Value>(&answer).unwrap()["purchaseId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // What needs a person: listed, with why.
+    let (status, held) = call(
+        Method::GET,
+        "/v1/purchases?state=Open&constraintId=UnknownSku".into(),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200, "{held}");
+    assert_eq!(held["purchases"][0]["purchaseId"], json!(id));
+    assert_eq!(
+        held["purchases"][0]["constraints"][0]["field"],
+        "cartItems[0].id"
+    );
+
+    // The SKU is imported, then the purchase priced again and completed.
+    let mut book: Value =
+        serde_json::from_slice(&std::fs::read(jwo_test_support::sample_price_book()).unwrap())
+            .unwrap();
+    let mut item = book["items"][0].clone();
+    item["sku"] = json!("SKU-NEW-1");
+    item["barcodes"] = json!([]);
+    book["items"].as_array_mut().unwrap().push(item);
+    let file = data.path().join("with-new-sku.json");
+    std::fs::write(&file, book.to_string()).unwrap();
+    let import = Command::new(env!("CARGO_BIN_EXE_jwo"))
+        .args(["catalog", "import"])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    let (status, repriced) = call(
+        Method::PATCH,
+        format!("/v1/purchases/{id}"),
+        json!({ "reprice": true }),
+    )
+    .await;
+    assert_eq!(status, 200, "{repriced}");
+    assert_eq!(repriced["constraints"], json!([]));
+    assert_eq!(repriced["priceBookVersion"], "v2");
+    assert!(
+        repriced["history"][0]["actor"]
+            .as_str()
+            .unwrap()
+            .starts_with("local:")
+    );
+    let (status, completed) = call(
+        Method::POST,
+        format!("/v1/purchases/{id}/complete"),
+        json!({}),
+    )
+    .await;
+    // The worker's sweep may have checked it out first: then it is already Completed (409).
+    let order_id = if status == 200 {
+        assert_eq!(completed["outcome"], "Completed", "{completed}");
+        completed["purchase"]["orderId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    } else {
+        assert_eq!(
+            (status, &completed["state"]),
+            (409, &json!("Completed")),
+            "{completed}"
+        );
+        let (_, got) = call(Method::GET, format!("/v1/purchases/{id}"), Value::Null).await;
+        got["orderId"].as_str().unwrap().to_owned()
+    };
+    let ledger = std::fs::read_to_string(data.path().join("checkout-simulator.jsonl")).unwrap();
+    let charges: Vec<Value> = ledger
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .filter(|charge: &Value| charge["tripId"] == "operator-1")
+        .collect();
+    assert_eq!(charges.len(), 1, "{ledger}");
+    assert_eq!(charges[0]["orderId"], json!(order_id));
+    let (status, refused) = call(
+        Method::POST,
+        format!("/v1/purchases/{id}/cancel"),
+        json!({ "reason": "too late" }),
+    )
+    .await;
+    assert_eq!((status, &refused["state"]), (409, &json!("Completed")));
+
+    // Another held cart, canceled by a person.
+    let mut body: Value = serde_json::from_slice(&cart("operator-2")).unwrap();
+    body["cartItems"][0]["id"] = json!("SKU-NEVER");
+    let (_, answer) = endpoint.post(body.to_string().as_bytes()).await.unwrap();
+    let other = serde_json::from_slice::<Value>(&answer).unwrap()["purchaseId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, canceled) = call(
+        Method::POST,
+        format!("/v1/purchases/{other}/cancel"),
+        json!({ "reason": "test cart" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{canceled}");
+    assert_eq!(canceled["statusDetail"]["reasonCode"], "OperatorCanceled");
+    let (status, by_trip) = call(
+        Method::GET,
+        "/v1/purchases?storeId=STORE-001&idempotentShoppingTripId=operator-2".into(),
+        Value::Null,
+    )
+    .await;
+    assert_eq!((status, &by_trip["purchaseId"]), (200, &json!(other)));
+}

@@ -34,6 +34,8 @@ use jwo_local::catalog_files::LocalCatalog;
 use jwo_local::embedded::EmbeddedPurchaseStore;
 use jwo_local::fixed_price_book::SAMPLE_PRICE_BOOK;
 use jwo_local::log_alerts::LocalAlerts;
+use operator::Operator;
+use operator::rest::{OperatorRequest, is_operator_path};
 use serde_json::json;
 use tokio::sync::watch;
 
@@ -84,11 +86,14 @@ pub fn run(args: Serve) -> ExitCode {
     super::run_to_exit(serve(args))
 }
 
-type Service =
-    CreatePurchases<EmbeddedPurchaseStore, LocalAlerts, Arc<CachedPriceBook<LocalCatalog>>>;
+type PriceBooks = Arc<CachedPriceBook<LocalCatalog>>;
+type Service = CreatePurchases<EmbeddedPurchaseStore, LocalAlerts, PriceBooks>;
+type OperatorService = Operator<EmbeddedPurchaseStore, LocalAlerts, CheckoutClient, PriceBooks>;
 
 struct Connector {
     service: Service,
+    /// The operator routes (`/v1/purchases…`), over the checkout's own ports.
+    operator: OperatorService,
     /// The key incoming requests must be signed with (--require-sigv4).
     required_signer: Option<Credentials>,
     region: String,
@@ -225,6 +230,7 @@ async fn serve(args: Serve) -> Result<(), String> {
         checkout::Config::default(),
     ));
     let connector = Arc::new(Connector {
+        operator: Operator::new(Arc::clone(&checkout)),
         service: CreatePurchases::new(
             store,
             LocalAlerts::new(1000),
@@ -239,7 +245,7 @@ async fn serve(args: Serve) -> Result<(), String> {
     });
     let mut app = Router::new()
         .route("/healthz", get(healthz))
-        .fallback(create_purchases)
+        .fallback(handle_request)
         .with_state(connector)
         // The handler answers oversized bodies itself (413, in its own words).
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES + 1));
@@ -340,7 +346,8 @@ async fn healthz() -> Response {
     (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
 }
 
-async fn create_purchases(
+/// Create Purchases and the operator routes, behind the same signature check.
+async fn handle_request(
     State(connector): State<Arc<Connector>>,
     method: Method,
     uri: Uri,
@@ -362,6 +369,29 @@ async fn create_purchases(
             let body = json!({ "message": format!("SigV4 authorization failed: {error}") });
             return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
         }
+    }
+    if is_operator_path(uri.path()) {
+        // Who changed what, in the purchase's history: the signing key, or the local user.
+        let actor = match &connector.required_signer {
+            Some(signer) => format!("sigv4:{}", signer.access_key_id()),
+            None => format!(
+                "local:{}",
+                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+            ),
+        };
+        let answer = connector
+            .operator
+            .handle(OperatorRequest {
+                method: method.as_str(),
+                path: uri.path(),
+                query: uri.query(),
+                body: &body,
+                actor: &actor,
+            })
+            .await;
+        let status =
+            StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return (status, [(CONTENT_TYPE, "application/json")], answer.body).into_response();
     }
     let content_type = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok());
     connector

@@ -41,6 +41,17 @@ pub fn json_post(
     body: Bytes,
     signing: Option<(&Credentials, &str)>,
 ) -> Result<Request<Full<Bytes>>, String> {
+    json_request(Method::POST, base, path, body, signing)
+}
+
+/// [`json_post`] with another method (the operator routes' GET, PATCH).
+pub fn json_request(
+    method: Method,
+    base: &Uri,
+    path: &str,
+    body: Bytes,
+    signing: Option<(&Credentials, &str)>,
+) -> Result<Request<Full<Bytes>>, String> {
     let authority = base
         .authority()
         .ok_or_else(|| format!("{base} has no host"))?
@@ -54,7 +65,7 @@ pub fn json_post(
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     let signature = match signing {
         Some((credentials, region)) => sigv4::sign_request(
-            "POST",
+            method.as_str(),
             &path,
             &headers,
             &body,
@@ -71,7 +82,7 @@ pub fn json_post(
         .path_and_query(path.as_str())
         .build()
         .map_err(|error| error.to_string())?;
-    let mut request = Request::builder().method(Method::POST).uri(uri);
+    let mut request = Request::builder().method(method).uri(uri);
     for (name, value) in &headers {
         request = request.header(name, value);
     }
