@@ -7,6 +7,8 @@
 //! operator Lambda and `jwo serve`; the `jwo purchases` command, MCP and GraphQL call the
 //! same functions. The changes themselves are the domain's (`checkout_session`).
 
+pub mod config;
+pub mod lambda;
 pub mod rest;
 
 use std::sync::Arc;

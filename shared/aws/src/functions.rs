@@ -16,7 +16,12 @@ pub struct FunctionManifest {
 }
 
 /// Every function of the stack.
-pub const ALL: [&FunctionManifest; 3] = [&CREATE_PURCHASES, &CHECKOUT, &CATALOG_NOTIFICATIONS];
+pub const ALL: [&FunctionManifest; 4] = [
+    &CREATE_PURCHASES,
+    &CHECKOUT,
+    &CATALOG_NOTIFICATIONS,
+    &OPERATOR,
+];
 
 /// The `create-purchases` function.
 pub const CREATE_PURCHASES: FunctionManifest = FunctionManifest {
@@ -108,6 +113,42 @@ pub const CATALOG_NOTIFICATIONS: FunctionManifest = FunctionManifest {
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "sns:ConfirmSubscription",
+        "sns:Publish",
+    ],
+};
+
+/// The `operator` function: the operator routes (`/v1/purchases…`).
+pub const OPERATOR: FunctionManifest = FunctionManifest {
+    binary: "operator",
+    // What the checkout reads (it completes purchases as the checkout does), and who may call.
+    environment: &[
+        "AWS_CALL_ATTEMPT_TIMEOUT_MS",
+        "AWS_CALL_TIMEOUT_MS",
+        "PURCHASES_TABLE",
+        "ALERTS_TOPIC_ARN",
+        "CHECKOUT_ENDPOINT",
+        "CHECKOUT_REGION",
+        "STUCK_OPEN_AFTER_MINUTES",
+        "CATALOG_TABLE",
+        "PRICE_BOOK_CACHE_SECONDS",
+        "ALLOWED_CALLER_ARNS",
+    ],
+    required: &[
+        "PURCHASES_TABLE",
+        "ALERTS_TOPIC_ARN",
+        "CHECKOUT_ENDPOINT",
+        "CATALOG_TABLE",
+        "ALLOWED_CALLER_ARNS",
+    ],
+    // The purchase store's get and update (`GetItem`, `PutItem`, `DeleteItem` for a split
+    // purchase's stale parts) and pages of Open purchases (`Query` of the sparse index); the
+    // price book for a reprice (`GetItem` on the catalog table); alerts of the checkouts it
+    // runs. It never scans the table.
+    iam_actions: &[
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
         "sns:Publish",
     ],
 };

@@ -8,6 +8,7 @@
 //!   function is (binary, environment variables, IAM actions).
 
 pub mod amazon;
+pub mod callers;
 pub mod dynamodb;
 pub mod functions;
 pub mod retry;

@@ -1,0 +1,151 @@
+//! The operator function as Lambda runs it: `cargo lambda watch` emulates the runtime API, the
+//! function's own binary runs with the stack's settings against DynamoDB (moto), and API Gateway
+//! REST events (built from `aws_lambda_events`' example request) are sent with
+//! `cargo lambda invoke`: a list with its query string, a get, a cancel recorded with the
+//! caller's ARN, and a caller who is not an operator refused.
+
+use std::path::{Path, PathBuf};
+
+use jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore;
+use jwo_aws::dynamodb::{catalog, purchases};
+use jwo_domain::behaviour::purchase_store::sample_purchase;
+use jwo_domain::ports::PurchaseStore;
+use jwo_domain::purchase::PurchaseState;
+use jwo_test_support::{LambdaUnderTest, fixtures, moto_endpoint, unique_name};
+use serde_json::{Value, json};
+
+const OPERATOR_ROLE: &str = "arn:aws:iam::111122223333:role/Operator";
+const OPERATOR_SESSION: &str = "arn:aws:sts::111122223333:assumed-role/Operator/alice";
+
+/// An API Gateway REST proxy event for the operator routes, written to a file to invoke with.
+fn event(
+    dir: &Path,
+    name: &str,
+    method: &str,
+    path: &str,
+    query: Option<(&str, &str)>,
+    caller: &str,
+    body: Option<Value>,
+) -> PathBuf {
+    let mut event: Value =
+        serde_json::from_slice(&std::fs::read(fixtures("apigw/rest_request.json")).unwrap())
+            .unwrap();
+    event["resource"] = json!(path);
+    event["path"] = json!(path);
+    event["httpMethod"] = json!(method);
+    event["requestContext"]["path"] = json!(format!("/Prod{path}"));
+    event["requestContext"]["stage"] = json!("Prod");
+    event["requestContext"]["httpMethod"] = json!(method);
+    event["requestContext"]["identity"]["userArn"] = json!(caller);
+    event["headers"] = json!({ "Host": "example.execute-api.us-east-1.amazonaws.com", "Content-Type": "application/json" });
+    event["multiValueHeaders"] = json!({ "Host": ["example.execute-api.us-east-1.amazonaws.com"], "Content-Type": ["application/json"] });
+    event["queryStringParameters"] = match query {
+        Some((name, value)) => json!({ name: value }),
+        None => Value::Null,
+    };
+    event["multiValueQueryStringParameters"] = match query {
+        Some((name, value)) => json!({ name: [value] }),
+        None => Value::Null,
+    };
+    event["pathParameters"] = Value::Null;
+    event["body"] = body.map_or(Value::Null, |body| json!(body.to_string()));
+    event["isBase64Encoded"] = json!(false);
+    let file = dir.join(format!("{name}.json"));
+    std::fs::write(&file, event.to_string()).unwrap();
+    file
+}
+
+fn body_of(response: &Value) -> Value {
+    serde_json::from_str(response["body"].as_str().unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invoked_through_the_lambda_runtime_it_lists_gets_and_cancels_for_operators_only() {
+    let aws = jwo_aws::sdk::emulator_sdk_config(moto_endpoint()).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+    let table = unique_name("operator-runtime");
+    purchases::create_table(&dynamo, &table).await.unwrap();
+    let catalog_table = unique_name("operator-runtime-catalog");
+    catalog::create_table(&dynamo, &catalog_table)
+        .await
+        .unwrap();
+    let store = DynamoDbPurchaseStore::new(dynamo, &table);
+    let held = sample_purchase("operator-runtime-1", false);
+    store.insert_if_absent(&held).await.unwrap();
+
+    let function = LambdaUnderTest::start(
+        Path::new(env!("CARGO_BIN_EXE_operator")),
+        &[
+            ("PURCHASES_TABLE", &table),
+            (
+                "ALERTS_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:alerts",
+            ),
+            ("CATALOG_TABLE", &catalog_table),
+            // Nothing here is submitted.
+            (
+                "CHECKOUT_ENDPOINT",
+                "https://us-east-1.test.checkout.amazonphysicalstores.com",
+            ),
+            ("ALLOWED_CALLER_ARNS", OPERATOR_ROLE),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let item = format!("/v1/purchases/{}", held.purchase_id);
+
+    let listed = function.invoke(&event(
+        dir.path(),
+        "list",
+        "GET",
+        "/v1/purchases",
+        Some(("state", "Open")),
+        OPERATOR_SESSION,
+        None,
+    ));
+    assert_eq!(listed["statusCode"], 200, "{listed}");
+    assert_eq!(
+        body_of(&listed)["purchases"][0]["purchaseId"],
+        json!(held.purchase_id)
+    );
+
+    let got = function.invoke(&event(
+        dir.path(),
+        "get",
+        "GET",
+        &item,
+        None,
+        OPERATOR_SESSION,
+        None,
+    ));
+    assert_eq!(got["statusCode"], 200, "{got}");
+    assert_eq!(
+        body_of(&got)["constraints"][0]["constraintId"],
+        "UnknownSku"
+    );
+
+    let stranger = function.invoke(&event(
+        dir.path(),
+        "stranger",
+        "POST",
+        &format!("{item}/cancel"),
+        None,
+        "arn:aws:sts::111122223333:assumed-role/SomeoneElse/bob",
+        Some(json!({ "reason": "not mine" })),
+    ));
+    assert_eq!(stranger["statusCode"], 403, "{stranger}");
+    assert_eq!(store.get(&held.purchase_id).await.unwrap().unwrap(), held);
+
+    let canceled = function.invoke(&event(
+        dir.path(),
+        "cancel",
+        "POST",
+        &format!("{item}/cancel"),
+        None,
+        OPERATOR_SESSION,
+        Some(json!({ "reason": "a test cart" })),
+    ));
+    assert_eq!(canceled["statusCode"], 200, "{canceled}");
+    let stored = store.get(&held.purchase_id).await.unwrap().unwrap();
+    assert_eq!(stored.state, PurchaseState::Canceled);
+    assert_eq!(stored.history[0].actor, OPERATOR_SESSION);
+}
