@@ -47,6 +47,9 @@ pub enum Command {
         #[arg(long, value_name = "line|unit")]
         basis: Option<AmountBasis>,
     },
+    /// Look at purchases and resolve what is held back (the operator routes): list, get,
+    /// update, complete, cancel. Exit code 0 done, 1 refused (the reason printed), 2 cannot run.
+    Purchases(commands::purchases::Purchases),
     /// The price book in the catalog store, and the Catalog API upload.
     Catalog {
         #[command(subcommand)]
@@ -77,6 +80,7 @@ impl Cli {
             Command::Serve(args) => commands::serve::run(args),
             Command::ConnectivityTest(args) => commands::connectivity::run(args),
             Command::Load(args) => commands::load::run(args),
+            Command::Purchases(args) => commands::purchases::run(args),
             Command::Price { pricebook, basis } => commands::price::run(&pricebook, basis),
             Command::Catalog { command } => commands::catalog::run(command),
             Command::Simulate {

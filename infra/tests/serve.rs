@@ -637,3 +637,92 @@ async fn a_held_cart_is_repriced_completed_and_another_canceled_through_the_oper
     .await;
     assert_eq!((status, &by_trip["purchaseId"]), (200, &json!(other)));
 }
+
+/// `jwo purchases` against `jwo serve`: list what is held, get one as JSON, cancel it, and a
+/// second cancel refused with the reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_purchases_command_lists_gets_and_cancels() {
+    let data = tempfile::tempdir().unwrap();
+    let (_server, base) = serve(data.path());
+    let endpoint = PurchasesEndpoint::new(&base, None).unwrap();
+    wait_until_healthy(&endpoint).await;
+    let mut body: Value = serde_json::from_slice(&cart("command-1")).unwrap();
+    body["cartItems"][1]["id"] = json!("SKU-NOT-IN-BOOK");
+    let (_, answer) = endpoint.post(body.to_string().as_bytes()).await.unwrap();
+    let id = serde_json::from_slice::<Value>(&answer).unwrap()["purchaseId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let (ok, table) = jwo(
+        &[
+            "purchases",
+            "list",
+            "--constraint",
+            "UnknownSku",
+            "--endpoint",
+            &base,
+        ],
+        &[],
+    );
+    assert!(ok, "{table}");
+    assert!(
+        table.contains(&id) && table.contains("UnknownSku"),
+        "{table}"
+    );
+    assert!(table.contains("1 Open purchase(s)"), "{table}");
+    let (ok, got) = jwo(
+        &["purchases", "get", &id, "--json", "--endpoint", &base],
+        &[],
+    );
+    assert!(ok, "{got}");
+    let got: Value = serde_json::from_str(&got).unwrap();
+    assert_eq!(got["constraints"][0]["field"], "cartItems[1].id");
+    let (ok, by_trip) = jwo(
+        &[
+            "purchases",
+            "get",
+            "--store",
+            "STORE-001",
+            "--trip",
+            "command-1",
+            "--endpoint",
+            &base,
+        ],
+        &[],
+    );
+    assert!(ok && by_trip.contains(&id), "{by_trip}");
+    let (ok, canceled) = jwo(
+        &[
+            "purchases",
+            "cancel",
+            &id,
+            "--reason",
+            "a test cart",
+            "--endpoint",
+            &base,
+        ],
+        &[],
+    );
+    assert!(ok, "{canceled}");
+    assert!(
+        canceled.contains("state Canceled (OperatorCanceled)"),
+        "{canceled}"
+    );
+    assert!(canceled.contains("cancel by local:"), "{canceled}");
+    let again = Command::new(env!("CARGO_BIN_EXE_jwo"))
+        .args([
+            "purchases",
+            "cancel",
+            &id,
+            "--reason",
+            "again",
+            "--endpoint",
+            &base,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(said.contains("409") && said.contains("Canceled"), "{said}");
+}

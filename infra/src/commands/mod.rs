@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod connectivity;
 pub mod load;
 pub mod price;
+pub mod purchases;
 pub mod serve;
 pub mod simulate;
 

@@ -1,0 +1,369 @@
+//! `jwo purchases`: the operator routes from the command line, against `jwo serve` or a
+//! deployed connector (`--sign` with the operator's AWS credentials). A table or a short summary
+//! for people, `--json` (the answer as the service gave it) for scripts.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use http::Method;
+use serde_json::{Value, json};
+
+use crate::purchases_endpoint::{PurchasesEndpoint, Signing};
+
+#[derive(Debug, Args)]
+pub struct Purchases {
+    #[command(subcommand)]
+    pub command: PurchasesCommand,
+    /// Base URL of the connector: `jwo serve`'s, or the stack's InvokeUrl.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub endpoint: String,
+    /// Sign every request with SigV4 (service execute-api, --region) using the standard AWS
+    /// credential environment variables (or profile): an operator role of the stack.
+    #[arg(long, global = true)]
+    pub sign: bool,
+    #[arg(long, default_value = "us-east-1", global = true)]
+    pub region: String,
+    /// Print the service's answer as JSON instead of a summary.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PurchasesCommand {
+    /// The Open purchases: what is on its way to checkout, and what needs a person.
+    List {
+        #[arg(long, value_name = "STORE_ID")]
+        store: Option<String>,
+        /// Only those held by this constraint (UnknownSku, NoPriceBook, CheckoutOutcomeUnknown…).
+        #[arg(long, value_name = "CONSTRAINT")]
+        constraint: Option<String>,
+        /// At most this many a page (1 to 100).
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// Every page, not only the first.
+        #[arg(long)]
+        all: bool,
+    },
+    /// One purchase, by id or by its store's shopping trip.
+    Get {
+        #[arg(required_unless_present = "trip")]
+        purchase_id: Option<String>,
+        #[arg(long, value_name = "STORE_ID", requires = "trip")]
+        store: Option<String>,
+        #[arg(long, value_name = "TRIP_ID", requires = "store")]
+        trip: Option<String>,
+    },
+    /// Price it again from the current price book, or set the retailer's references.
+    Update {
+        purchase_id: String,
+        #[arg(long)]
+        reprice: bool,
+        #[arg(long, value_name = "TEXT")]
+        reference: Option<String>,
+        #[arg(long, value_name = "TEXT")]
+        custom_information: Option<String>,
+    },
+    /// Submit it now; or, for one held for reconciliation, record the orderId Amazon
+    /// confirmed (nothing is submitted) or submit it again.
+    Complete {
+        purchase_id: String,
+        #[arg(long, value_name = "ORDER_ID", conflicts_with = "resubmit")]
+        order_id: Option<String>,
+        #[arg(long)]
+        resubmit: bool,
+    },
+    /// Cancel it (never while a checkout holds it, never once Completed).
+    Cancel {
+        purchase_id: String,
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+    },
+}
+
+pub fn run(args: Purchases) -> ExitCode {
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+    match runtime.block_on(call(&args)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Percent-encodes a query value (everything but the unreserved characters).
+fn encoded(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// Runs the command; `Ok(false)` when the service refused (its message printed).
+async fn call(args: &Purchases) -> Result<bool, String> {
+    let signing = if args.sign {
+        Some(Signing::from_environment(&args.region).await?)
+    } else {
+        None
+    };
+    let endpoint = PurchasesEndpoint::new(&args.endpoint, signing)?;
+    let send = |method: Method, path: String, body: Option<Value>| {
+        let endpoint = &endpoint;
+        async move {
+            let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+            let (status, answer) = endpoint.call(method, &path, &body).await?;
+            let answer: Value = serde_json::from_slice(&answer).unwrap_or_else(
+                |_| json!({ "message": String::from_utf8_lossy(&answer).into_owned() }),
+            );
+            Ok::<_, String>((status, answer))
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let (status, answer) = match &args.command {
+        PurchasesCommand::List {
+            store,
+            constraint,
+            limit,
+            all,
+        } => {
+            let mut query = format!("state=Open&limit={limit}");
+            if let Some(store) = store {
+                query.push_str(&format!("&storeId={}", encoded(store)));
+            }
+            if let Some(constraint) = constraint {
+                query.push_str(&format!("&constraintId={}", encoded(constraint)));
+            }
+            let mut purchases = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let page_query = match &token {
+                    Some(token) => format!("{query}&nextToken={token}"),
+                    None => query.clone(),
+                };
+                let (status, page) =
+                    send(Method::GET, format!("/v1/purchases?{page_query}"), None).await?;
+                if status != 200 {
+                    return refused(&mut out, status, &page, args.json);
+                }
+                purchases.extend(page["purchases"].as_array().cloned().unwrap_or_default());
+                token = page["nextToken"].as_str().map(str::to_owned);
+                if !all || token.is_none() {
+                    break;
+                }
+            }
+            if args.json {
+                let mut page = json!({ "purchases": purchases });
+                if let Some(token) = token {
+                    page["nextToken"] = json!(token);
+                }
+                writeln!(out, "{page:#}").map_err(|e| e.to_string())?;
+            } else {
+                print_table(&mut out, &purchases, token.as_deref()).map_err(|e| e.to_string())?;
+            }
+            return Ok(true);
+        }
+        PurchasesCommand::Get {
+            purchase_id,
+            store,
+            trip,
+        } => {
+            let path = match (purchase_id, store, trip) {
+                (Some(id), _, _) => format!("/v1/purchases/{}", encoded(id)),
+                (None, Some(store), Some(trip)) => format!(
+                    "/v1/purchases?storeId={}&idempotentShoppingTripId={}",
+                    encoded(store),
+                    encoded(trip)
+                ),
+                _ => return Err("give a purchase id, or --store and --trip".into()),
+            };
+            send(Method::GET, path, None).await?
+        }
+        PurchasesCommand::Update {
+            purchase_id,
+            reprice,
+            reference,
+            custom_information,
+        } => {
+            let mut body = json!({});
+            if *reprice {
+                body["reprice"] = json!(true);
+            }
+            if reference.is_some() || custom_information.is_some() {
+                body["merchantMetadata"] = json!({
+                    "merchantReferenceId": reference, "customInformation": custom_information,
+                });
+            }
+            let path = format!("/v1/purchases/{}", encoded(purchase_id));
+            send(Method::PATCH, path, Some(body)).await?
+        }
+        PurchasesCommand::Complete {
+            purchase_id,
+            order_id,
+            resubmit,
+        } => {
+            let body = match (order_id, resubmit) {
+                (Some(order_id), _) => json!({ "orderId": order_id }),
+                (None, true) => json!({ "resubmit": true }),
+                (None, false) => json!({}),
+            };
+            let path = format!("/v1/purchases/{}/complete", encoded(purchase_id));
+            send(Method::POST, path, Some(body)).await?
+        }
+        PurchasesCommand::Cancel {
+            purchase_id,
+            reason,
+        } => {
+            let path = format!("/v1/purchases/{}/cancel", encoded(purchase_id));
+            send(Method::POST, path, Some(json!({ "reason": reason }))).await?
+        }
+    };
+    if status != 200 {
+        return refused(&mut out, status, &answer, args.json);
+    }
+    if args.json {
+        writeln!(out, "{answer:#}").map_err(|e| e.to_string())?;
+    } else {
+        let purchase = answer.get("purchase").unwrap_or(&answer);
+        if let Some(outcome) = answer.get("outcome").and_then(Value::as_str) {
+            writeln!(
+                out,
+                "{outcome}: {}",
+                answer["detail"].as_str().unwrap_or("")
+            )
+            .map_err(|e| e.to_string())?;
+        }
+        print_purchase(&mut out, purchase).map_err(|e| e.to_string())?;
+    }
+    Ok(true)
+}
+
+fn refused(out: &mut impl Write, status: u16, answer: &Value, json: bool) -> Result<bool, String> {
+    if json {
+        writeln!(out, "{answer:#}").map_err(|e| e.to_string())?;
+    }
+    let mut message = format!(
+        "{status}: {}",
+        answer["message"].as_str().unwrap_or("(no message)")
+    );
+    for error in answer["errors"].as_array().into_iter().flatten() {
+        message.push_str(&format!(
+            "\n  {}: {}",
+            error["field"].as_str().unwrap_or("?"),
+            error["reason"].as_str().unwrap_or("")
+        ));
+    }
+    eprintln!("{message}");
+    Ok(false)
+}
+
+fn constraints_of(purchase: &Value) -> String {
+    let ids: Vec<&str> = purchase["constraints"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["constraintId"].as_str())
+        .collect();
+    if ids.is_empty() {
+        "-".into()
+    } else {
+        ids.join(",")
+    }
+}
+
+fn print_table(
+    out: &mut impl Write,
+    purchases: &[Value],
+    next: Option<&str>,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<36}  {:<12}  {:<38}  {:>9}  constraints",
+        "purchaseId", "store", "shopping trip", "total"
+    )?;
+    for purchase in purchases {
+        writeln!(
+            out,
+            "{:<36}  {:<12}  {:<38}  {:>9}  {}",
+            purchase["purchaseId"].as_str().unwrap_or(""),
+            purchase["storeId"].as_str().unwrap_or(""),
+            purchase["idempotentShoppingTripId"].as_str().unwrap_or(""),
+            purchase["orderTotals"]["priceTotal"]["amount"]
+                .as_str()
+                .unwrap_or("-"),
+            constraints_of(purchase),
+        )?;
+    }
+    writeln!(
+        out,
+        "{} Open purchase(s){}",
+        purchases.len(),
+        if next.is_some() {
+            "; more with --all"
+        } else {
+            ""
+        }
+    )
+}
+
+fn print_purchase(out: &mut impl Write, purchase: &Value) -> std::io::Result<()> {
+    let status = &purchase["statusDetail"];
+    writeln!(
+        out,
+        "purchase {}  store {}  trip {}",
+        purchase["purchaseId"].as_str().unwrap_or(""),
+        purchase["storeId"].as_str().unwrap_or(""),
+        purchase["idempotentShoppingTripId"].as_str().unwrap_or("")
+    )?;
+    writeln!(
+        out,
+        "  state {}{}  updated {}",
+        status["state"].as_str().unwrap_or("?"),
+        status["reasonCode"]
+            .as_str()
+            .map(|code| format!(" ({code})"))
+            .unwrap_or_default(),
+        status["lastUpdatedTimestamp"].as_str().unwrap_or("")
+    )?;
+    if let Some(order) = purchase["orderId"].as_str() {
+        writeln!(out, "  orderId {order}")?;
+    }
+    if let Some(total) = purchase["orderTotals"]["priceTotal"]["amount"].as_str() {
+        writeln!(
+            out,
+            "  total {total}  price book {}",
+            purchase["priceBookVersion"].as_str().unwrap_or("-")
+        )?;
+    }
+    for constraint in purchase["constraints"].as_array().into_iter().flatten() {
+        writeln!(
+            out,
+            "  held: {} {}: {}",
+            constraint["constraintId"].as_str().unwrap_or(""),
+            constraint["field"].as_str().unwrap_or(""),
+            constraint["description"].as_str().unwrap_or("")
+        )?;
+    }
+    for change in purchase["history"].as_array().into_iter().flatten() {
+        writeln!(
+            out,
+            "  {} {} by {}: {}",
+            change["at"].as_str().unwrap_or(""),
+            change["action"].as_str().unwrap_or(""),
+            change["actor"].as_str().unwrap_or(""),
+            change["detail"].as_str().unwrap_or("")
+        )?;
+    }
+    Ok(())
+}
