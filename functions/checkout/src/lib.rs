@@ -38,6 +38,8 @@ const LEASE_BEYOND_DEADLINE: StdDuration = StdDuration::from_secs(15);
 pub const RECORD_RESERVE: StdDuration = StdDuration::from_secs(3);
 /// The least time an attempt is worth starting with.
 pub const MIN_ATTEMPT: StdDuration = StdDuration::from_secs(1);
+/// Who the purchase's history says recorded the checkout's outcomes.
+pub const HISTORY_ACTOR: &str = "checkout";
 /// Purchases checked out at once by a sweep or a stream batch.
 pub const CONCURRENCY: usize = 8;
 /// A scheduled sweep leaves purchases changed this recently to the stream (and its retries).
@@ -244,9 +246,11 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Check
                 let alert = declined_alert(&claimed, &message);
                 let declined = self
                     .record_leased(&claimed, &token, |current| {
+                        let now = Utc::now();
                         let mut declined = current
-                            .cancel(CancelReason::Declined, &message, Utc::now())
-                            .ok()?;
+                            .cancel(CancelReason::Declined, &message, now)
+                            .ok()?
+                            .recorded(now, HISTORY_ACTOR, "decline", message.clone());
                         declined.add_pending_alert(alert.clone());
                         Some(declined)
                     })
@@ -266,7 +270,13 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Check
                 // problem), so one alert covers them all within the window.
                 let held = self
                     .record_leased(&claimed, &token, |current| {
-                        let mut held = current.hold(kind, &detail, Utc::now());
+                        let now = Utc::now();
+                        let mut held = current.hold(kind, &detail, now).recorded(
+                            now,
+                            HISTORY_ACTOR,
+                            "hold",
+                            detail.clone(),
+                        );
                         held.add_pending_alert(alert.clone());
                         Some(held)
                     })
@@ -344,9 +354,16 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Check
                 current = self.reread(&current.purchase_id).await?;
                 continue;
             }
+            let now = Utc::now();
             let completed = current
-                .complete(order_id, Utc::now())
-                .expect("checked Open above");
+                .complete(order_id, now)
+                .expect("checked Open above")
+                .recorded(
+                    now,
+                    HISTORY_ACTOR,
+                    "complete",
+                    format!("accepted by the Checkout Service as order {order_id}"),
+                );
             match self.write_outcome(&completed, &mut faults).await {
                 Ok(None) => return Ok(()),
                 Ok(Some(fresh)) => current = fresh,
@@ -628,7 +645,16 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Check
                 return None;
             }
         };
-        let mut priced = purchase.repriced(&book, Utc::now()).ok()?;
+        let now = Utc::now();
+        let mut priced = purchase.repriced(&book, now).ok()?.recorded(
+            now,
+            HISTORY_ACTOR,
+            "reprice",
+            format!(
+                "priced with price book {} once one could be read",
+                book.version
+            ),
+        );
         // Priced but held back all the same (an unknown SKU): that needs a person now.
         if priced.needs_attention() {
             priced.add_pending_alert(priced.blocked_alert());

@@ -268,6 +268,13 @@ async fn a_held_back_cart_is_repriced_once_its_sku_is_in_the_book_then_completed
     assert_eq!(completed["outcome"], "Completed");
     assert_eq!(completed["purchase"]["orderId"], "order-1");
     assert_eq!(completed["purchase"]["statusDetail"]["state"], "Completed");
+    // Who did what: the person's reprice, then the checkout's outcome.
+    let history = completed["purchase"]["history"].as_array().unwrap();
+    let actions: Vec<(&str, &str)> = history
+        .iter()
+        .map(|c| (c["actor"].as_str().unwrap(), c["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(actions, [(ACTOR, "reprice"), ("checkout", "complete")]);
     // Completed is final: no second submission, no change.
     let after = world.call("PATCH", &path, json!({ "reprice": true })).await;
     assert_eq!(after.status, 409);

@@ -180,16 +180,6 @@ impl Purchase {
         }
     }
 
-    fn record(mut self, at: DateTime<Utc>, actor: &str, action: &str, detail: String) -> Purchase {
-        self.history.push(Change {
-            at,
-            actor: actor.to_owned(),
-            action: action.to_owned(),
-            detail,
-        });
-        self
-    }
-
     /// A person cancels the purchase (Canceled / OperatorCanceled), never while a checkout
     /// holds it, so nothing that may be charging is canceled.
     pub fn canceled_by(
@@ -202,7 +192,7 @@ impl Purchase {
         let canceled = self
             .cancel(CancelReason::OperatorCanceled, reason, now)
             .map_err(|error| self.not_applicable(error.to_string()))?;
-        Ok(canceled.record(now, actor, "cancel", reason.to_owned()))
+        Ok(canceled.recorded(now, actor, "cancel", reason.to_owned()))
     }
 
     /// A person records the charge Amazon confirmed for a purchase whose outcome is unknown:
@@ -225,7 +215,7 @@ impl Purchase {
         let completed = self
             .complete(order_id, now)
             .map_err(|error| self.not_applicable(error.to_string()))?;
-        Ok(completed.record(
+        Ok(completed.recorded(
             now,
             actor,
             "complete",
@@ -249,7 +239,7 @@ impl Purchase {
         }
         let mut next = self.next(now);
         next.constraints.retain(|c| !held(c.kind));
-        Ok(next.record(
+        Ok(next.recorded(
             now,
             actor,
             "resubmit",
@@ -286,7 +276,7 @@ impl Purchase {
                 (_, None) => format!("{} constraints left", repriced.constraints.len()),
             }
         );
-        Ok(Some(repriced.record(now, actor, "reprice", detail)))
+        Ok(Some(repriced.recorded(now, actor, "reprice", detail)))
     }
 
     /// A person sets the retailer's references. `None`: they are already so.
@@ -302,7 +292,7 @@ impl Purchase {
         }
         let mut next = self.next(now);
         next.merchant_metadata = metadata.clone();
-        Ok(Some(next.record(
+        Ok(Some(next.recorded(
             now,
             actor,
             "update merchantMetadata",

@@ -416,6 +416,23 @@ impl Purchase {
         }
     }
 
+    /// This version with `action` by `actor` added to its history.
+    pub fn recorded(
+        mut self,
+        at: DateTime<Utc>,
+        actor: &str,
+        action: &str,
+        detail: String,
+    ) -> Purchase {
+        self.history.push(Change {
+            at,
+            actor: actor.to_owned(),
+            action: action.to_owned(),
+            detail,
+        });
+        self
+    }
+
     /// An alert about this purchase (its id and store attached).
     pub fn alert(&self, kind: AlertKind, subject: String, detail: String) -> Alert {
         Alert {
