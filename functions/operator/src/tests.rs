@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use checkout::Checkout;
+use jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore;
 use jwo_domain::behaviour::purchase_store::sample_purchase;
 use jwo_domain::catalog::price_book_versions::{CachedPriceBook, import_price_book};
 use jwo_domain::contract::checkout::{CheckoutOutcome, Submission};
@@ -41,19 +42,37 @@ impl CheckoutService for Accepting {
     }
 }
 
-type Service =
-    Operator<EmbeddedPurchaseStore, LocalAlerts, Accepting, CachedPriceBook<LocalCatalog>>;
+type PriceBooks = CachedPriceBook<LocalCatalog>;
 
-struct World {
-    operator: Service,
-    checkout:
-        Arc<Checkout<EmbeddedPurchaseStore, LocalAlerts, Accepting, CachedPriceBook<LocalCatalog>>>,
+struct World<S> {
+    operator: Operator<S, LocalAlerts, Accepting, PriceBooks>,
+    checkout: Arc<Checkout<S, LocalAlerts, Accepting, PriceBooks>>,
     _dir: tempfile::TempDir,
 }
 
-async fn world() -> World {
+/// The operator over the embedded store (as under `jwo serve`).
+async fn embedded() -> World<EmbeddedPurchaseStore> {
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedPurchaseStore::open(&dir.path().join("purchases.redb")).unwrap();
+    world(store, dir).await
+}
+
+/// The operator over DynamoDB on the emulator (as in the Lambda).
+async fn dynamodb() -> World<DynamoDbPurchaseStore> {
+    let aws = jwo_aws::sdk::emulator_sdk_config(jwo_test_support::moto_endpoint()).await;
+    let client = aws_sdk_dynamodb::Client::new(&aws);
+    let table = jwo_test_support::unique_name("operator");
+    jwo_aws::dynamodb::purchases::create_table(&client, &table)
+        .await
+        .unwrap();
+    world(
+        DynamoDbPurchaseStore::new(client, table),
+        tempfile::tempdir().unwrap(),
+    )
+    .await
+}
+
+async fn world<S: PurchaseStore>(store: S, dir: tempfile::TempDir) -> World<S> {
     let catalog = LocalCatalog::open(dir.path().join("catalog")).unwrap();
     let book = PriceBook::from_json(&std::fs::read(jwo_test_support::sample_price_book()).unwrap())
         .unwrap();
@@ -74,7 +93,7 @@ async fn world() -> World {
     }
 }
 
-impl World {
+impl<S: PurchaseStore> World<S> {
     async fn call(&self, method: &str, path_and_query: &str, body: Value) -> OperatorResponse {
         let (path, query) = match path_and_query.split_once('?') {
             Some((path, query)) => (path, Some(query)),
@@ -118,9 +137,7 @@ impl World {
     }
 }
 
-#[tokio::test]
-async fn get_answers_the_checkout_session_by_id_or_by_trip() {
-    let world = world().await;
+async fn get_answers_the_checkout_session_by_id_or_by_trip<S: PurchaseStore>(world: World<S>) {
     let purchase = sample_purchase("get-1", true);
     world.insert(&purchase).await;
     let by_id = world
@@ -155,9 +172,9 @@ async fn get_answers_the_checkout_session_by_id_or_by_trip() {
     assert_eq!(no_store.value()["errors"][0]["field"], "storeId");
 }
 
-#[tokio::test]
-async fn list_pages_through_what_is_open_filtered_by_store_and_constraint() {
-    let world = world().await;
+async fn list_pages_through_what_is_open_filtered_by_store_and_constraint<S: PurchaseStore>(
+    world: World<S>,
+) {
     for n in 0..45 {
         world
             .insert(&sample_purchase(&format!("open-{n}"), n % 3 != 0))
@@ -228,9 +245,11 @@ async fn list_pages_through_what_is_open_filtered_by_store_and_constraint() {
     }
 }
 
-#[tokio::test]
-async fn a_held_back_cart_is_repriced_once_its_sku_is_in_the_book_then_completed() {
-    let world = world().await;
+async fn a_held_back_cart_is_repriced_once_its_sku_is_in_the_book_then_completed<
+    S: PurchaseStore,
+>(
+    world: World<S>,
+) {
     // Stored when no book could be read.
     let mut unpriced = sample_purchase("reprice-1", true);
     unpriced.checkout = None;
@@ -290,9 +309,7 @@ async fn a_held_back_cart_is_repriced_once_its_sku_is_in_the_book_then_completed
     assert_eq!(world.submissions(), 1);
 }
 
-#[tokio::test]
-async fn nothing_is_changed_while_a_checkout_holds_the_purchase() {
-    let world = world().await;
+async fn nothing_is_changed_while_a_checkout_holds_the_purchase<S: PurchaseStore>(world: World<S>) {
     let purchase = sample_purchase("leased-1", true);
     world.insert(&purchase).await;
     let claimed = purchase
@@ -322,9 +339,11 @@ async fn nothing_is_changed_while_a_checkout_holds_the_purchase() {
     assert_eq!(world.submissions(), 0);
 }
 
-#[tokio::test]
-async fn a_purchase_held_for_reconciliation_is_completed_with_the_confirmed_order() {
-    let world = world().await;
+async fn a_purchase_held_for_reconciliation_is_completed_with_the_confirmed_order<
+    S: PurchaseStore,
+>(
+    world: World<S>,
+) {
     let purchase = sample_purchase("held-1", true);
     let now = chrono::Utc::now();
     let held = purchase
@@ -365,9 +384,9 @@ async fn a_purchase_held_for_reconciliation_is_completed_with_the_confirmed_orde
     assert_eq!(world.submissions(), 0, "nothing was submitted");
 }
 
-#[tokio::test]
-async fn a_held_purchase_can_be_resubmitted_and_an_open_one_canceled() {
-    let world = world().await;
+async fn a_held_purchase_can_be_resubmitted_and_an_open_one_canceled<S: PurchaseStore>(
+    world: World<S>,
+) {
     let purchase = sample_purchase("resubmit-1", true);
     let now = chrono::Utc::now();
     let held = purchase
@@ -409,9 +428,7 @@ async fn a_held_purchase_can_be_resubmitted_and_an_open_one_canceled() {
     );
 }
 
-#[tokio::test]
-async fn bad_bodies_name_the_field_and_change_nothing() {
-    let world = world().await;
+async fn bad_bodies_name_the_field_and_change_nothing<S: PurchaseStore>(world: World<S>) {
     let purchase = sample_purchase("bad-1", false);
     world.insert(&purchase).await;
     let path = format!("/v1/purchases/{}", purchase.purchase_id);
@@ -468,3 +485,32 @@ async fn bad_bodies_name_the_field_and_change_nothing() {
         .await;
     assert_eq!(elsewhere.status, 404);
 }
+
+/// Each scenario against both stores.
+macro_rules! on_both_stores {
+    ($($scenario:ident),+ $(,)?) => {
+        $(
+            mod $scenario {
+                #[tokio::test]
+                async fn on_the_embedded_store() {
+                    super::$scenario(super::embedded().await).await;
+                }
+
+                #[tokio::test]
+                async fn on_dynamodb() {
+                    super::$scenario(super::dynamodb().await).await;
+                }
+            }
+        )+
+    };
+}
+
+on_both_stores!(
+    get_answers_the_checkout_session_by_id_or_by_trip,
+    list_pages_through_what_is_open_filtered_by_store_and_constraint,
+    a_held_back_cart_is_repriced_once_its_sku_is_in_the_book_then_completed,
+    nothing_is_changed_while_a_checkout_holds_the_purchase,
+    a_purchase_held_for_reconciliation_is_completed_with_the_confirmed_order,
+    a_held_purchase_can_be_resubmitted_and_an_open_one_canceled,
+    bad_bodies_name_the_field_and_change_nothing,
+);
