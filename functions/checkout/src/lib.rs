@@ -342,7 +342,12 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Check
         let mut faults = 0;
         loop {
             match current.state {
-                PurchaseState::Completed => return Ok(()),
+                // Completed with this order (our own write went through), or with another a
+                // person recorded: then this one must reach a person too.
+                PurchaseState::Completed if current.order_id.as_deref() == Some(order_id) => {
+                    return Ok(());
+                }
+                PurchaseState::Completed => return Err(not_recorded(current.state)),
                 PurchaseState::Canceled => return Err(not_recorded(current.state)),
                 PurchaseState::Open => {}
             }

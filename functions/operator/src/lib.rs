@@ -315,17 +315,19 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
         })
     }
 
-    /// Cancels an Open purchase no checkout holds (Canceled / OperatorCanceled).
+    /// Cancels an Open purchase no checkout holds (Canceled / OperatorCanceled); one Amazon
+    /// may have charged only with `not_charged` (Amazon confirmed no charge).
     pub async fn cancel(
         &self,
         purchase_id: &str,
         reason: &str,
+        not_charged: bool,
         actor: &str,
     ) -> Result<CheckoutSession, OperatorError> {
         let current = self.purchase(purchase_id).await?;
         let now = Utc::now();
         let canceled = current
-            .canceled_by(actor, reason, now)
+            .canceled_by(actor, reason, not_charged, now)
             .map_err(|refusal| OperatorError::refused(&current, refusal))?;
         self.write(&current, &canceled).await?;
         Ok(CheckoutSession::of(&canceled, now))
@@ -400,6 +402,7 @@ fn encode_token(after: &str) -> String {
 fn decode_token(token: &str) -> Result<String, OperatorError> {
     hex::decode(token)
         .ok()
+        .filter(|bytes| !bytes.is_empty())
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .ok_or_else(|| OperatorError::bad_request("nextToken", "not a token this service gave out"))
 }

@@ -24,6 +24,9 @@ use crate::{Complete, ListFilter, Operator, OperatorError, Update};
 
 /// The collection every route is under.
 pub const PURCHASES_PATH: &str = "/v1/purchases";
+/// The longest `merchantReferenceId` and `customInformation` (the Checkout Session's limits).
+pub const MAX_REFERENCE_CHARS: usize = 256;
+pub const MAX_CUSTOM_INFORMATION_CHARS: usize = 4096;
 /// Bodies above this are refused: an operator's request is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -111,10 +114,10 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
                 ))
             }
             ("POST", [id, "cancel"]) => {
-                let reason = parse_cancel(request.body)?;
+                let (reason, not_charged) = parse_cancel(request.body)?;
                 Ok(OperatorResponse::json(
                     200,
-                    &self.cancel(id, &reason, request.actor).await?,
+                    &self.cancel(id, &reason, not_charged, request.actor).await?,
                 ))
             }
             (_, [] | [_] | [_, "complete" | "cancel"]) => Ok(OperatorResponse::json(
@@ -334,6 +337,28 @@ fn parse_update(body: &[u8]) -> Result<Update, OperatorError> {
             })?,
         ),
     };
+    // Bounded, so no run of updates can grow a purchase past what the store writes.
+    if let Some(metadata) = &merchant_metadata {
+        for (field, value, max) in [
+            (
+                "merchantMetadata.merchantReferenceId",
+                &metadata.merchant_reference_id,
+                MAX_REFERENCE_CHARS,
+            ),
+            (
+                "merchantMetadata.customInformation",
+                &metadata.custom_information,
+                MAX_CUSTOM_INFORMATION_CHARS,
+            ),
+        ] {
+            if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+                return Err(OperatorError::bad_request(
+                    field,
+                    format!("at most {max} characters"),
+                ));
+            }
+        }
+    }
     Ok(Update {
         reprice,
         merchant_metadata,
@@ -365,9 +390,20 @@ fn parse_complete(body: &[u8]) -> Result<Complete, OperatorError> {
     }
 }
 
-fn parse_cancel(body: &[u8]) -> Result<String, OperatorError> {
-    let map = object(body, &["reason"])?;
-    match map.get("reason") {
+/// The reason, and whether Amazon confirmed it did not charge the trip (`notCharged`).
+fn parse_cancel(body: &[u8]) -> Result<(String, bool), OperatorError> {
+    let map = object(body, &["reason", "notCharged"])?;
+    let not_charged = match map.get("notCharged") {
+        None | Some(Value::Bool(false)) => false,
+        Some(Value::Bool(true)) => true,
+        Some(_) => {
+            return Err(OperatorError::bad_request(
+                "notCharged",
+                "must be true or false",
+            ));
+        }
+    };
+    let reason = match map.get("reason") {
         Some(Value::String(reason)) if !reason.trim().is_empty() && reason.len() <= 1000 => {
             Ok(reason.trim().to_owned())
         }
@@ -379,5 +415,6 @@ fn parse_cancel(body: &[u8]) -> Result<String, OperatorError> {
             "reason",
             "required: say why the purchase is canceled (it is kept in its history)",
         )),
-    }
+    }?;
+    Ok((reason, not_charged))
 }

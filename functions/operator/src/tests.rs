@@ -235,6 +235,7 @@ async fn list_pages_through_what_is_open_filtered_by_store_and_constraint<S: Pur
         ("state=Open&limit=0", "limit"),
         ("state=Open&constraintId=Nope", "constraintId"),
         ("state=Open&nextToken=zz", "nextToken"),
+        ("state=Open&nextToken=", "nextToken"),
         ("", "state"),
     ] {
         let answer = world
@@ -367,6 +368,21 @@ async fn a_purchase_held_for_reconciliation_is_completed_with_the_confirmed_orde
             .unwrap()
             .contains("reconciliation")
     );
+    // Nor is a plain cancel: only once Amazon says it did not charge.
+    let cancel = world
+        .call(
+            "POST",
+            &format!("{path}/cancel"),
+            json!({ "reason": "unsure" }),
+        )
+        .await;
+    assert_eq!(cancel.status, 409, "{}", cancel.value());
+    assert!(
+        cancel.value()["reason"]
+            .as_str()
+            .unwrap()
+            .contains("notCharged")
+    );
     let confirmed = world
         .call(
             "POST",
@@ -471,6 +487,18 @@ async fn bad_bodies_name_the_field_and_change_nothing<S: PurchaseStore>(world: W
             format!("{path}/complete"),
             json!({ "resubmit": 1 }),
             "resubmit",
+        ),
+        (
+            "PATCH",
+            path.clone(),
+            json!({ "merchantMetadata": { "merchantReferenceId": "r".repeat(257) } }),
+            "merchantMetadata.merchantReferenceId",
+        ),
+        (
+            "POST",
+            format!("{path}/cancel"),
+            json!({ "reason": "x", "notCharged": "yes" }),
+            "notCharged",
         ),
     ] {
         let answer = world.call(method, &route, body.clone()).await;

@@ -78,11 +78,14 @@ pub enum PurchasesCommand {
         #[arg(long)]
         resubmit: bool,
     },
-    /// Cancel it (never while a checkout holds it, never once Completed).
+    /// Cancel it (never while a checkout holds it, never once Completed). One Amazon may have
+    /// charged needs --not-charged: say so only once Amazon confirmed it did not charge it.
     Cancel {
         purchase_id: String,
         #[arg(long, value_name = "TEXT")]
         reason: String,
+        #[arg(long)]
+        not_charged: bool,
     },
 }
 
@@ -224,9 +227,11 @@ async fn call(args: &Purchases) -> Result<bool, String> {
         PurchasesCommand::Cancel {
             purchase_id,
             reason,
+            not_charged,
         } => {
             let path = format!("/v1/purchases/{}/cancel", encoded(purchase_id));
-            send(Method::POST, path, Some(json!({ "reason": reason }))).await?
+            let body = json!({ "reason": reason, "notCharged": not_charged });
+            send(Method::POST, path, Some(body)).await?
         }
     };
     if status != 200 {

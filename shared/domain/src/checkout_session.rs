@@ -121,7 +121,7 @@ impl CheckoutSession {
             merchant_metadata: purchase.merchant_metadata.clone(),
             checkout: CheckoutProgress {
                 attempts: purchase.checkout_attempts,
-                outcome_known: !purchase.outcome_unknown,
+                outcome_known: !purchase.may_be_charged(),
                 not_before: purchase.not_before.map(timestamp),
                 leased_until: purchase.lease(now).map(|lease| timestamp(lease.until)),
             },
@@ -181,14 +181,21 @@ impl Purchase {
     }
 
     /// A person cancels the purchase (Canceled / OperatorCanceled), never while a checkout
-    /// holds it, so nothing that may be charging is canceled.
+    /// holds it. One Amazon may have charged is canceled only when the person says Amazon
+    /// confirmed it was not (`not_charged`).
     pub fn canceled_by(
         &self,
         actor: &str,
         reason: &str,
+        not_charged: bool,
         now: DateTime<Utc>,
     ) -> Result<Purchase, Refusal> {
         self.changeable("cancel", now)?;
+        if self.may_be_charged() && !not_charged {
+            return Err(self.not_applicable(
+                "Amazon may have charged this trip (a submission got no answer): ask Amazon first; cancel it with notCharged only once Amazon confirms no charge, or complete it with the orderId Amazon gives",
+            ));
+        }
         let canceled = self
             .cancel(CancelReason::OperatorCanceled, reason, now)
             .map_err(|error| self.not_applicable(error.to_string()))?;
@@ -204,7 +211,7 @@ impl Purchase {
         now: DateTime<Utc>,
     ) -> Result<Purchase, Refusal> {
         self.changeable("complete with an orderId", now)?;
-        if !self.outcome_unknown {
+        if !self.may_be_charged() {
             return Err(self.not_applicable(
                 "its outcome is known (no submission went unanswered); complete it by submitting it",
             ));

@@ -526,6 +526,12 @@ impl Purchase {
         }
     }
 
+    /// Whether Amazon may have charged the trip: a submission went unanswered, or one was
+    /// claimed and never recorded (its worker died, or is still running past its lease).
+    pub fn may_be_charged(&self) -> bool {
+        self.outcome_unknown || self.submission_in_flight || self.checkout_lease_until.is_some()
+    }
+
     /// Whether the lease with `token` is still this purchase's (Open, and not claimed since).
     pub fn is_leased_by(&self, token: &str) -> bool {
         self.state == PurchaseState::Open && self.checkout_lease_token.as_deref() == Some(token)

@@ -64,7 +64,7 @@ fn nothing_is_changed_while_a_checkout_holds_the_purchase_or_once_it_is_closed()
         .claim_for_checkout(now, Duration::minutes(1), "t")
         .unwrap();
     assert!(matches!(
-        claimed.canceled_by(ACTOR, "wrong store", now),
+        claimed.canceled_by(ACTOR, "wrong store", false, now),
         Err(Refusal::Leased { .. })
     ));
     assert!(matches!(
@@ -73,7 +73,7 @@ fn nothing_is_changed_while_a_checkout_holds_the_purchase_or_once_it_is_closed()
     ));
     let completed = claimed.complete("order-1", now).unwrap();
     assert!(matches!(
-        completed.canceled_by(ACTOR, "too late", now),
+        completed.canceled_by(ACTOR, "too late", false, now),
         Err(Refusal::NotOpen {
             state: PurchaseState::Completed,
             ..
@@ -89,7 +89,9 @@ fn nothing_is_changed_while_a_checkout_holds_the_purchase_or_once_it_is_closed()
 fn a_cancel_is_operator_canceled_and_in_the_history() {
     let purchase = sample_purchase("cancel-1", false);
     let now = Utc.with_ymd_and_hms(2024, 3, 23, 9, 0, 0).unwrap();
-    let canceled = purchase.canceled_by(ACTOR, "test cart", now).unwrap();
+    let canceled = purchase
+        .canceled_by(ACTOR, "test cart", false, now)
+        .unwrap();
     assert_eq!(
         (canceled.state, canceled.reason_code),
         (
@@ -158,4 +160,30 @@ fn reprice_and_metadata_twice_have_the_effect_of_once() {
         tagged.with_metadata_by(ACTOR, &metadata, now).unwrap(),
         None
     );
+}
+
+#[test]
+fn a_purchase_amazon_may_have_charged_is_canceled_only_once_amazon_says_it_did_not() {
+    // Held after a lost answer; and one whose worker claimed it and died (its lease ran out).
+    let held = held("maybe-1");
+    let purchase = sample_purchase("maybe-2", true);
+    let claimed_at = purchase.created_at;
+    let abandoned = purchase
+        .claim_for_checkout(claimed_at, Duration::seconds(30), "dead-worker")
+        .unwrap();
+    let later = claimed_at + Duration::minutes(5);
+    for maybe in [&held, &abandoned] {
+        let view = CheckoutSession::of(maybe, later);
+        assert!(!view.checkout.outcome_known, "{}", maybe.purchase_id);
+        assert!(matches!(
+            maybe.canceled_by(ACTOR, "no idea", false, later),
+            Err(Refusal::NotApplicable { .. })
+        ));
+        let canceled = maybe
+            .canceled_by(ACTOR, "Amazon: not charged", true, later)
+            .unwrap();
+        assert_eq!(canceled.reason_code, Some(CancelReason::OperatorCanceled));
+        // And a charge Amazon confirms can be recorded on either.
+        assert!(maybe.confirmed_by(ACTOR, "order-1", later).is_ok());
+    }
 }
