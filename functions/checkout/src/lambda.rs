@@ -19,6 +19,50 @@ use tracing::Instrument;
 
 use crate::{CONCURRENCY, Checkout, SWEEP_IDLE_FOR, SweepReport};
 
+/// The checkout as the stack runs it: the purchases table, the alerts topic, the Checkout
+/// Service signed with the function's own role, and the catalog table's price book.
+pub type AwsCheckout = Checkout<
+    jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore,
+    jwo_aws::sns::alerts::SnsAlerts,
+    jwo_aws::amazon::checkout_client::CheckoutClient,
+    jwo_domain::catalog::price_book_versions::CachedPriceBook<
+        jwo_aws::dynamodb::catalog::DynamoDbCatalog,
+    >,
+>;
+
+/// Builds [`AwsCheckout`] from the settings, once at cold start (the checkout Lambda's, and the
+/// operator Lambda's, which completes purchases the same way).
+pub async fn aws_checkout(settings: crate::config::LambdaSettings) -> Result<AwsCheckout, String> {
+    use jwo_aws::amazon::checkout_client::CheckoutClient;
+    use jwo_aws::dynamodb::catalog::DynamoDbCatalog;
+    use jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore;
+    use jwo_aws::sns::alerts::SnsAlerts;
+    use jwo_domain::catalog::price_book_versions::CachedPriceBook;
+
+    let aws = jwo_aws::sdk::sdk_config(settings.call_timeouts).await;
+    let credentials = aws
+        .credentials_provider()
+        .ok_or("no AWS credentials provider: the checkout must sign its requests")?;
+    let client = CheckoutClient::new(
+        &settings.checkout_endpoint,
+        &settings.checkout_region,
+        credentials,
+    )
+    .map_err(|error| format!("CHECKOUT_ENDPOINT: {error}"))?;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
+    let price_books = CachedPriceBook::new(
+        DynamoDbCatalog::new(dynamodb.clone(), settings.catalog_table),
+        settings.price_book_cache,
+    );
+    Ok(Checkout::new(
+        DynamoDbPurchaseStore::new(dynamodb, settings.purchases_table),
+        SnsAlerts::new(aws_sdk_sns::Client::new(&aws), settings.alerts_topic_arn),
+        client,
+        price_books,
+        settings.config,
+    ))
+}
+
 /// Kept free at the end of an invocation to record outcomes and answer.
 const RECORDING_MARGIN: Duration = Duration::from_secs(3);
 

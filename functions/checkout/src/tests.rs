@@ -225,6 +225,21 @@ impl World {
         self.checkout.checkout_service.submissions()
     }
 
+    /// The sample price book, imported as the world's current version.
+    async fn import_sample_price_book(&self) {
+        let book = jwo_domain::pricing::PriceBook::from_json(
+            &std::fs::read(jwo_test_support::sample_price_book()).unwrap(),
+        )
+        .unwrap();
+        jwo_domain::catalog::price_book_versions::import_price_book(
+            self.checkout.price_books.versions(),
+            &book,
+            "sample.json",
+        )
+        .await
+        .unwrap();
+    }
+
     /// A sweep with `window` to go, taking every Open purchase however recently it changed.
     async fn sweep_within(&self, window: Duration) -> crate::SweepReport {
         self.checkout
@@ -636,17 +651,7 @@ async fn a_cart_stored_without_a_price_book_is_priced_by_the_sweep_once_one_is_i
     assert_eq!((report.repriced, report.completed), (0, 1));
     assert_eq!(world.submissions(), 1);
     // A book is imported: the next sweep prices the cart and checks it out.
-    let book = jwo_domain::pricing::PriceBook::from_json(
-        &std::fs::read(jwo_test_support::sample_price_book()).unwrap(),
-    )
-    .unwrap();
-    jwo_domain::catalog::price_book_versions::import_price_book(
-        world.checkout.price_books.versions(),
-        &book,
-        "sample.json",
-    )
-    .await
-    .unwrap();
+    world.import_sample_price_book().await;
     let report = world.sweep_within(Duration::from_secs(5)).await;
     assert_eq!((report.repriced, report.completed), (1, 1), "{report:?}");
     let stored = world
@@ -676,17 +681,7 @@ async fn a_cart_priced_late_that_is_still_unpriceable_is_alerted_as_blocked() {
         .insert_if_absent(&unpriced)
         .await
         .unwrap();
-    let book = jwo_domain::pricing::PriceBook::from_json(
-        &std::fs::read(jwo_test_support::sample_price_book()).unwrap(),
-    )
-    .unwrap();
-    jwo_domain::catalog::price_book_versions::import_price_book(
-        world.checkout.price_books.versions(),
-        &book,
-        "sample.json",
-    )
-    .await
-    .unwrap();
+    world.import_sample_price_book().await;
     let report = world.sweep_within(Duration::from_secs(5)).await;
     assert_eq!(report.repriced, 1, "{report:?}");
     let stored = world

@@ -3,12 +3,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use checkout::Checkout;
-use jwo_aws::amazon::checkout_client::CheckoutClient;
-use jwo_aws::dynamodb::catalog::DynamoDbCatalog;
-use jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore;
-use jwo_aws::sns::alerts::SnsAlerts;
-use jwo_domain::catalog::price_book_versions::CachedPriceBook;
+use checkout::lambda::aws_checkout;
 use lambda_http::{Error, run, service_fn};
 use operator::Operator;
 use operator::config::LambdaSettings;
@@ -19,29 +14,8 @@ async fn main() -> Result<(), Error> {
     let started = Instant::now();
     lambda_http::tracing::init_default_subscriber();
     let settings = LambdaSettings::from_lookup(jwo_aws::settings::from_env)?;
-    let checkout = settings.checkout;
-    let aws = jwo_aws::sdk::sdk_config(checkout.call_timeouts).await;
-    let credentials = aws
-        .credentials_provider()
-        .ok_or("no AWS credentials provider: completing a purchase signs its submission")?;
-    let client = CheckoutClient::new(
-        &checkout.checkout_endpoint,
-        &checkout.checkout_region,
-        credentials,
-    )
-    .map_err(|error| format!("CHECKOUT_ENDPOINT: {error}"))?;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
-    let price_books = CachedPriceBook::new(
-        DynamoDbCatalog::new(dynamodb.clone(), checkout.catalog_table),
-        checkout.price_book_cache,
-    );
-    let service = Operator::new(Arc::new(Checkout::new(
-        DynamoDbPurchaseStore::new(dynamodb, checkout.purchases_table),
-        SnsAlerts::new(aws_sdk_sns::Client::new(&aws), checkout.alerts_topic_arn),
-        client,
-        price_books,
-        checkout.config,
-    )));
+    // The checkout's own service: completing a purchase submits it as the checkout does.
+    let service = Operator::new(Arc::new(aws_checkout(settings.checkout).await?));
     tracing::info!(
         init_ms = started.elapsed().as_millis() as u64,
         "initialized"
