@@ -46,6 +46,11 @@ pub enum Command {
         /// Amount basis of the output; defaults to the price book's `amountBasis` (line).
         #[arg(long, value_name = "line|unit")]
         basis: Option<AmountBasis>,
+        /// Print `{"checkout": body, "explanation": …}`: per line, how the item was found,
+        /// each promotion, the tax and the fees with their roundings, then the threshold and
+        /// the totals the lines add up to.
+        #[arg(long)]
+        explain: bool,
     },
     /// Look at purchases and resolve what is held back (the operator routes): list, get,
     /// update, complete, cancel. Exit code 0 done, 1 refused (the reason printed), 2 cannot run.
@@ -81,7 +86,11 @@ impl Cli {
             Command::ConnectivityTest(args) => commands::connectivity::run(args),
             Command::Load(args) => commands::load::run(args),
             Command::Purchases(args) => commands::purchases::run(args),
-            Command::Price { pricebook, basis } => commands::price::run(&pricebook, basis),
+            Command::Price {
+                pricebook,
+                basis,
+                explain,
+            } => commands::price::run(&pricebook, basis, explain),
             Command::Catalog { command } => commands::catalog::run(command),
             Command::Simulate {
                 service: Simulated::Checkout(args),

@@ -105,6 +105,44 @@ fn unit_basis_on_request() {
 }
 
 #[test]
+fn explain_prints_the_body_and_how_each_line_was_priced_in_either_basis() {
+    let request = fixture("1.13_group_trip_multiple_auth_events.json");
+    for basis in ["line", "unit"] {
+        let output = jwo_price(
+            &sample_price_book(),
+            &["--basis", basis, "--explain"],
+            &request,
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let plain = jwo_price(&sample_price_book(), &["--basis", basis], &request);
+        let body: Value = serde_json::from_slice(&plain.stdout).unwrap();
+        assert_eq!(answer["checkout"], body, "--explain carries the very body");
+        let explanation = &answer["explanation"];
+        assert_eq!(explanation["amountBasis"], basis);
+        let lines = explanation["lines"].as_array().unwrap();
+        assert_eq!(lines.len(), body["lineItems"].as_array().unwrap().len());
+        for line in lines {
+            assert_eq!(line["foundBy"], "SKU");
+            assert!(
+                line["tax"]["how"]
+                    .as_str()
+                    .unwrap()
+                    .contains("half away from zero")
+            );
+        }
+        assert_eq!(
+            explanation["totals"]["total"],
+            body["orderTotals"]["priceTotal"]["amount"]
+        );
+    }
+}
+
+#[test]
 fn an_empty_cart_prints_nothing_and_succeeds() {
     let output = jwo_price(&sample_price_book(), &[], &fixture("1.07_empty_cart.json"));
     assert!(output.status.success());

@@ -22,6 +22,7 @@ use chrono::{Duration, Utc};
 use futures_util::StreamExt;
 use jwo_domain::alerts::{Alert, AlertError, AlertKind, OncePerCause};
 use jwo_domain::contract::checkout::CheckoutOutcome;
+use jwo_domain::money::Money;
 use jwo_domain::ports::{Alerts, CheckoutService, CurrentPriceBook, PurchaseStore};
 use jwo_domain::purchase::{CancelReason, ClaimRefused, Purchase, PurchaseState, Verdict};
 use jwo_domain::store::{StoreError, Updated};
@@ -58,6 +59,8 @@ pub enum CheckedOut {
     /// Nothing to submit: already Completed or Canceled, or held back by constraints (those
     /// were alerted when the purchase was stored).
     NothingToDo { state: PurchaseState },
+    /// Not submitted: the stored cart's `priceTotal` is not the one the caller expected.
+    AmountMismatch { stored: Money },
 }
 
 /// Why a checkout must be tried again later. Nothing that was not done is recorded as done.
@@ -159,9 +162,22 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Check
         purchase_id: &str,
         deadline: Instant,
     ) -> Result<CheckedOut, CheckoutError> {
+        self.check_out_expecting(purchase_id, deadline, None).await
+    }
+
+    /// [`Checkout::check_out`], submitting only if the stored cart's `priceTotal` is
+    /// `expected_total` (what a person saw and approved), checked on the very version claimed.
+    pub async fn check_out_expecting(
+        &self,
+        purchase_id: &str,
+        deadline: Instant,
+        expected_total: Option<&Money>,
+    ) -> Result<CheckedOut, CheckoutError> {
         let span = tracing::info_span!("checkout", purchase_id = %purchase_id);
         async move {
-            let result = self.submit_and_record(purchase_id, deadline).await;
+            let result = self
+                .submit_and_record(purchase_id, deadline, expected_total)
+                .await;
             match &result {
                 Ok(done) => tracing::info!(outcome = ?done, "checkout done"),
                 Err(error) => tracing::warn!(error = %error, "checkout to be retried"),
@@ -176,6 +192,7 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Check
         &self,
         purchase_id: &str,
         deadline: Instant,
+        expected_total: Option<&Money>,
     ) -> Result<CheckedOut, CheckoutError> {
         let purchase = self
             .store
@@ -185,6 +202,13 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Check
         if !purchase.is_ready_for_checkout() {
             return Ok(CheckedOut::NothingToDo {
                 state: purchase.state,
+            });
+        }
+        if let (Some(expected), Some(priced)) = (expected_total, &purchase.checkout)
+            && priced.order_totals.price_total != *expected
+        {
+            return Ok(CheckedOut::AmountMismatch {
+                stored: priced.order_totals.price_total,
             });
         }
         // Claim only when the time left covers an attempt and recording what it found.
@@ -521,7 +545,11 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Check
                     Some(Ok(CheckedOut::Declined { .. })) => report.declined += 1,
                     Some(Ok(CheckedOut::Held { .. })) => report.held += 1,
                     Some(Err(_)) => report.failed += 1,
-                    Some(Ok(CheckedOut::NothingToDo { .. })) | None => {}
+                    // The sweep expects no total: it never gets a mismatch.
+                    Some(Ok(
+                        CheckedOut::NothingToDo { .. } | CheckedOut::AmountMismatch { .. },
+                    ))
+                    | None => {}
                 }
                 report.stuck_alerts += usize::from(result.stuck_alerted);
                 report.alerts_published += usize::from(result.alerts_published);

@@ -16,10 +16,12 @@ use std::time::{Duration, Instant};
 
 use checkout::{CheckedOut, Checkout, CheckoutError};
 use chrono::Utc;
+use jwo_domain::catalog::price_book_versions::VersionedPriceBook;
 use jwo_domain::checkout_session::{CheckoutSession, Refusal};
 use jwo_domain::json::FieldError;
+use jwo_domain::money::Money;
 use jwo_domain::ports::{Alerts, CheckoutService, CurrentPriceBook, PurchaseStore};
-use jwo_domain::pricing::ConstraintKind;
+use jwo_domain::pricing::{ConstraintKind, LinePrice};
 use jwo_domain::purchase::{MerchantMetadata, Purchase, PurchaseState, purchase_id};
 use jwo_domain::store::{StoreError, Updated};
 use serde::Serialize;
@@ -29,6 +31,9 @@ use thiserror::Error;
 pub const COMPLETE_WINDOW: Duration = Duration::from_secs(20);
 /// A list answers at most this many purchases a page.
 pub const MAX_PAGE: usize = 100;
+/// A list reads at most about this many index entries for one answer, so a filter that
+/// matches little answers in bounded time (with a `nextToken` to go on).
+pub const LIST_READ_BUDGET: usize = 1_000;
 
 /// Why an operation changed nothing.
 #[derive(Debug, Error)]
@@ -43,10 +48,13 @@ pub enum OperatorError {
     #[error("no purchase {0}")]
     NotFound(String),
     /// 409: the purchase is not in a state that allows it (leased, closed, held, changed
-    /// meanwhile).
+    /// meanwhile, a total other than the one expected).
     #[error("{reason}")]
     Conflict {
         state: PurchaseState,
+        /// What kind of conflict, for scripts: `NotOpen`, `Leased`, `NotApplicable`,
+        /// `NotReady`, `Changed`, `AmountMismatch`.
+        code: &'static str,
         reason: String,
     },
     /// 503: the store could not be reached; nothing was changed.
@@ -69,6 +77,11 @@ impl OperatorError {
     fn refused(purchase: &Purchase, refusal: Refusal) -> OperatorError {
         OperatorError::Conflict {
             state: purchase.state,
+            code: match refusal {
+                Refusal::NotOpen { .. } => "NotOpen",
+                Refusal::Leased { .. } => "Leased",
+                Refusal::NotApplicable { .. } => "NotApplicable",
+            },
             reason: refusal.to_string(),
         }
     }
@@ -97,16 +110,36 @@ pub struct PurchasePage {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Update {
     pub reprice: bool,
+    pub line_overrides: Vec<LineOverride>,
     pub merchant_metadata: Option<MerchantMetadata>,
+}
+
+/// A price a person sets for one cart line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineOverride {
+    pub line: LineRef,
+    /// Exactly two decimals, not negative (checked when parsed).
+    pub unit_price: String,
+    pub tax_code: String,
+    pub reason: String,
+}
+
+/// Which cart line: by position, or by its id (the cart item's `id`, the line item's
+/// `productId`), which must then be on exactly one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineRef {
+    Position(usize),
+    LineItemId(String),
 }
 
 /// How to complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Complete {
-    /// Submit it now (it must be ready).
-    Submit,
-    /// Release a purchase the checkout held and submit it again.
-    Resubmit,
+    /// Submit it now (it must be ready), only if its `priceTotal` is the one given (what the
+    /// person approved), when one is.
+    Submit { expected_total: Option<Money> },
+    /// Release a purchase the checkout held and submit it again (with the same check).
+    Resubmit { expected_total: Option<Money> },
     /// Record the charge Amazon confirmed for a purchase whose outcome is unknown.
     Confirmed { order_id: String },
 }
@@ -115,8 +148,9 @@ pub enum Complete {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Completion {
-    /// `Completed`, `Declined`, `Held`, or `Retry` when the Checkout Service gave only
-    /// transient answers (the sweep tries again).
+    /// `Completed`, `Declined`, `Held`, `Retry` when the Checkout Service gave only
+    /// transient answers (the sweep tries again), or `Unknown` when the purchase was changed
+    /// (released) but what followed cannot be told (read it again).
     pub outcome: &'static str,
     pub detail: String,
     pub purchase: CheckoutSession,
@@ -143,11 +177,24 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
             .ok_or_else(|| OperatorError::NotFound(purchase_id.to_owned()))
     }
 
+    /// The purchase as people see it, each line explained from the price book version that
+    /// priced it (when that version can still be read).
+    pub async fn session(&self, purchase: &Purchase) -> CheckoutSession {
+        let book = match (&purchase.checkout, &purchase.price_book_version) {
+            (Some(_), Some(label)) => match self.checkout.price_books.version(label).await {
+                Ok(book) => book,
+                Err(error) => {
+                    tracing::warn!(%error, version = %label, "price book version unreadable; purchase shown without explanation");
+                    None
+                }
+            },
+            _ => None,
+        };
+        CheckoutSession::explained(purchase, book.as_deref(), Utc::now())
+    }
+
     pub async fn get(&self, purchase_id: &str) -> Result<CheckoutSession, OperatorError> {
-        Ok(CheckoutSession::of(
-            &self.purchase(purchase_id).await?,
-            Utc::now(),
-        ))
+        Ok(self.session(&self.purchase(purchase_id).await?).await)
     }
 
     /// The purchase of a store's shopping trip.
@@ -161,18 +208,21 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
     }
 
     /// The Open purchases (what needs a person or is on its way to checkout), from the index
-    /// of Open purchases, filtered by store and constraint, page by page.
+    /// of Open purchases, filtered by store and constraint, page by page. A selective filter
+    /// reads at most [`LIST_READ_BUDGET`] index entries for one answer: the page may then be
+    /// short (even empty) with a `nextToken` to go on from.
     pub async fn list_open(&self, filter: &ListFilter) -> Result<PurchasePage, OperatorError> {
         let limit = filter.limit.clamp(1, MAX_PAGE);
         let mut after = match &filter.next_token {
             Some(token) => Some(decode_token(token)?),
             None => None,
         };
-        let now = Utc::now();
-        let mut purchases = Vec::new();
+        let mut wanted_purchases = Vec::new();
+        let mut read = 0;
         loop {
             let page = self.store().list_open(after.as_deref(), MAX_PAGE).await?;
             for entry in page.purchases {
+                read += 1;
                 // A record that cannot be read is the sweep's to report; it is skipped here.
                 let Ok(purchase) = entry else { continue };
                 let wanted = purchase.state == PurchaseState::Open
@@ -184,24 +234,33 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
                         .constraint
                         .is_none_or(|kind| purchase.constraints.iter().any(|c| c.kind == kind));
                 if wanted {
-                    purchases.push(CheckoutSession::of(&purchase, now));
-                    if purchases.len() == limit {
-                        return Ok(PurchasePage {
-                            purchases,
-                            next_token: Some(encode_token(&purchase.purchase_id)),
-                        });
+                    wanted_purchases.push(purchase);
+                    if wanted_purchases.len() == limit {
+                        let next = encode_token(&wanted_purchases[limit - 1].purchase_id);
+                        return Ok(self.page(&wanted_purchases, Some(next)).await);
                     }
                 }
             }
             match page.next {
-                Some(next) => after = Some(next),
-                None => {
-                    return Ok(PurchasePage {
-                        purchases,
-                        next_token: None,
-                    });
+                Some(next) if read >= LIST_READ_BUDGET => {
+                    return Ok(self
+                        .page(&wanted_purchases, Some(encode_token(&next)))
+                        .await);
                 }
+                Some(next) => after = Some(next),
+                None => return Ok(self.page(&wanted_purchases, None).await),
             }
+        }
+    }
+
+    async fn page(&self, purchases: &[Purchase], next_token: Option<String>) -> PurchasePage {
+        let mut sessions = Vec::with_capacity(purchases.len());
+        for purchase in purchases {
+            sessions.push(self.session(purchase).await);
+        }
+        PurchasePage {
+            purchases: sessions,
+            next_token,
         }
     }
 
@@ -212,13 +271,14 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
         update: &Update,
         actor: &str,
     ) -> Result<CheckoutSession, OperatorError> {
-        if !update.reprice && update.merchant_metadata.is_none() {
+        if !update.reprice && update.line_overrides.is_empty() && update.merchant_metadata.is_none()
+        {
             return Err(OperatorError::bad_request(
                 "body",
-                "nothing to change: give reprice or merchantMetadata",
+                "nothing to change: give reprice, lineOverrides or merchantMetadata",
             ));
         }
-        let book = if update.reprice {
+        let book = if update.reprice || !update.line_overrides.is_empty() {
             Some(self.checkout.price_books.current().await?)
         } else {
             None
@@ -228,11 +288,19 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
         let mut next = current.clone();
         let mut changed = false;
         let refused = |refusal| OperatorError::refused(&current, refusal);
-        if let Some(book) = &book
-            && let Some(repriced) = next.repriced_by(actor, book, now).map_err(refused)?
-        {
-            next = repriced;
-            changed = true;
+        if let Some(book) = &book {
+            // Line prices price the cart again too: one reprice, with them.
+            let repriced = if update.line_overrides.is_empty() {
+                next.repriced_by(actor, book, now).map_err(refused)?
+            } else {
+                let prices = line_prices(&current, &update.line_overrides, book, actor, now)?;
+                next.priced_by_person(actor, &prices, book, now)
+                    .map_err(refused)?
+            };
+            if let Some(repriced) = repriced {
+                next = repriced;
+                changed = true;
+            }
         }
         if let Some(metadata) = &update.merchant_metadata
             && let Some(mut tagged) = next
@@ -247,7 +315,7 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
         if changed {
             self.write(&current, &next).await?;
         }
-        Ok(CheckoutSession::of(&next, now))
+        Ok(self.session(&next).await)
     }
 
     /// Completes an Open purchase: submits it now (answering Amazon's outcome), releases a
@@ -260,7 +328,7 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
     ) -> Result<Completion, OperatorError> {
         let current = self.purchase(purchase_id).await?;
         let now = Utc::now();
-        match how {
+        let expected_total = match how {
             Complete::Confirmed { order_id } => {
                 let completed = current
                     .confirmed_by(actor, order_id, now)
@@ -269,49 +337,100 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
                 return Ok(Completion {
                     outcome: "Completed",
                     detail: format!("recorded orderId {order_id}; nothing was submitted"),
-                    purchase: CheckoutSession::of(&completed, now),
+                    purchase: self.session(&completed).await,
                 });
             }
-            Complete::Resubmit => {
+            Complete::Submit { expected_total } | Complete::Resubmit { expected_total } => {
+                if let (Some(expected), Some(priced)) = (expected_total, &current.checkout)
+                    && priced.order_totals.price_total != *expected
+                {
+                    return Err(amount_mismatch(
+                        &current,
+                        expected,
+                        &priced.order_totals.price_total,
+                    ));
+                }
+                expected_total.as_ref()
+            }
+        };
+        // After a release is written, every answer is 200: the purchase has changed.
+        let released = match how {
+            Complete::Resubmit { .. } => {
                 let released = current
                     .released_by(actor, now)
                     .map_err(|refusal| OperatorError::refused(&current, refusal))?;
                 self.write(&current, &released).await?;
+                Some(released)
             }
-            Complete::Submit => {
-                if let Some(refusal) = not_submittable(&current, now) {
+            Complete::Submit { .. } | Complete::Confirmed { .. } => {
+                if let Some((code, refusal)) = not_submittable(&current, now) {
                     return Err(OperatorError::Conflict {
                         state: current.state,
+                        code,
                         reason: refusal,
                     });
                 }
+                None
             }
-        }
+        };
         let deadline = Instant::now() + COMPLETE_WINDOW;
-        let (outcome, detail) = match self.checkout.check_out(purchase_id, deadline).await {
+        let checked_out = self
+            .checkout
+            .check_out_expecting(purchase_id, deadline, expected_total)
+            .await;
+        let (outcome, detail) = match checked_out {
             Ok(CheckedOut::Completed { order_id }) => ("Completed", format!("orderId {order_id}")),
             Ok(CheckedOut::Declined { message }) => ("Declined", message),
             Ok(CheckedOut::Held { reason }) => ("Held", reason),
-            Ok(CheckedOut::NothingToDo { state }) => {
+            Ok(CheckedOut::AmountMismatch { stored }) if released.is_none() => {
+                return Err(amount_mismatch(
+                    &current,
+                    expected_total.expect("checked against one"),
+                    &stored,
+                ));
+            }
+            Ok(CheckedOut::NothingToDo { state }) if released.is_none() => {
                 return Err(OperatorError::Conflict {
                     state,
+                    code: "NotReady",
                     reason: format!("purchase {purchase_id} is not ready for checkout"),
                 });
             }
-            Err(CheckoutError::Busy) => {
+            Err(CheckoutError::Busy) if released.is_none() => {
                 return Err(OperatorError::Conflict {
                     state: PurchaseState::Open,
+                    code: "Leased",
                     reason: format!("purchase {purchase_id} is being checked out right now"),
                 });
             }
-            Err(CheckoutError::Store(error)) => return Err(error.into()),
-            Err(error) => ("Retry", error.to_string()),
+            Ok(CheckedOut::AmountMismatch { stored }) => (
+                "Unknown",
+                format!("released, then not submitted: its total changed to {stored} meanwhile"),
+            ),
+            Ok(CheckedOut::NothingToDo { state }) => (
+                "Unknown",
+                format!("released, then not submitted: it is {state} now"),
+            ),
+            // Whatever else happened after a claim, the sweep reconciles it; say so, with the
+            // purchase as it is now.
+            Err(error) => (
+                if released.is_some() || matches!(error, CheckoutError::Store(_)) {
+                    "Unknown"
+                } else {
+                    "Retry"
+                },
+                error.to_string(),
+            ),
         };
-        let purchase = self.purchase(purchase_id).await?;
+        let purchase = match self.store().get(purchase_id).await {
+            Ok(Some(purchase)) => purchase,
+            // The outcome is told; the view is the last one known.
+            Ok(None) | Err(_) => released.unwrap_or(current),
+        };
         Ok(Completion {
             outcome,
             detail,
-            purchase: CheckoutSession::of(&purchase, Utc::now()),
+            purchase: self.session(&purchase).await,
         })
     }
 
@@ -330,7 +449,7 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
             .canceled_by(actor, reason, not_charged, now)
             .map_err(|refusal| OperatorError::refused(&current, refusal))?;
         self.write(&current, &canceled).await?;
-        Ok(CheckoutSession::of(&canceled, now))
+        Ok(self.session(&canceled).await)
     }
 
     /// Writes `next` over `current` only: a purchase changed meanwhile (a claim, most likely)
@@ -340,6 +459,7 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
             Updated::Done => Ok(()),
             Updated::Conflict(fresh) => Err(OperatorError::Conflict {
                 state: fresh.map_or(current.state, |fresh| fresh.state),
+                code: "Changed",
                 reason: format!(
                     "purchase {} changed while it was being updated; read it again",
                     current.purchase_id
@@ -349,18 +469,126 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
     }
 }
 
-/// Why `purchase` cannot be submitted now, if it cannot.
-fn not_submittable(purchase: &Purchase, now: chrono::DateTime<Utc>) -> Option<String> {
+fn amount_mismatch(purchase: &Purchase, expected: &Money, stored: &Money) -> OperatorError {
+    OperatorError::Conflict {
+        state: purchase.state,
+        code: "AmountMismatch",
+        reason: format!(
+            "purchase {}: its priceTotal is {stored}, not the {expected} given; nothing was submitted. Read it again and complete with the total it shows",
+            purchase.purchase_id
+        ),
+    }
+}
+
+/// The line prices of `overrides`, checked against the purchase's cart and `book`: each line
+/// exists (by position, or by an id on exactly one line) and each tax code has a rate at the
+/// purchase's store. Every problem is named (a bounded list).
+fn line_prices(
+    purchase: &Purchase,
+    overrides: &[LineOverride],
+    book: &VersionedPriceBook,
+    actor: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<Vec<LinePrice>, OperatorError> {
+    let mut errors = Vec::new();
+    let mut prices = Vec::new();
+    let rates = book.book.tax_rates.get(&purchase.store_id);
+    for (index, wanted) in overrides.iter().enumerate() {
+        let field = |name: &str| format!("lineOverrides[{index}].{name}");
+        let line = match &wanted.line {
+            LineRef::Position(line) if *line < purchase.cart_items.len() => Some(*line),
+            LineRef::Position(line) => {
+                errors.push(FieldError {
+                    field: field("line"),
+                    reason: format!(
+                        "the cart has {} lines (0 to {}); there is no line {line}",
+                        purchase.cart_items.len(),
+                        purchase.cart_items.len().saturating_sub(1)
+                    ),
+                });
+                None
+            }
+            LineRef::LineItemId(id) => {
+                let matching: Vec<usize> = purchase
+                    .cart_items
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, item)| item.id == *id)
+                    .map(|(line, _)| line)
+                    .collect();
+                match matching.as_slice() {
+                    [line] => Some(*line),
+                    [] => {
+                        errors.push(FieldError {
+                            field: field("lineItemId"),
+                            reason: format!("no line of the cart has id '{id}'"),
+                        });
+                        None
+                    }
+                    lines => {
+                        errors.push(FieldError {
+                            field: field("lineItemId"),
+                            reason: format!(
+                                "'{id}' is on lines {lines:?}; give line (the position) instead"
+                            ),
+                        });
+                        None
+                    }
+                }
+            }
+        };
+        if !rates.is_some_and(|rates| rates.contains_key(&wanted.tax_code)) {
+            errors.push(FieldError {
+                field: field("taxCode"),
+                reason: format!(
+                    "'{}' has no rate at store {} in price book {}",
+                    wanted.tax_code, purchase.store_id, book.version
+                ),
+            });
+        }
+        if let Some(line) = line {
+            prices.push(LinePrice {
+                line,
+                unit_price: wanted.unit_price.clone(),
+                tax_code: wanted.tax_code.clone(),
+                reason: wanted.reason.clone(),
+                actor: actor.to_owned(),
+                at: now,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(prices)
+    } else {
+        errors.truncate(crate::rest::MAX_ERRORS);
+        Err(OperatorError::BadRequest {
+            message: format!("{} problem(s) with lineOverrides", errors.len()),
+            errors,
+        })
+    }
+}
+
+/// Why `purchase` cannot be submitted now, if it cannot: a conflict code and the reason.
+fn not_submittable(
+    purchase: &Purchase,
+    now: chrono::DateTime<Utc>,
+) -> Option<(&'static str, String)> {
     if purchase.state != PurchaseState::Open {
-        return Some(format!(
-            "purchase {} is {}; only an Open purchase is submitted",
-            purchase.purchase_id, purchase.state
+        return Some((
+            "NotOpen",
+            format!(
+                "purchase {} is {}; only an Open purchase is submitted",
+                purchase.purchase_id, purchase.state
+            ),
         ));
     }
     if let Some(lease) = purchase.lease(now) {
-        return Some(format!(
-            "purchase {} is being checked out until {}",
-            purchase.purchase_id, lease.until
+        return Some((
+            "Leased",
+            format!(
+                "purchase {} is being checked out until {}",
+                purchase.purchase_id, lease.until
+            ),
         ));
     }
     if purchase.outcome_unknown
@@ -369,9 +597,12 @@ fn not_submittable(purchase: &Purchase, now: chrono::DateTime<Utc>) -> Option<St
             .iter()
             .any(|c| c.kind == ConstraintKind::CheckoutOutcomeUnknown)
     {
-        return Some(format!(
-            "purchase {} is held for reconciliation: Amazon may have charged it. Complete it with the orderId Amazon confirms, or with resubmit",
-            purchase.purchase_id
+        return Some((
+            "NotReady",
+            format!(
+                "purchase {} is held for reconciliation: Amazon may have charged it. Complete it with the orderId Amazon confirms, or with resubmit",
+                purchase.purchase_id
+            ),
         ));
     }
     if !purchase.constraints.is_empty() {
@@ -380,16 +611,19 @@ fn not_submittable(purchase: &Purchase, now: chrono::DateTime<Utc>) -> Option<St
             .iter()
             .map(|c| c.kind.to_string())
             .collect();
-        return Some(format!(
-            "purchase {} is held back by {}; resolve them first (reprice, or resubmit a held one)",
-            purchase.purchase_id,
-            kinds.join(", ")
+        return Some((
+            "NotReady",
+            format!(
+                "purchase {} is held back by {}; resolve them first (reprice, line overrides, or resubmit a held one)",
+                purchase.purchase_id,
+                kinds.join(", ")
+            ),
         ));
     }
     if purchase.checkout.is_none() {
-        return Some(format!(
-            "purchase {} has no priced cart",
-            purchase.purchase_id
+        return Some((
+            "NotReady",
+            format!("purchase {} has no priced cart", purchase.purchase_id),
         ));
     }
     None

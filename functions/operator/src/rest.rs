@@ -5,8 +5,8 @@
 //! | `GET /v1/purchases/{purchaseId}` | get |
 //! | `GET /v1/purchases?storeId=…&idempotentShoppingTripId=…` | get, by the shopping trip |
 //! | `GET /v1/purchases?state=Open[&storeId][&constraintId][&limit][&nextToken]` | list |
-//! | `PATCH /v1/purchases/{purchaseId}` `{"reprice": true, "merchantMetadata": {…}}` | update |
-//! | `POST /v1/purchases/{purchaseId}/complete` `{}` \| `{"resubmit": true}` \| `{"orderId": "…"}` | complete |
+//! | `PATCH /v1/purchases/{purchaseId}` `{"reprice": true, "lineOverrides": […], "merchantMetadata": {…}}` | update |
+//! | `POST /v1/purchases/{purchaseId}/complete` `{}` \| `{"resubmit": true}` \| `{"orderId": "…"}`, with `orderTotals.priceTotal` to check | complete |
 //! | `POST /v1/purchases/{purchaseId}/cancel` `{"reason": "…"}` | cancel |
 //!
 //! Answers: 200 with the purchase (or the page); 400 `{message, errors[{field, reason}]}`;
@@ -15,12 +15,13 @@
 
 use jwo_domain::contract::ErrorBody;
 use jwo_domain::json::FieldError;
+use jwo_domain::money::{Money, parse_money_amount};
 use jwo_domain::ports::{Alerts, CheckoutService, CurrentPriceBook, PurchaseStore};
 use jwo_domain::pricing::ConstraintKind;
 use jwo_domain::purchase::MerchantMetadata;
 use serde_json::{Map, Value, json};
 
-use crate::{Complete, ListFilter, Operator, OperatorError, Update};
+use crate::{Complete, LineOverride, LineRef, ListFilter, Operator, OperatorError, Update};
 
 /// The collection every route is under.
 pub const PURCHASES_PATH: &str = "/v1/purchases";
@@ -29,6 +30,13 @@ pub const MAX_REFERENCE_CHARS: usize = 256;
 pub const MAX_CUSTOM_INFORMATION_CHARS: usize = 4096;
 /// Bodies above this are refused: an operator's request is a few hundred bytes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// A 400 names at most this many problems.
+pub const MAX_ERRORS: usize = 20;
+/// Line prices one update may set.
+pub const MAX_LINE_OVERRIDES: usize = 100;
+/// The longest `reason` (cancel, line override) and `taxCode`.
+pub const MAX_REASON_CHARS: usize = 1000;
+pub const MAX_TAX_CODE_CHARS: usize = 64;
 
 /// The parts of an HTTP request the service needs, whatever carried it.
 #[derive(Debug, Clone, Copy)]
@@ -210,9 +218,13 @@ fn error_response(error: OperatorError) -> OperatorResponse {
                 errors: Vec::new(),
             },
         ),
-        OperatorError::Conflict { state, reason } => OperatorResponse::json(
+        OperatorError::Conflict {
+            state,
+            code,
+            reason,
+        } => OperatorResponse::json(
             409,
-            &json!({ "message": reason, "state": state, "reason": reason }),
+            &json!({ "message": reason, "state": state, "code": code, "reason": reason }),
         ),
         OperatorError::Store(error) => OperatorResponse::json(
             503,
@@ -308,12 +320,10 @@ fn object(body: &[u8], known: &[&str]) -> Result<Map<String, Value>, OperatorErr
 
 fn parse_update(body: &[u8]) -> Result<Update, OperatorError> {
     let map = object(body, &["reprice", "merchantMetadata", "lineOverrides"])?;
-    if map.contains_key("lineOverrides") {
-        return Err(OperatorError::bad_request(
-            "lineOverrides",
-            "line overrides are not supported yet; reprice after importing the item instead",
-        ));
-    }
+    let line_overrides = match map.get("lineOverrides") {
+        None => Vec::new(),
+        Some(value) => parse_line_overrides(value)?,
+    };
     let reprice = match map.get("reprice") {
         None | Some(Value::Bool(false)) => false,
         Some(Value::Bool(true)) => true,
@@ -361,12 +371,172 @@ fn parse_update(body: &[u8]) -> Result<Update, OperatorError> {
     }
     Ok(Update {
         reprice,
+        line_overrides,
         merchant_metadata,
     })
 }
 
+/// `[{"line": 1 | "lineItemId": "…", "unitPrice": "2.49", "taxCode": "STD", "reason": "…"}]`,
+/// every problem named.
+fn parse_line_overrides(value: &Value) -> Result<Vec<LineOverride>, OperatorError> {
+    let Value::Array(entries) = value else {
+        return Err(OperatorError::bad_request(
+            "lineOverrides",
+            "must be a list of {line or lineItemId, unitPrice, taxCode, reason}",
+        ));
+    };
+    if entries.is_empty() || entries.len() > MAX_LINE_OVERRIDES {
+        return Err(OperatorError::bad_request(
+            "lineOverrides",
+            format!("give 1 to {MAX_LINE_OVERRIDES} line prices"),
+        ));
+    }
+    let known = ["line", "lineItemId", "unitPrice", "taxCode", "reason"];
+    let mut errors = Vec::new();
+    let mut overrides = Vec::new();
+    for (index, entry) in entries.iter().enumerate() {
+        let field = |name: &str| format!("lineOverrides[{index}].{name}");
+        let mut problem = |name: &str, reason: String| {
+            errors.push(FieldError {
+                field: field(name),
+                reason,
+            })
+        };
+        let Value::Object(entry) = entry else {
+            problem("", "must be an object".into());
+            continue;
+        };
+        for key in entry.keys().filter(|key| !known.contains(&key.as_str())) {
+            problem(
+                key,
+                format!(
+                    "not a field of a line price; the fields are {}",
+                    known.join(", ")
+                ),
+            );
+        }
+        let line = match (entry.get("line"), entry.get("lineItemId")) {
+            (Some(_), Some(_)) => {
+                problem("line", "give line or lineItemId, not both".into());
+                None
+            }
+            (Some(line), None) => match line.as_u64().and_then(|n| usize::try_from(n).ok()) {
+                Some(line) => Some(LineRef::Position(line)),
+                None => {
+                    problem(
+                        "line",
+                        "must be the line's position, a whole number from 0".into(),
+                    );
+                    None
+                }
+            },
+            (None, Some(Value::String(id))) if !id.is_empty() => {
+                Some(LineRef::LineItemId(id.clone()))
+            }
+            (None, Some(_)) => {
+                problem(
+                    "lineItemId",
+                    "must be the cart item's id, a non-empty string".into(),
+                );
+                None
+            }
+            (None, None) => {
+                problem(
+                    "line",
+                    "required: the line's position (or lineItemId)".into(),
+                );
+                None
+            }
+        };
+        let unit_price = match entry.get("unitPrice") {
+            Some(Value::String(text)) => match parse_money_amount(text) {
+                Ok(price) if price.is_sign_negative() => {
+                    problem("unitPrice", format!("'{text}' is negative"));
+                    None
+                }
+                Ok(_) => Some(text.clone()),
+                Err(reason) => {
+                    problem("unitPrice", reason);
+                    None
+                }
+            },
+            _ => {
+                problem(
+                    "unitPrice",
+                    "required: a string with exactly two decimals, like \"2.49\"".into(),
+                );
+                None
+            }
+        };
+        let text = |name: &str, max: usize, problem: &mut dyn FnMut(&str, String)| match entry
+            .get(name)
+        {
+            Some(Value::String(text)) if !text.trim().is_empty() && text.chars().count() <= max => {
+                Some(text.trim().to_owned())
+            }
+            _ => {
+                problem(
+                    name,
+                    format!("required: a non-empty string of at most {max} characters"),
+                );
+                None
+            }
+        };
+        let tax_code = text("taxCode", MAX_TAX_CODE_CHARS, &mut problem);
+        let reason = text("reason", MAX_REASON_CHARS, &mut problem);
+        if let (Some(line), Some(unit_price), Some(tax_code), Some(reason)) =
+            (line, unit_price, tax_code, reason)
+        {
+            overrides.push(LineOverride {
+                line,
+                unit_price,
+                tax_code,
+                reason,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(overrides)
+    } else {
+        let count = errors.len();
+        errors.truncate(MAX_ERRORS);
+        Err(OperatorError::BadRequest {
+            message: format!("{count} problem(s) with lineOverrides"),
+            errors,
+        })
+    }
+}
+
+/// `orderTotals.priceTotal` as GET shows it (`{"amount": "12.34", "currencyCode": "USD"}`):
+/// the total the person approved.
+fn parse_expected_total(map: &Map<String, Value>) -> Result<Option<Money>, OperatorError> {
+    let Some(totals) = map.get("orderTotals") else {
+        return Ok(None);
+    };
+    let Some(total) = totals.as_object().and_then(|totals| {
+        (totals.len() == 1)
+            .then(|| totals.get("priceTotal"))
+            .flatten()
+    }) else {
+        return Err(OperatorError::bad_request(
+            "orderTotals",
+            "must be {\"priceTotal\": {\"amount\", \"currencyCode\"}}, the total the purchase shows",
+        ));
+    };
+    serde_json::from_value::<Money>(total.clone())
+        .map(Some)
+        .map_err(|error| OperatorError::bad_request("orderTotals.priceTotal", error.to_string()))
+}
+
 fn parse_complete(body: &[u8]) -> Result<Complete, OperatorError> {
-    let map = object(body, &["orderId", "resubmit"])?;
+    let map = object(body, &["orderId", "resubmit", "orderTotals"])?;
+    let expected_total = parse_expected_total(&map)?;
+    if expected_total.is_some() && map.contains_key("orderId") {
+        return Err(OperatorError::bad_request(
+            "orderTotals",
+            "nothing is submitted with orderId, so there is no total to check",
+        ));
+    }
     match (map.get("orderId"), map.get("resubmit")) {
         (Some(_), Some(_)) => Err(OperatorError::bad_request(
             "orderId",
@@ -381,8 +551,8 @@ fn parse_complete(body: &[u8]) -> Result<Complete, OperatorError> {
             "orderId",
             "must be the non-empty orderId Amazon confirmed",
         )),
-        (None, Some(Value::Bool(true))) => Ok(Complete::Resubmit),
-        (None, Some(Value::Bool(false)) | None) => Ok(Complete::Submit),
+        (None, Some(Value::Bool(true))) => Ok(Complete::Resubmit { expected_total }),
+        (None, Some(Value::Bool(false)) | None) => Ok(Complete::Submit { expected_total }),
         (None, Some(_)) => Err(OperatorError::bad_request(
             "resubmit",
             "must be true or false",
@@ -404,13 +574,14 @@ fn parse_cancel(body: &[u8]) -> Result<(String, bool), OperatorError> {
         }
     };
     let reason = match map.get("reason") {
-        Some(Value::String(reason)) if !reason.trim().is_empty() && reason.len() <= 1000 => {
+        Some(Value::String(reason))
+            if !reason.trim().is_empty() && reason.chars().count() <= MAX_REASON_CHARS =>
+        {
             Ok(reason.trim().to_owned())
         }
-        Some(Value::String(reason)) if reason.len() > 1000 => Err(OperatorError::bad_request(
-            "reason",
-            "at most 1000 characters",
-        )),
+        Some(Value::String(reason)) if reason.chars().count() > MAX_REASON_CHARS => Err(
+            OperatorError::bad_request("reason", format!("at most {MAX_REASON_CHARS} characters")),
+        ),
         _ => Err(OperatorError::bad_request(
             "reason",
             "required: say why the purchase is canceled (it is kept in its history)",

@@ -157,6 +157,14 @@ async fn get_answers_the_checkout_session_by_id_or_by_trip<S: PurchaseStore>(wor
         )
         .await;
     assert_eq!(by_trip.value(), by_id.value());
+    // Priced with a version the catalog never had: shown, and said to be unexplained.
+    assert_eq!(by_id.value()["lineItems"][0]["explanation"], Value::Null);
+    assert!(
+        by_id.value()["explanationUnavailable"]
+            .as_str()
+            .unwrap()
+            .contains("book-v1")
+    );
     let missing = world
         .call("GET", "/v1/purchases/no-such-id", Value::Null)
         .await;
@@ -274,6 +282,15 @@ async fn a_held_back_cart_is_repriced_once_its_sku_is_in_the_book_then_completed
     assert_eq!(session["constraints"], json!([]));
     assert_eq!(session["priceBookVersion"], "v1");
     assert_eq!(session["history"][0]["actor"], ACTOR);
+    // Each line says how it was priced, and the explanation adds up to the charge.
+    let explanation = &session["lineItems"][0]["explanation"];
+    assert_eq!(explanation["foundBy"], "SKU", "{session}");
+    assert_eq!(explanation["unitPrice"], "3.49");
+    assert_eq!(explanation["tax"]["taxCode"], "STD");
+    assert_eq!(
+        session["pricing"]["totals"]["total"],
+        session["orderTotals"]["priceTotal"]["amount"]
+    );
     // The same body again changes nothing.
     let version = world.stored(&unpriced.purchase_id).await.version;
     let again = world.call("PATCH", &path, json!({ "reprice": true })).await;
@@ -444,6 +461,84 @@ async fn a_held_purchase_can_be_resubmitted_and_an_open_one_canceled<S: Purchase
     );
 }
 
+async fn a_person_prices_a_line_and_completes_at_the_total_they_saw<S: PurchaseStore>(
+    world: World<S>,
+) {
+    let blocked = sample_purchase("override-1", false);
+    world.insert(&blocked).await;
+    let path = format!("/v1/purchases/{}", blocked.purchase_id);
+    let price = json!({ "lineOverrides": [
+        { "line": 0, "unitPrice": "2.00", "taxCode": "FOOD", "reason": "shelf tag says 2.00" }
+    ] });
+    for (body, field) in [
+        (
+            json!({ "lineOverrides": [{ "line": 3, "unitPrice": "2.00", "taxCode": "FOOD", "reason": "r" }] }),
+            "lineOverrides[0].line",
+        ),
+        (
+            json!({ "lineOverrides": [{ "line": 0, "unitPrice": "2.00", "taxCode": "NOPE", "reason": "r" }] }),
+            "lineOverrides[0].taxCode",
+        ),
+        (
+            json!({ "lineOverrides": [{ "line": 0, "unitPrice": "2", "taxCode": "FOOD", "reason": "r" }] }),
+            "lineOverrides[0].unitPrice",
+        ),
+        (
+            json!({ "lineOverrides": [{ "lineItemId": "SKU-999", "unitPrice": "2.00", "taxCode": "FOOD", "reason": "r" }] }),
+            "lineOverrides[0].lineItemId",
+        ),
+        (
+            json!({ "lineOverrides": [{ "line": 0, "unitPrice": "2.00", "taxCode": "FOOD" }] }),
+            "lineOverrides[0].reason",
+        ),
+    ] {
+        let answer = world.call("PATCH", &path, body.clone()).await;
+        assert_eq!(answer.status, 400, "{body}: {}", answer.value());
+        assert_eq!(answer.value()["errors"][0]["field"], field, "{body}");
+    }
+    assert_eq!(world.stored(&blocked.purchase_id).await, blocked);
+
+    let priced = world.call("PATCH", &path, price.clone()).await;
+    assert_eq!(priced.status, 200, "{}", priced.value());
+    let session = priced.value();
+    assert_eq!(session["constraints"], json!([]));
+    assert_eq!(
+        session["lineItems"][0]["unitPrice"]["price"]["amount"],
+        "2.00"
+    );
+    let explanation = &session["lineItems"][0]["explanation"];
+    assert_eq!(explanation["foundBy"], "person", "{session}");
+    assert_eq!(explanation["pricedBy"]["actor"], ACTOR);
+    assert_eq!(explanation["pricedBy"]["reason"], "shelf tag says 2.00");
+    assert_eq!(session["history"][0]["action"], "lineOverrides");
+    let version = world.stored(&blocked.purchase_id).await.version;
+    let again = world.call("PATCH", &path, price).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(world.stored(&blocked.purchase_id).await.version, version);
+
+    // Completing at a total other than the stored one submits nothing.
+    let wrong = world
+        .call(
+            "POST",
+            &format!("{path}/complete"),
+            json!({ "orderTotals": { "priceTotal": { "amount": "3.49", "currencyCode": "USD" } } }),
+        )
+        .await;
+    assert_eq!(wrong.status, 409, "{}", wrong.value());
+    assert_eq!(wrong.value()["code"], "AmountMismatch");
+    assert_eq!(world.submissions(), 0);
+    let completed = world
+        .call(
+            "POST",
+            &format!("{path}/complete"),
+            json!({ "orderTotals": { "priceTotal": { "amount": "2.00", "currencyCode": "USD" } } }),
+        )
+        .await;
+    assert_eq!(completed.status, 200, "{}", completed.value());
+    assert_eq!(completed.value()["outcome"], "Completed");
+    assert_eq!(world.submissions(), 1);
+}
+
 async fn bad_bodies_name_the_field_and_change_nothing<S: PurchaseStore>(world: World<S>) {
     let purchase = sample_purchase("bad-1", false);
     world.insert(&purchase).await;
@@ -540,5 +635,6 @@ on_both_stores!(
     nothing_is_changed_while_a_checkout_holds_the_purchase,
     a_purchase_held_for_reconciliation_is_completed_with_the_confirmed_order,
     a_held_purchase_can_be_resubmitted_and_an_open_one_canceled,
+    a_person_prices_a_line_and_completes_at_the_total_they_saw,
     bad_bodies_name_the_field_and_change_nothing,
 );

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use jwo_domain::contract::checkout::AmountBasis;
-use jwo_domain::pricing::{PriceBook, PricingOutcome, price_cart};
+use jwo_domain::pricing::{PriceBook, Unpriced, explain_cart};
 use jwo_domain::validation::validate_create_purchases;
 
 /// Exit codes, documented in `jwo price --help`.
@@ -13,7 +13,7 @@ pub const EXIT_PRICE_BOOK: u8 = 1;
 pub const EXIT_INVALID_REQUEST: u8 = 3;
 pub const EXIT_UNPRICEABLE: u8 = 4;
 
-pub fn run(price_book_path: &Path, basis: Option<AmountBasis>) -> ExitCode {
+pub fn run(price_book_path: &Path, basis: Option<AmountBasis>, explain: bool) -> ExitCode {
     let book = match load_price_book(price_book_path) {
         Ok(book) => book,
         Err(message) => return fail(EXIT_PRICE_BOOK, &message),
@@ -35,19 +35,29 @@ pub fn run(price_book_path: &Path, basis: Option<AmountBasis>) -> ExitCode {
             return fail(EXIT_INVALID_REQUEST, &message);
         }
     };
-    match price_cart(&book, &request, basis.unwrap_or(book.amount_basis)) {
-        PricingOutcome::EmptyCart => ExitCode::SUCCESS,
-        PricingOutcome::Priced(checkout) => {
-            let mut stdout = std::io::stdout().lock();
-            let written = serde_json::to_writer_pretty(&mut stdout, &checkout)
-                .map_err(std::io::Error::from)
-                .and_then(|()| writeln!(stdout));
-            match written {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => fail(1, &format!("cannot write the result: {error}")),
-            }
-        }
-        PricingOutcome::Unpriceable(constraints) => {
+    let basis = basis.unwrap_or(book.amount_basis);
+    let priced = match explain_cart(&book, &request, basis, &[]) {
+        Ok((checkout, explanation)) if explain => serde_json::to_vec_pretty(
+            &serde_json::json!({ "checkout": checkout, "explanation": explanation }),
+        ),
+        Ok((checkout, _)) => serde_json::to_vec_pretty(&checkout),
+        Err(outcome) => return unpriced(outcome),
+    };
+    // One write: the body is built in memory, not flushed line by line.
+    let written = priced.map_err(std::io::Error::from).and_then(|mut text| {
+        text.push(b'\n');
+        std::io::stdout().lock().write_all(&text)
+    });
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(1, &format!("cannot write the result: {error}")),
+    }
+}
+
+fn unpriced(outcome: Unpriced) -> ExitCode {
+    match outcome {
+        Unpriced::EmptyCart => ExitCode::SUCCESS,
+        Unpriced::Unpriceable(constraints) => {
             let mut message = String::from("the cart cannot be priced with this price book:");
             for constraint in &constraints {
                 message.push_str(&format!(

@@ -59,11 +59,19 @@ pub enum PurchasesCommand {
         #[arg(long, value_name = "TRIP_ID", requires = "store")]
         trip: Option<String>,
     },
-    /// Price it again from the current price book, or set the retailer's references.
+    /// Price it again from the current price book, price a line yourself, or set the
+    /// retailer's references.
     Update {
         purchase_id: String,
         #[arg(long)]
         reprice: bool,
+        /// Price cart line LINE (0-based) at UNIT_PRICE (two decimals) with TAX_CODE's rate;
+        /// repeat for more lines. Needs --reason.
+        #[arg(long, value_name = "LINE:UNIT_PRICE:TAX_CODE", requires = "reason")]
+        line_price: Vec<String>,
+        /// Why the lines were priced so (kept in the purchase's history).
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
         #[arg(long, value_name = "TEXT")]
         reference: Option<String>,
         #[arg(long, value_name = "TEXT")]
@@ -77,6 +85,10 @@ pub enum PurchasesCommand {
         order_id: Option<String>,
         #[arg(long)]
         resubmit: bool,
+        /// Submit only if its priceTotal is this ("12.34", or "12.34 USD"): the total you
+        /// looked at. Otherwise refused (AmountMismatch) and nothing is submitted.
+        #[arg(long, value_name = "AMOUNT", conflicts_with = "order_id")]
+        total: Option<String>,
     },
     /// Cancel it (never while a checkout holds it, never once Completed). One Amazon may have
     /// charged needs --not-charged: say so only once Amazon confirmed it did not charge it.
@@ -196,12 +208,32 @@ async fn call(args: &Purchases) -> Result<bool, String> {
         PurchasesCommand::Update {
             purchase_id,
             reprice,
+            line_price,
+            reason,
             reference,
             custom_information,
         } => {
             let mut body = json!({});
             if *reprice {
                 body["reprice"] = json!(true);
+            }
+            if !line_price.is_empty() {
+                let mut prices = Vec::new();
+                for text in line_price {
+                    let parts: Vec<&str> = text.splitn(3, ':').collect();
+                    let [line, unit_price, tax_code] = parts.as_slice() else {
+                        return Err(format!(
+                            "--line-price '{text}': give LINE:UNIT_PRICE:TAX_CODE"
+                        ));
+                    };
+                    let line: usize = line
+                        .parse()
+                        .map_err(|_| format!("--line-price '{text}': LINE is a position from 0"))?;
+                    prices.push(json!({
+                        "line": line, "unitPrice": unit_price, "taxCode": tax_code, "reason": reason,
+                    }));
+                }
+                body["lineOverrides"] = json!(prices);
             }
             if reference.is_some() || custom_information.is_some() {
                 body["merchantMetadata"] = json!({
@@ -215,12 +247,18 @@ async fn call(args: &Purchases) -> Result<bool, String> {
             purchase_id,
             order_id,
             resubmit,
+            total,
         } => {
-            let body = match (order_id, resubmit) {
+            let mut body = match (order_id, resubmit) {
                 (Some(order_id), _) => json!({ "orderId": order_id }),
                 (None, true) => json!({ "resubmit": true }),
                 (None, false) => json!({}),
             };
+            if let Some(total) = total {
+                let (amount, currency) = total.split_once(' ').unwrap_or((total, "USD"));
+                body["orderTotals"] =
+                    json!({ "priceTotal": { "amount": amount, "currencyCode": currency } });
+            }
             let path = format!("/v1/purchases/{}/complete", encoded(purchase_id));
             send(Method::POST, path, Some(body)).await?
         }

@@ -8,9 +8,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::catalog::price_book_versions::VersionedPriceBook;
-use crate::contract::checkout::{LineItem, OrderTotals};
+use crate::checkout_rules::check_checkout_request;
+use crate::contract::checkout::{AmountBasis, LineItem, OrderTotals};
 use crate::contract::create_purchases::CartItem;
-use crate::pricing::ConstraintKind;
+use crate::pricing::{Charged, ConstraintKind, LineExplanation, LinePrice, ThresholdStep};
 use crate::purchase::{CancelReason, Change, MerchantMetadata, Purchase, PurchaseState};
 
 /// A purchase in the Checkout Session's shape. Never carries payment, shopper or device ids:
@@ -31,13 +32,36 @@ pub struct CheckoutSession {
     pub order_id: Option<String>,
     pub price_book_version: Option<String>,
     pub order_totals: Option<OrderTotals>,
-    /// The priced lines, exactly as submitted (or to be submitted).
-    pub line_items: Vec<LineItem>,
+    /// The priced lines, exactly as submitted (or to be submitted), each with how it was
+    /// priced.
+    pub line_items: Vec<SessionLineItem>,
+    /// How the cart was priced as a whole (the threshold, and the totals the lines add up
+    /// to); `None` with `explanationUnavailable` saying why when it cannot be shown.
+    pub pricing: Option<PricingSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation_unavailable: Option<String>,
     /// The cart as Amazon sent it.
     pub cart: SessionCart,
     pub merchant_metadata: MerchantMetadata,
     pub checkout: CheckoutProgress,
     pub history: Vec<Change>,
+}
+
+/// A priced line as on the wire, with its explanation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionLineItem {
+    #[serde(flatten)]
+    pub priced: LineItem,
+    pub explanation: Option<LineExplanation>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PricingSummary {
+    pub amount_basis: AmountBasis,
+    pub threshold: Option<ThresholdStep>,
+    pub totals: Charged,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -112,8 +136,18 @@ impl CheckoutSession {
             line_items: purchase
                 .checkout
                 .as_ref()
-                .map(|c| c.line_items.clone())
+                .map(|c| {
+                    c.line_items
+                        .iter()
+                        .map(|line| SessionLineItem {
+                            priced: line.clone(),
+                            explanation: None,
+                        })
+                        .collect()
+                })
                 .unwrap_or_default(),
+            pricing: None,
+            explanation_unavailable: None,
             cart: SessionCart {
                 trip_end_time: purchase.trip_end_time.as_str().to_owned(),
                 cart_items: purchase.cart_items.clone(),
@@ -127,6 +161,38 @@ impl CheckoutSession {
             },
             history: purchase.history.clone(),
         }
+    }
+
+    /// The view with each line's explanation, worked out from `book` (the version the cart
+    /// was priced with, when it can still be read).
+    pub fn explained(
+        purchase: &Purchase,
+        book: Option<&VersionedPriceBook>,
+        now: DateTime<Utc>,
+    ) -> CheckoutSession {
+        let mut session = CheckoutSession::of(purchase, now);
+        if purchase.checkout.is_none() {
+            return session;
+        }
+        let version = purchase.price_book_version.as_deref().unwrap_or("unknown");
+        match book.and_then(|book| purchase.explanation(book)) {
+            Some(explanation) => {
+                for (line, explained) in session.line_items.iter_mut().zip(explanation.lines) {
+                    line.explanation = Some(explained);
+                }
+                session.pricing = Some(PricingSummary {
+                    amount_basis: explanation.amount_basis,
+                    threshold: explanation.threshold,
+                    totals: explanation.totals,
+                });
+            }
+            None => {
+                session.explanation_unavailable = Some(format!(
+                    "price book {version}, which priced this cart, can no longer be read"
+                ));
+            }
+        }
+        session
     }
 }
 
@@ -284,6 +350,72 @@ impl Purchase {
             }
         );
         Ok(Some(repriced.recorded(now, actor, "reprice", detail)))
+    }
+
+    /// A person prices lines the book cannot (`prices`, each replacing any earlier price of its
+    /// line), and the cart is priced again from `book` with them. Refused when the result
+    /// would break a checkout rule. `None`: those prices are already set and nothing changes.
+    pub fn priced_by_person(
+        &self,
+        actor: &str,
+        prices: &[LinePrice],
+        book: &VersionedPriceBook,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Purchase>, Refusal> {
+        self.changeable("lineOverrides", now)?;
+        let same = |a: &LinePrice, b: &LinePrice| {
+            a.line == b.line
+                && a.unit_price == b.unit_price
+                && a.tax_code == b.tax_code
+                && a.reason == b.reason
+        };
+        let already = prices.iter().all(|price| {
+            self.line_overrides
+                .iter()
+                .rev()
+                .find(|set| set.line == price.line)
+                .is_some_and(|set| same(set, price))
+        });
+        if already {
+            return Ok(None);
+        }
+        let mut with_prices = self.clone();
+        for price in prices {
+            with_prices
+                .line_overrides
+                .retain(|set| set.line != price.line);
+            with_prices.line_overrides.push(price.clone());
+        }
+        with_prices.line_overrides.sort_by_key(|price| price.line);
+        let mut repriced = with_prices
+            .repriced(book, now)
+            .map_err(|error| self.not_applicable(error.to_string()))?;
+        if let Some(checkout) = &repriced.checkout {
+            let body = serde_json::to_value(checkout).expect("a checkout request serializes");
+            let basis = repriced.amount_basis.unwrap_or(book.book.amount_basis);
+            let violations = check_checkout_request(&body, &repriced.cart_items, basis);
+            if !violations.is_empty() {
+                let listed: Vec<String> =
+                    violations.iter().take(5).map(|v| v.to_string()).collect();
+                return Err(self.not_applicable(format!(
+                    "with those prices the cart would break {} checkout rule(s): {}",
+                    violations.len(),
+                    listed.join("; ")
+                )));
+            }
+        }
+        repriced.version = self.version + 1;
+        let detail = prices
+            .iter()
+            .map(|price| {
+                format!(
+                    "line {} at {} ({}): {}",
+                    price.line, price.unit_price, price.tax_code, price.reason
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        Ok(Some(repriced.recorded(now, actor, "lineOverrides", detail)))
     }
 
     /// A person sets the retailer's references. `None`: they are already so.

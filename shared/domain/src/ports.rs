@@ -68,12 +68,31 @@ pub trait Alerts: Send + Sync + 'static {
 /// Where the current price book comes from.
 pub trait CurrentPriceBook: Send + Sync + 'static {
     fn current(&self) -> impl Future<Output = Result<Arc<VersionedPriceBook>, StoreError>> + Send;
+
+    /// The version purchases record as `label` (`v3`), if it can still be read: what explains
+    /// a purchase priced before the current version.
+    fn version(
+        &self,
+        label: &str,
+    ) -> impl Future<Output = Result<Option<Arc<VersionedPriceBook>>, StoreError>> + Send {
+        async move {
+            let current = self.current().await?;
+            Ok((current.version == label).then_some(current))
+        }
+    }
 }
 
 /// One price book source (and its cache) shared by the functions of one process.
 impl<B: CurrentPriceBook> CurrentPriceBook for Arc<B> {
     fn current(&self) -> impl Future<Output = Result<Arc<VersionedPriceBook>, StoreError>> + Send {
         B::current(self)
+    }
+
+    fn version(
+        &self,
+        label: &str,
+    ) -> impl Future<Output = Result<Option<Arc<VersionedPriceBook>>, StoreError>> + Send {
+        B::version(self, label)
     }
 }
 
@@ -97,6 +116,14 @@ pub trait PriceBookStore: Send + Sync + 'static {
         head: &PriceBookHead,
         json: &[u8],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The head of stored version `version` (1, 2, 3...), if it is still known.
+    fn version_head(
+        &self,
+        version: u64,
+    ) -> impl Future<Output = Result<Option<PriceBookHead>, StoreError>> + Send {
+        async move { Ok(self.head().await?.filter(|head| head.version == version)) }
+    }
 
     /// The current version and its JSON: what a cold start needs for its first cart, in one
     /// read where the store can.

@@ -16,7 +16,10 @@ use crate::catalog::price_book_versions::VersionedPriceBook;
 use crate::contract::Timestamp;
 use crate::contract::checkout::{AmountBasis, CheckoutOutcome, CheckoutRequest, Submission};
 use crate::contract::create_purchases::{CartItem, CreatePurchasesRequest, ShoppingTrip};
-use crate::pricing::{Constraint, ConstraintKind, PricingOutcome, price_cart};
+use crate::pricing::{
+    CartExplanation, Constraint, ConstraintKind, LinePrice, PricingOutcome, explain_cart,
+    price_cart_with,
+};
 
 /// Fixed namespace of purchase ids (UUID version 5).
 const PURCHASE_ID_NAMESPACE: uuid::Uuid =
@@ -104,6 +107,10 @@ pub struct Purchase {
     /// failed publish is never lost: the sweep publishes them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pending_alerts: Vec<Alert>,
+    /// Lines a person priced (the book could not, or priced them wrongly); pricing again
+    /// keeps them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub line_overrides: Vec<LinePrice>,
     /// The retailer's own references, set by a person.
     #[serde(default, skip_serializing_if = "MerchantMetadata::is_empty")]
     pub merchant_metadata: MerchantMetadata,
@@ -276,6 +283,7 @@ impl Purchase {
             order_id: None,
             alerts_sent: Vec::new(),
             pending_alerts: Vec::new(),
+            line_overrides: Vec::new(),
             merchant_metadata: MerchantMetadata::default(),
             history: Vec::new(),
             checkout_attempts: 0,
@@ -374,7 +382,12 @@ impl Purchase {
             });
         }
         let basis = self.amount_basis.unwrap_or(book.book.amount_basis);
-        let pricing = price_cart(&book.book, &self.cart_request(), basis);
+        let pricing = price_cart_with(
+            &book.book,
+            &self.cart_request(),
+            basis,
+            &self.line_overrides,
+        );
         let mut next = self.next(now);
         next.price_book_version = Some(book.version.clone());
         next.constraints
@@ -391,6 +404,25 @@ impl Purchase {
             }
         }
         Ok(next)
+    }
+
+    /// How the stored priced cart came about, worked out again from `book`: `None` unless
+    /// `book` is the version it was priced with and gives the very same body (so the
+    /// explanation is of what is stored, never of a guess).
+    pub fn explanation(&self, book: &VersionedPriceBook) -> Option<CartExplanation> {
+        let stored = self.checkout.as_ref()?;
+        if self.price_book_version.as_deref() != Some(book.version.as_str()) {
+            return None;
+        }
+        let basis = self.amount_basis.unwrap_or(book.book.amount_basis);
+        let (checkout, explanation) = explain_cart(
+            &book.book,
+            &self.cart_request(),
+            basis,
+            &self.line_overrides,
+        )
+        .ok()?;
+        (&checkout == stored).then_some(explanation)
     }
 
     pub(crate) fn next(&self, now: DateTime<Utc>) -> Purchase {

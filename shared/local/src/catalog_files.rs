@@ -62,6 +62,13 @@ impl LocalCatalog {
         self.dir.join("pricebooks").join(format!("v{version}.json"))
     }
 
+    /// Each version's head, kept beside it (to read an earlier version by number).
+    fn version_head_path(&self, version: u64) -> PathBuf {
+        self.dir
+            .join("pricebooks")
+            .join(format!("v{version}.head.json"))
+    }
+
     fn ingestions_path(&self) -> PathBuf {
         self.dir.join("ingestions.json")
     }
@@ -127,6 +134,10 @@ impl PriceBookStore for LocalCatalog {
         self.read_json(&self.head_path())
     }
 
+    async fn version_head(&self, version: u64) -> Result<Option<PriceBookHead>, StoreError> {
+        self.read_json(&self.version_head_path(version))
+    }
+
     async fn read(&self, head: &PriceBookHead) -> Result<Vec<u8>, StoreError> {
         let path = self.version_path(head.version);
         fs::read(&path).map_err(|error| unavailable(&path, error))
@@ -144,6 +155,7 @@ impl PriceBookStore for LocalCatalog {
         }
         self.replace(&self.version_path(head.version), json)?;
         let head_json = serde_json::to_vec_pretty(head).expect("a head serializes");
+        self.replace(&self.version_head_path(head.version), &head_json)?;
         self.replace(&self.head_path(), &head_json)
     }
 }

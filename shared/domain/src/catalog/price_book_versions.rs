@@ -123,6 +123,9 @@ pub struct CachedPriceBook<V> {
     versions: V,
     ttl: Duration,
     cached: RwLock<Option<Cached>>,
+    /// Earlier versions read to explain purchases priced with them (versions never change),
+    /// the most recent few.
+    earlier: RwLock<Vec<Arc<VersionedPriceBook>>>,
     /// One refresh at a time; the others wait for it rather than read the store too.
     refreshing: futures_util::lock::Mutex<()>,
 }
@@ -133,6 +136,7 @@ impl<V: PriceBookStore> CachedPriceBook<V> {
             versions,
             ttl,
             cached: RwLock::new(None),
+            earlier: RwLock::new(Vec::new()),
             refreshing: futures_util::lock::Mutex::new(()),
         }
     }
@@ -235,4 +239,37 @@ impl<V: PriceBookStore> CurrentPriceBook for CachedPriceBook<V> {
         }
         self.refresh().await
     }
+
+    async fn version(&self, label: &str) -> Result<Option<Arc<VersionedPriceBook>>, StoreError> {
+        let current = self.current().await?;
+        if current.version == label {
+            return Ok(Some(current));
+        }
+        if let Some(book) = self
+            .earlier
+            .read()
+            .expect("price book cache lock")
+            .iter()
+            .find(|book| book.version == label)
+        {
+            return Ok(Some(Arc::clone(book)));
+        }
+        let Some(number) = label.strip_prefix('v').and_then(|n| n.parse::<u64>().ok()) else {
+            return Ok(None);
+        };
+        let Some(head) = self.versions.version_head(number).await? else {
+            return Ok(None);
+        };
+        let json = self.versions.read(&head).await?;
+        let book = self.parsed(&head, &json)?;
+        let mut earlier = self.earlier.write().expect("price book cache lock");
+        earlier.push(Arc::clone(&book));
+        if earlier.len() > EARLIER_KEPT {
+            earlier.remove(0);
+        }
+        Ok(Some(book))
+    }
 }
+
+/// How many earlier versions [`CachedPriceBook`] keeps in memory.
+const EARLIER_KEPT: usize = 4;

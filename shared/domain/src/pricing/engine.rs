@@ -10,6 +10,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use super::allocation::largest_remainder;
+use super::explanation::CartExplanation;
 use super::price_book::{Item, PriceBook, SoldBy};
 use super::promotion::PromotionRule;
 use crate::contract::checkout::AmountBasis;
@@ -82,73 +83,223 @@ pub enum PricingOutcome {
     Unpriceable(Vec<Constraint>),
 }
 
+/// The price a person set for one cart line (a SKU the book does not have, or prices wrongly):
+/// the line is priced at `unit_price` with the rate of `tax_code` at the cart's store, takes no
+/// item promotion, keeps the fees of the book's item if there is one, and takes its share of a
+/// threshold like any line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinePrice {
+    /// The cart line's position (0-based).
+    pub line: usize,
+    /// Exactly two decimals, not negative.
+    pub unit_price: String,
+    pub tax_code: String,
+    pub reason: String,
+    /// Who set it, and when.
+    pub actor: String,
+    pub at: DateTime<Utc>,
+}
+
+impl LinePrice {
+    /// `unit_price` as a decimal; it was checked when the price was set.
+    pub fn price(&self) -> Option<Decimal> {
+        crate::money::parse_money_amount(&self.unit_price)
+            .ok()
+            .filter(|price| !price.is_sign_negative())
+    }
+}
+
+/// A cart that was not priced: the [`PricingOutcome`]s without a body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unpriced {
+    EmptyCart,
+    Unpriceable(Vec<Constraint>),
+}
+
 /// Prices a validated cart.
 pub fn price_cart(
     book: &PriceBook,
     request: &CreatePurchasesRequest,
     basis: AmountBasis,
 ) -> PricingOutcome {
-    if request.cart_items.is_empty() {
-        return PricingOutcome::EmptyCart;
+    price_cart_with(book, request, basis, &[])
+}
+
+/// Prices a validated cart with the lines a person priced (`overrides`) taking their price.
+pub fn price_cart_with(
+    book: &PriceBook,
+    request: &CreatePurchasesRequest,
+    basis: AmountBasis,
+    overrides: &[LinePrice],
+) -> PricingOutcome {
+    let overridden = overridden_items(book, request, overrides);
+    match figure(book, request, overrides, &overridden) {
+        Err(Unpriced::EmptyCart) => PricingOutcome::EmptyCart,
+        Err(Unpriced::Unpriceable(constraints)) => PricingOutcome::Unpriceable(constraints),
+        Ok((lines, charges)) => {
+            PricingOutcome::Priced(emit(book, request, &lines, &charges, basis))
+        }
     }
-    let lines = match resolve_lines(book, request) {
-        Ok(lines) => lines,
-        Err(constraints) => return PricingOutcome::Unpriceable(constraints),
-    };
+}
+
+/// The cart priced as [`price_cart_with`] prices it, with how each amount came about.
+pub fn explain_cart(
+    book: &PriceBook,
+    request: &CreatePurchasesRequest,
+    basis: AmountBasis,
+    overrides: &[LinePrice],
+) -> Result<(CheckoutRequest, CartExplanation), Unpriced> {
+    let overridden = overridden_items(book, request, overrides);
+    let (lines, charges) = figure(book, request, overrides, &overridden)?;
+    let checkout = emit(book, request, &lines, &charges, basis);
+    let explanation =
+        super::explanation::explain(book, request, overrides, &lines, &charges, basis);
+    Ok((checkout, explanation))
+}
+
+/// Resolves and charges every line; an empty or unpriceable cart is the outcome itself.
+fn figure<'b>(
+    book: &'b PriceBook,
+    request: &CreatePurchasesRequest,
+    overrides: &'b [LinePrice],
+    overridden: &'b [(usize, Item)],
+) -> Result<(Vec<CartLine<'b>>, Vec<LineCharges>), Unpriced> {
+    if request.cart_items.is_empty() {
+        return Err(Unpriced::EmptyCart);
+    }
+    let lines =
+        resolve_lines(book, request, overrides, overridden).map_err(Unpriced::Unpriceable)?;
     let trip_end = request.shopping_trip.end_time.instant();
     let charges = charge_lines(book, &lines, &request.store_id, trip_end);
-    let checkout = match basis {
-        AmountBasis::Line => emit_line_basis(book, request, &lines, &charges),
-        AmountBasis::Unit => emit_unit_basis(book, request, &lines, &charges),
-    };
-    PricingOutcome::Priced(checkout)
+    Ok((lines, charges))
+}
+
+fn emit(
+    book: &PriceBook,
+    request: &CreatePurchasesRequest,
+    lines: &[CartLine<'_>],
+    charges: &[LineCharges],
+    basis: AmountBasis,
+) -> CheckoutRequest {
+    match basis {
+        AmountBasis::Line => emit_line_basis(book, request, lines, charges),
+        AmountBasis::Unit => emit_unit_basis(book, request, lines, charges),
+    }
+}
+
+/// The item each overridden line is priced as: the person's price and tax code, the book's
+/// sale unit and fees when the book knows the item. The last override of a line wins.
+fn overridden_items(
+    book: &PriceBook,
+    request: &CreatePurchasesRequest,
+    overrides: &[LinePrice],
+) -> Vec<(usize, Item)> {
+    let mut items: Vec<(usize, Item)> = Vec::new();
+    for price in overrides {
+        let (Some(cart_item), Some(unit_price)) =
+            (request.cart_items.get(price.line), price.price())
+        else {
+            continue;
+        };
+        let known = book
+            .item_by_sku(&cart_item.id)
+            .map(|index| &book.items[index]);
+        let whole =
+            parse_plain_decimal(&cart_item.quantity.value).is_some_and(|q| q.fract().is_zero());
+        let item = Item {
+            sku: known.map_or_else(|| cart_item.id.clone(), |item| item.sku.clone()),
+            name: known.map_or_else(|| "priced by a person".to_owned(), |item| item.name.clone()),
+            price: unit_price,
+            tax_code: price.tax_code.clone(),
+            sold_by: known.map_or(if whole { SoldBy::Unit } else { SoldBy::Weight }, |item| {
+                item.sold_by
+            }),
+            unit: known.map_or_else(String::new, |item| item.unit.clone()),
+            fees: known.map_or_else(Vec::new, |item| item.fees.clone()),
+        };
+        items.retain(|(line, _)| *line != price.line);
+        items.push((price.line, item));
+    }
+    items
+}
+
+/// How a cart line's item was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Found {
+    Sku,
+    Barcode,
+    /// A person priced the line (the index of its [`LinePrice`]).
+    Override(usize),
 }
 
 /// A cart item matched to its price book item.
-struct CartLine<'b> {
-    item: &'b Item,
-    item_index: usize,
-    quantity: Decimal,
+pub(super) struct CartLine<'b> {
+    pub(super) item: &'b Item,
+    /// The book's item; `None` for a line a person priced (it takes no item promotion).
+    pub(super) item_index: Option<usize>,
+    pub(super) found: Found,
+    pub(super) quantity: Decimal,
     /// Whole units of a count item: what pooled promotions work with. Weight items: `None`.
-    units: Option<u64>,
-    tax_rate: Decimal,
+    pub(super) units: Option<u64>,
+    pub(super) tax_rate: Decimal,
 }
 
 /// A line's amounts for its whole quantity, in whole cents.
 #[derive(Default)]
-struct LineCharges {
-    extended: i128,
-    /// (promotion index, amount), in the order the promotions were applied.
-    promotions: Vec<(usize, i128)>,
-    fees: Vec<i128>,
-    tax: i128,
+pub(super) struct LineCharges {
+    pub(super) extended: i128,
+    /// In the order the promotions were applied.
+    pub(super) promotions: Vec<Applied>,
+    pub(super) fees: Vec<i128>,
+    pub(super) tax: i128,
+}
+
+/// One promotion on one line: its amount, and the units and groups of the line it took.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Applied {
+    pub(super) promotion: usize,
+    pub(super) amount: i128,
+    /// Units of the line the promotion was figured on (zero for a threshold).
+    pub(super) units: Decimal,
+    /// Pooled groups the line's units took part in.
+    pub(super) groups: u64,
 }
 
 /// `round2(value)` in whole cents.
-fn cents_of(value: Decimal) -> i128 {
+pub(super) fn cents_of(value: Decimal) -> i128 {
     to_cents(round2(value))
 }
 
 impl LineCharges {
-    fn add_promotion(&mut self, promotion: usize, amount: i128) {
+    fn add_promotion(&mut self, promotion: usize, amount: i128, units: Decimal, groups: u64) {
         if amount == 0 {
             return;
         }
         match self
             .promotions
             .iter_mut()
-            .find(|(index, _)| *index == promotion)
+            .find(|applied| applied.promotion == promotion)
         {
-            Some((_, total)) => *total += amount,
-            None => self.promotions.push((promotion, amount)),
+            Some(applied) => {
+                applied.amount += amount;
+                applied.units += units;
+                applied.groups += groups;
+            }
+            None => self.promotions.push(Applied {
+                promotion,
+                amount,
+                units,
+                groups,
+            }),
         }
     }
 
-    fn promotions_total(&self) -> i128 {
-        self.promotions.iter().map(|(_, amount)| *amount).sum()
+    pub(super) fn promotions_total(&self) -> i128 {
+        self.promotions.iter().map(|applied| applied.amount).sum()
     }
 
-    fn net(&self) -> i128 {
+    pub(super) fn net(&self) -> i128 {
         self.extended - self.promotions_total()
     }
 }
@@ -156,6 +307,8 @@ impl LineCharges {
 fn resolve_lines<'b>(
     book: &'b PriceBook,
     request: &CreatePurchasesRequest,
+    overrides: &[LinePrice],
+    overridden: &'b [(usize, Item)],
 ) -> Result<Vec<CartLine<'b>>, Vec<Constraint>> {
     let mut constraints = Vec::new();
     let store_id = request.store_id.as_str();
@@ -169,13 +322,27 @@ fn resolve_lines<'b>(
     }
     let mut lines = Vec::with_capacity(request.cart_items.len());
     for (position, cart_item) in request.cart_items.iter().enumerate() {
+        if let Some((_, item)) = overridden.iter().find(|(line, _)| *line == position) {
+            let index = overrides.iter().rposition(|price| price.line == position);
+            match priced_by_person(book, store_id, position, cart_item, item, index) {
+                Ok(line) => lines.push(line),
+                Err(constraint) => constraints.push(constraint),
+            }
+            continue;
+        }
         let found = match cart_item.item_type {
-            CartItemType::Sku => book.item_by_sku(&cart_item.id),
+            CartItemType::Sku => book
+                .item_by_sku(&cart_item.id)
+                .map(|index| (index, Found::Sku)),
             CartItemType::ScanCode => book
                 .item_by_barcode(&cart_item.id)
-                .or_else(|| book.item_by_sku(&cart_item.id)),
+                .map(|index| (index, Found::Barcode))
+                .or_else(|| {
+                    book.item_by_sku(&cart_item.id)
+                        .map(|index| (index, Found::Sku))
+                }),
         };
-        let Some(item_index) = found else {
+        let Some((item_index, found)) = found else {
             let looked_up = match cart_item.item_type {
                 CartItemType::Sku => "SKU",
                 CartItemType::ScanCode => "barcode or SKU",
@@ -236,7 +403,8 @@ fn resolve_lines<'b>(
         };
         lines.push(CartLine {
             item,
-            item_index,
+            item_index: Some(item_index),
+            found,
             quantity,
             units,
             tax_rate,
@@ -247,6 +415,63 @@ fn resolve_lines<'b>(
     } else {
         Err(constraints)
     }
+}
+
+/// A line a person priced: its quantity checked as any line's, its tax code's rate looked up
+/// at the store.
+fn priced_by_person<'b>(
+    book: &PriceBook,
+    store_id: &str,
+    position: usize,
+    cart_item: &CartItem,
+    item: &'b Item,
+    index: Option<usize>,
+) -> Result<CartLine<'b>, Constraint> {
+    let text = &cart_item.quantity.value;
+    let quantity = parse_plain_decimal(text)
+        .filter(|quantity| *quantity > Decimal::ZERO)
+        .ok_or_else(|| Constraint {
+            kind: ConstraintKind::InvalidQuantity,
+            field: format!("cartItems[{position}].quantity.value"),
+            detail: format!("quantity '{text}' is not a positive decimal"),
+        })?;
+    let units = match item.sold_by {
+        SoldBy::Weight => None,
+        SoldBy::Unit => Some(
+            quantity
+                .to_u64()
+                .filter(|_| quantity.fract().is_zero())
+                .ok_or_else(|| Constraint {
+                    kind: ConstraintKind::InvalidQuantity,
+                    field: format!("cartItems[{position}].quantity.value"),
+                    detail: format!(
+                        "SKU '{}' is sold by unit; quantity '{text}' is not whole",
+                        item.sku
+                    ),
+                })?,
+        ),
+    };
+    let tax_rate = book
+        .tax_rates
+        .get(store_id)
+        .and_then(|rates| rates.get(&item.tax_code))
+        .copied()
+        .ok_or_else(|| Constraint {
+            kind: ConstraintKind::MissingTaxRate,
+            field: format!("lineOverrides[line {position}].taxCode"),
+            detail: format!(
+                "tax code '{}' set for line {position} has no rate at store '{store_id}'",
+                item.tax_code
+            ),
+        })?;
+    Ok(CartLine {
+        item,
+        item_index: None,
+        found: Found::Override(index.unwrap_or_default()),
+        quantity,
+        units,
+        tax_rate,
+    })
 }
 
 /// Figures every line's amounts for its whole quantity (docs/pricing.md rules 2–6).
@@ -334,7 +559,9 @@ fn apply_pooled(
         .filter(|(position, line)| {
             line.units.is_some()
                 && free_units[*position] > 0
-                && book.item_promotions(line.item_index).contains(&promotion)
+                && line
+                    .item_index
+                    .is_some_and(|item| book.item_promotions(item).contains(&promotion))
         })
         .map(|(position, line)| Run {
             line: position,
@@ -358,7 +585,12 @@ fn apply_pooled(
             let discount = group_discount(book, promotion, &[(run, group_size)]);
             if discount > 0 {
                 let line = run.line;
-                charges[line].add_promotion(promotion, discount * i128::from(groups));
+                charges[line].add_promotion(
+                    promotion,
+                    discount * i128::from(groups),
+                    Decimal::from(groups * group_size),
+                    groups,
+                );
                 free_units[line] -= groups * group_size;
             }
             used += groups * group_size;
@@ -388,7 +620,7 @@ fn apply_pooled(
                     .collect();
                 let parts = largest_remainder(discount, &weights);
                 for ((run, units), part) in members.iter().zip(parts) {
-                    charges[run.line].add_promotion(promotion, part);
+                    charges[run.line].add_promotion(promotion, part, Decimal::from(*units), 1);
                     free_units[run.line] -= units;
                 }
             }
@@ -449,12 +681,15 @@ fn apply_best_simple(
         Some(_) => Decimal::from(free_units[position]),
         None => line.quantity,
     };
+    let Some(item_index) = line.item_index else {
+        return;
+    };
     if remaining.is_zero() {
         return;
     }
     let price = line.item.price;
     let mut best: Option<(usize, Decimal)> = None; // (promotion, saving per unit)
-    for &index in book.item_promotions(line.item_index) {
+    for &index in book.item_promotions(item_index) {
         let promotion = &book.promotions[index];
         let saving = match &promotion.rule {
             PromotionRule::PercentOff { .. } => price * promotion.fraction,
@@ -484,7 +719,7 @@ fn apply_best_simple(
             PromotionRule::PercentOff { .. } => price * remaining * book.promotions[index].fraction,
             _ => per_unit * remaining,
         };
-        charges[position].add_promotion(index, cents_of(amount));
+        charges[position].add_promotion(index, cents_of(amount), remaining, 0);
     }
 }
 
@@ -531,7 +766,7 @@ fn apply_threshold(
         && saving > 0
     {
         for (charge, part) in charges.iter_mut().zip(largest_remainder(saving, &nets)) {
-            charge.add_promotion(index, part);
+            charge.add_promotion(index, part, Decimal::ZERO, 0);
         }
     }
 }
@@ -558,7 +793,10 @@ fn emit_line_basis(
                 cart_item,
                 line.item,
                 charge.extended,
-                &charge.promotions,
+                charge
+                    .promotions
+                    .iter()
+                    .map(|applied| (applied.promotion, applied.amount)),
                 charge.tax,
                 &charge.fees,
                 total,
@@ -591,45 +829,18 @@ fn emit_unit_basis(
         .iter()
         .zip(lines.iter().zip(charges))
         .map(|(cart_item, (line, charge))| {
-            let quantity = line.quantity;
-            let per_unit = |cents: i128| cents_of(from_cents(cents) / quantity);
-            let times_quantity = |cents: i128| cents_of(quantity * from_cents(cents));
-            let price = to_cents(line.item.price);
-            let mut promotions: Vec<(usize, i128)> = charge
-                .promotions
-                .iter()
-                .map(|(index, amount)| (*index, per_unit(*amount)))
-                .collect();
-            let mut excess = promotions.iter().map(|(_, amount)| *amount).sum::<i128>() - price;
-            for (_, amount) in promotions.iter_mut().rev() {
-                if excess <= 0 {
-                    break;
-                }
-                let take = excess.min(*amount);
-                *amount -= take;
-                excess -= take;
-            }
-            promotions.retain(|(_, amount)| *amount != 0);
-            let tax = per_unit(charge.tax);
-            let fees: Vec<i128> = charge.fees.iter().map(|fee| per_unit(*fee)).collect();
-            let promotions_total: i128 = promotions.iter().map(|(_, amount)| *amount).sum();
-            let fees_total: i128 = fees.iter().sum();
-            totals.add(
-                times_quantity(price),
-                times_quantity(promotions_total),
-                times_quantity(tax),
-                times_quantity(fees_total),
-            );
-            let total = price - promotions_total + tax + fees_total;
+            let unit = UnitLine::of(line, charge);
+            let [price, promotions, tax, fees] = unit.charged(line.quantity);
+            totals.add(price, promotions, tax, fees);
             line_item(
                 book,
                 cart_item,
                 line.item,
-                price,
-                &promotions,
-                tax,
-                &fees,
-                total,
+                unit.price,
+                unit.promotions.iter().copied(),
+                unit.tax,
+                &unit.fees,
+                unit.total(),
             )
         })
         .collect();
@@ -638,6 +849,69 @@ fn emit_unit_basis(
         store_id: request.store_id.clone(),
         line_items,
         order_totals: totals.into_order_totals(currency),
+    }
+}
+
+/// A line's per-unit amounts in the unit basis, in cents.
+pub(super) struct UnitLine {
+    pub(super) price: i128,
+    /// (promotion index, per-unit amount), zero amounts dropped.
+    pub(super) promotions: Vec<(usize, i128)>,
+    /// What the cap at the unit price took off the last entries.
+    pub(super) capped: i128,
+    pub(super) tax: i128,
+    pub(super) fees: Vec<i128>,
+}
+
+impl UnitLine {
+    pub(super) fn of(line: &CartLine<'_>, charge: &LineCharges) -> UnitLine {
+        let quantity = line.quantity;
+        let per_unit = |cents: i128| cents_of(from_cents(cents) / quantity);
+        let price = to_cents(line.item.price);
+        let mut promotions: Vec<(usize, i128)> = charge
+            .promotions
+            .iter()
+            .map(|applied| (applied.promotion, per_unit(applied.amount)))
+            .collect();
+        let over = promotions.iter().map(|(_, amount)| *amount).sum::<i128>() - price;
+        let mut excess = over;
+        for (_, amount) in promotions.iter_mut().rev() {
+            if excess <= 0 {
+                break;
+            }
+            let take = excess.min(*amount);
+            *amount -= take;
+            excess -= take;
+        }
+        promotions.retain(|(_, amount)| *amount != 0);
+        UnitLine {
+            price,
+            promotions,
+            capped: over.max(0),
+            tax: per_unit(charge.tax),
+            fees: charge.fees.iter().map(|fee| per_unit(*fee)).collect(),
+        }
+    }
+
+    pub(super) fn promotions_total(&self) -> i128 {
+        self.promotions.iter().map(|(_, amount)| *amount).sum()
+    }
+
+    /// The per-unit total on the wire.
+    pub(super) fn total(&self) -> i128 {
+        self.price - self.promotions_total() + self.tax + self.fees.iter().sum::<i128>()
+    }
+
+    /// What the line adds to the order totals: round2(quantity × per-unit amount) per
+    /// category (price, promotions, tax, fees).
+    pub(super) fn charged(&self, quantity: Decimal) -> [i128; 4] {
+        let times_quantity = |cents: i128| cents_of(quantity * from_cents(cents));
+        [
+            times_quantity(self.price),
+            times_quantity(self.promotions_total()),
+            times_quantity(self.tax),
+            times_quantity(self.fees.iter().sum()),
+        ]
     }
 }
 
@@ -650,7 +924,7 @@ fn line_item(
     cart_item: &CartItem,
     item: &Item,
     price: i128,
-    promotions: &[(usize, i128)],
+    promotions: impl Iterator<Item = (usize, i128)>,
     tax: i128,
     fees: &[i128],
     total: i128,
@@ -663,11 +937,10 @@ fn line_item(
         unit_price: UnitPrice {
             price: Money::from_cents(price, currency),
             promotions: promotions
-                .iter()
                 .filter(|(_, amount)| *amount != 0)
                 .map(|(index, amount)| AppliedPromotion {
-                    promotion_amount: Money::from_cents(*amount, currency),
-                    promotion_description: book.promotions[*index].description.clone(),
+                    promotion_amount: Money::from_cents(amount, currency),
+                    promotion_description: book.promotions[index].description.clone(),
                 })
                 .collect(),
             sales_tax: Money::from_cents(tax, currency),

@@ -9,13 +9,21 @@ mod book_checks;
 mod book_file;
 mod csv_import;
 mod engine;
+mod explanation;
 mod price_book;
 mod promotion;
 
 pub use allocation::largest_remainder;
 pub use book_file::{BarcodeEntry, FeeEntry, ItemEntry, PriceBookFile, PromotionEntry, StoreEntry};
 pub use csv_import::{CSV_COLUMNS, import_items_csv};
-pub use engine::{Constraint, ConstraintKind, PricingOutcome, price_cart};
+pub use engine::{
+    Constraint, ConstraintKind, LinePrice, PricingOutcome, Unpriced, explain_cart, price_cart,
+    price_cart_with,
+};
+pub use explanation::{
+    CartExplanation, Charged, FeeStep, LineExplanation, PerUnit, PricedBy, PromotionStep, Step,
+    TaxStep, ThresholdStep,
+};
 pub use price_book::{Fee, Item, MAX_BOOK_AMOUNT, PriceBook, PriceBookError, SoldBy};
 pub use promotion::{Promotion, PromotionRule, PromotionStage, PromotionType};
 

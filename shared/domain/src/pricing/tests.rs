@@ -135,6 +135,137 @@ fn worked_example_water_with_percent_off_tax_and_untaxed_fee() {
 }
 
 #[test]
+fn the_explanation_of_the_worked_example_shows_each_amount_and_its_rounding() {
+    let book = book(
+        json!([{ "sku": "SKU-001", "name": "Sparkling water", "price": "1.99", "taxCode": "STD",
+                 "barcodes": [{ "type": "UPC", "id": "012345678905" }],
+                 "fees": [{ "description": "CA CRV", "amount": "0.05", "taxable": false }] }]),
+        json!([{ "id": "P-10OFF", "description": "10% off water", "type": "percentOff", "percent": "10", "skus": ["SKU-001"] }]),
+    );
+    let mut cart = request(&[("SKU-001", "1")]);
+    let (checkout, explanation) =
+        explain_cart(&book, &cart, AmountBasis::Line, &[]).expect("priced");
+    assert_eq!(checkout, priced(&book, &cart, AmountBasis::Line));
+    let line = &explanation.lines[0];
+    assert_eq!((line.found_by, line.sku.as_str()), ("SKU", "SKU-001"));
+    assert_eq!(line.extended_price.amount, "1.99");
+    assert_eq!(line.promotions.len(), 1);
+    let promotion = &line.promotions[0];
+    assert_eq!(
+        (
+            promotion.promotion_id.as_str(),
+            promotion.promotion_type,
+            promotion.amount.as_str()
+        ),
+        ("P-10OFF", "percentOff", "0.20")
+    );
+    assert_eq!(promotion.units.as_deref(), Some("1"));
+    assert!(promotion.how.contains("= 0.199"), "{}", promotion.how);
+    assert_eq!(
+        (
+            line.tax.tax_code.as_str(),
+            line.tax.rate.as_str(),
+            line.tax.base.as_str(),
+            line.tax.amount.as_str()
+        ),
+        ("STD", "0.0825", "1.79", "0.15")
+    );
+    assert!(line.tax.how.contains("0.147675"), "{}", line.tax.how);
+    assert_eq!(
+        (line.fees[0].amount.as_str(), line.fees[0].taxable),
+        ("0.05", false)
+    );
+    assert_eq!(line.line_total, "1.99");
+    assert_eq!(explanation.totals.total, "1.99");
+    assert_eq!(explanation.threshold, None);
+
+    cart.cart_items[0].item_type = CartItemType::ScanCode;
+    cart.cart_items[0].id = "012345678905".into();
+    let (_, by_barcode) = explain_cart(&book, &cart, AmountBasis::Line, &[]).expect("priced");
+    assert_eq!(by_barcode.lines[0].found_by, "barcode");
+}
+
+fn person_price(line: usize, unit_price: &str, tax_code: &str) -> LinePrice {
+    LinePrice {
+        line,
+        unit_price: unit_price.into(),
+        tax_code: tax_code.into(),
+        reason: "shelf tag".into(),
+        actor: "local:test".into(),
+        at: "2024-03-22T18:00:00Z".parse().unwrap(),
+    }
+}
+
+#[test]
+fn a_line_a_person_priced_takes_that_price_no_item_promotion_and_its_threshold_share() {
+    let book = book(
+        json!([item("SKU-001", "2.00", "STD")]),
+        json!([
+            { "id": "P-HALF", "description": "half off", "type": "percentOff", "percent": "50", "skus": ["SKU-001"] },
+            { "id": "T-1", "description": "1 off 5", "type": "threshold", "minSubtotal": "5.00", "amount": "1.00" }
+        ]),
+    );
+    let cart = request(&[("SKU-001", "2"), ("NOT-IN-BOOK", "3")]);
+    let PricingOutcome::Unpriceable(constraints) = price_cart(&book, &cart, AmountBasis::Line)
+    else {
+        panic!("an unknown SKU is not priceable");
+    };
+    assert_eq!(constraints[0].kind, ConstraintKind::UnknownSku);
+
+    // The person's price: 3 × 1.50 = 4.50; with the book's line (2 × 2.00 − 2.00 = 2.00) the
+    // subtotal 6.50 reaches the threshold, split 2.00 : 4.50.
+    let prices = [person_price(1, "1.50", "FOOD")];
+    let PricingOutcome::Priced(checkout) =
+        price_cart_with(&book, &cart, AmountBasis::Line, &prices)
+    else {
+        panic!("priced with the person's price");
+    };
+    let violations = check_checkout_request(
+        &serde_json::to_value(&checkout).unwrap(),
+        &cart.cart_items,
+        AmountBasis::Line,
+    );
+    assert!(violations.is_empty(), "{violations:#?}");
+    assert_eq!(
+        line(&checkout, 1),
+        (
+            "4.50".into(),
+            promos(&[("1 off 5", "0.69")]),
+            "0.00".into(),
+            "3.81".into()
+        )
+    );
+    let (_, explanation) = explain_cart(&book, &cart, AmountBasis::Line, &prices).unwrap();
+    let explained = &explanation.lines[1];
+    assert_eq!(explained.found_by, "person");
+    let by = explained.priced_by.as_ref().expect("who priced it");
+    assert_eq!(
+        (by.actor.as_str(), by.reason.as_str()),
+        ("local:test", "shelf tag")
+    );
+    assert_eq!(
+        explanation.threshold.as_ref().map(|t| t.subtotal.as_str()),
+        Some("6.50")
+    );
+
+    // A tax code without a rate at the store leaves the cart unpriceable, naming the override.
+    let PricingOutcome::Unpriceable(constraints) = price_cart_with(
+        &book,
+        &cart,
+        AmountBasis::Line,
+        &[person_price(1, "1.50", "NOPE")],
+    ) else {
+        panic!("no rate for NOPE");
+    };
+    assert_eq!(constraints[0].kind, ConstraintKind::MissingTaxRate);
+    assert!(
+        constraints[0].field.starts_with("lineOverrides"),
+        "{}",
+        constraints[0].field
+    );
+}
+
+#[test]
 fn worked_example_bananas_by_weight() {
     let book = book(
         json!([{ "sku": "SKU-BAN", "name": "Bananas", "price": "0.69", "taxCode": "FOOD", "soldBy": "weight", "unit": "lb" }]),
@@ -1044,6 +1175,68 @@ proptest! {
                 prop_assert_eq!(sums, [t.sub_total.amount(), t.promotions_total.amount(), t.sales_tax_total.amount(), t.price_total.amount()]);
             }
             prop_assert!(checkout.order_totals.price_total.amount() >= zero);
+        }
+    }
+
+    /// The explanation's amounts are the charged ones: per line they add up to what the line
+    /// charges, and over the lines to the order totals, in both bases.
+    #[test]
+    fn every_explanation_adds_up_to_the_priced_cents(
+        items in prop::collection::vec(gen_item(), 1..8),
+        promotions in prop::collection::vec(gen_promotion(8), 0..7),
+        rates in [0u32..1500, 0u32..1500, 0u32..1500],
+        lines in prop::collection::vec((0usize..8, 0u32..30_000), 1..14),
+    ) {
+        let promotions: Vec<GenPromotion> = promotions
+            .into_iter()
+            .map(|mut p| { p.skus.iter_mut().for_each(|s| *s %= items.len()); p })
+            .collect();
+        let book = gen_book(&items, &promotions, &rates);
+        let cart = gen_cart(&items, &lines);
+        let cents = |text: &str| crate::money::to_cents(decimal(text));
+        for basis in [AmountBasis::Line, AmountBasis::Unit] {
+            let Ok((checkout, explanation)) = explain_cart(&book, &cart, basis, &[]) else {
+                return Err(TestCaseError::fail("a priceable cart was not explained"));
+            };
+            let PricingOutcome::Priced(priced) = price_cart(&book, &cart, basis) else {
+                return Err(TestCaseError::fail("a priceable cart was not priced"));
+            };
+            prop_assert_eq!(&checkout, &priced);
+            let mut sums = [0i128; 5];
+            for (explained, wire) in explanation.lines.iter().zip(&checkout.line_items) {
+                let promotions: i128 = explained.promotions.iter().map(|p| cents(&p.amount)).sum();
+                let fees: i128 = explained.fees.iter().map(|f| cents(&f.amount)).sum();
+                let line_total = cents(&explained.extended_price.amount) - promotions
+                    + cents(&explained.tax.amount) + fees;
+                prop_assert_eq!(line_total, cents(&explained.line_total));
+                let charged = &explained.charged;
+                let parts = [&charged.price, &charged.promotions, &charged.sales_tax, &charged.fees, &charged.total].map(|t| cents(t));
+                prop_assert_eq!(parts[4], parts[0] - parts[1] + parts[2] + parts[3]);
+                for (sum, part) in sums.iter_mut().zip(parts) {
+                    *sum += part;
+                }
+                let wire_promotions: Vec<String> = wire.unit_price.promotions.iter().map(|p| p.promotion_amount.amount_text()).collect();
+                match basis {
+                    AmountBasis::Line => {
+                        let explained_promotions: Vec<String> = explained.promotions.iter().map(|p| p.amount.clone()).collect();
+                        prop_assert_eq!(explained_promotions, wire_promotions);
+                        prop_assert_eq!(&explained.line_total, &wire.unit_price.total_price.amount_text());
+                        prop_assert_eq!(&explained.charged.total, &explained.line_total);
+                    }
+                    AmountBasis::Unit => {
+                        let per_unit = explained.per_unit.as_ref().expect("unit basis shows per-unit amounts");
+                        let explained_promotions: Vec<String> = per_unit.promotions.iter().map(|(_, amount)| amount.clone()).collect();
+                        prop_assert_eq!(explained_promotions, wire_promotions);
+                        prop_assert_eq!(&per_unit.total, &wire.unit_price.total_price.amount_text());
+                    }
+                }
+            }
+            let t = &checkout.order_totals;
+            prop_assert_eq!(sums[0], t.sub_total.cents());
+            prop_assert_eq!(sums[1], t.promotions_total.cents());
+            prop_assert_eq!(sums[2], t.sales_tax_total.cents());
+            prop_assert_eq!(sums[4], t.price_total.cents());
+            prop_assert_eq!(cents(&explanation.totals.total), t.price_total.cents());
         }
     }
 }

@@ -93,6 +93,18 @@ impl PriceBookStore for DynamoDbCatalog {
         output.item().map(head_from_item).transpose()
     }
 
+    async fn version_head(&self, version: u64) -> Result<Option<PriceBookHead>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(format!("pricebook#v{version}")))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output.item().map(head_from_item).transpose()
+    }
+
     async fn current_with_json(&self) -> Result<Option<(PriceBookHead, Vec<u8>)>, StoreError> {
         let output = self.get_head().send().await.map_err(unavailable)?;
         let Some(item) = output.item() else {
