@@ -246,3 +246,67 @@ fn the_catalog_queue_fits_its_function() {
         serde_json::json!(["ReportBatchItemFailures"])
     );
 }
+
+/// The purchases table has the two indexes the store queries, keyed and projected as the store
+/// expects them (`create_table` builds the same for the emulator).
+#[test]
+fn the_purchases_table_has_the_indexes_the_store_queries() {
+    use jwo_aws::dynamodb::purchases::{OPEN_INDEX, OPEN_INDEX_KEY, STORE_INDEX, STORE_INDEX_TIME};
+    let template = template();
+    let table = &template["Resources"]["PurchasesTable"]["Properties"];
+    let indexes: BTreeMap<String, (Vec<String>, String)> =
+        as_list(&table["GlobalSecondaryIndexes"])
+            .iter()
+            .map(|index| {
+                let keys = as_list(&index["KeySchema"])
+                    .iter()
+                    .map(|key| {
+                        format!(
+                            "{} {}",
+                            key["AttributeName"].as_str().unwrap(),
+                            key["KeyType"].as_str().unwrap()
+                        )
+                    })
+                    .collect();
+                (
+                    index["IndexName"].as_str().unwrap().to_owned(),
+                    (
+                        keys,
+                        index["Projection"]["ProjectionType"]
+                            .as_str()
+                            .unwrap()
+                            .to_owned(),
+                    ),
+                )
+            })
+            .collect();
+    let expected = BTreeMap::from([
+        (
+            OPEN_INDEX.to_owned(),
+            (
+                vec![format!("{OPEN_INDEX_KEY} HASH"), "purchaseId RANGE".into()],
+                "ALL".to_owned(),
+            ),
+        ),
+        (
+            STORE_INDEX.to_owned(),
+            (
+                vec!["storeId HASH".into(), format!("{STORE_INDEX_TIME} RANGE")],
+                "KEYS_ONLY".to_owned(),
+            ),
+        ),
+    ]);
+    assert_eq!(indexes, expected);
+    // Only the operator lists a store's history.
+    let text = template.to_string();
+    let history_grants = text.matches(&format!("/index/{STORE_INDEX}")).count();
+    assert_eq!(
+        history_grants, 1,
+        "the history index is granted to the operator role alone"
+    );
+    assert!(
+        template["Resources"]["OperatorRole"]
+            .to_string()
+            .contains(&format!("/index/{STORE_INDEX}"))
+    );
+}

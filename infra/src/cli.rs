@@ -55,6 +55,10 @@ pub enum Command {
     /// Look at purchases and resolve what is held back (the operator routes): list, get,
     /// update, complete, cancel. Exit code 0 done, 1 refused (the reason printed), 2 cannot run.
     Purchases(commands::purchases::Purchases),
+    /// What a candidate price book would have charged for the purchases stored (each store's
+    /// history through the operator routes), per purchase and line, and in total, with why.
+    /// Changes nothing. Exit code 0 compared, 1 refused by the connector, 2 cannot run.
+    Reprice(commands::reprice::Reprice),
     /// The price book in the catalog store, and the Catalog API upload.
     Catalog {
         #[command(subcommand)]
@@ -86,6 +90,7 @@ impl Cli {
             Command::ConnectivityTest(args) => commands::connectivity::run(args),
             Command::Load(args) => commands::load::run(args),
             Command::Purchases(args) => commands::purchases::run(args),
+            Command::Reprice(args) => commands::reprice::run(args),
             Command::Price {
                 pricebook,
                 basis,

@@ -24,6 +24,37 @@ impl Signing {
     }
 }
 
+/// Where the operator routes are and how to call them: the options of `jwo purchases` and
+/// `jwo reprice`.
+#[derive(Debug, clap::Args)]
+pub struct OperatorEndpointArgs {
+    /// Base URL of the connector: `jwo serve`'s, or the stack's InvokeUrl.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    pub endpoint: String,
+    /// Sign every request with SigV4 (service execute-api, --region) using the standard AWS
+    /// credential environment variables (or profile): an operator role of the stack.
+    #[arg(long, global = true)]
+    pub sign: bool,
+    #[arg(long, default_value = "us-east-1", global = true)]
+    pub region: String,
+}
+
+impl OperatorEndpointArgs {
+    pub async fn connect(&self) -> Result<PurchasesEndpoint, String> {
+        let signing = if self.sign {
+            Some(Signing::from_environment(&self.region).await?)
+        } else {
+            None
+        };
+        PurchasesEndpoint::new(&self.endpoint, signing)
+    }
+}
+
 pub struct PurchasesEndpoint {
     base: Uri,
     http: HttpClient,

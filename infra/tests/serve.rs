@@ -670,7 +670,7 @@ async fn the_purchases_command_lists_gets_and_cancels() {
         table.contains(&id) && table.contains("UnknownSku"),
         "{table}"
     );
-    assert!(table.contains("1 Open purchase(s)"), "{table}");
+    assert!(table.contains("1 purchase(s)"), "{table}");
     let (ok, got) = jwo(
         &["purchases", "get", &id, "--json", "--endpoint", &base],
         &[],
@@ -725,4 +725,293 @@ async fn the_purchases_command_lists_gets_and_cancels() {
     assert_eq!(again.status.code(), Some(1));
     let said = String::from_utf8_lossy(&again.stderr);
     assert!(said.contains("409") && said.contains("Canceled"), "{said}");
+}
+
+/// Runs `jwo` with `stdin`; (success, stdout, stderr).
+fn jwo_with_input(args: &[&str], stdin: &[u8]) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jwo"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The priceTotal `jwo price` gives `cart` with the book at `book`.
+fn price_total(book: &Path, cart: &[u8]) -> String {
+    let (ok, body, said) = jwo_with_input(&["price", "--pricebook", book.to_str().unwrap()], cart);
+    assert!(ok, "{said}");
+    let body: Value = serde_json::from_str(&body).unwrap();
+    body["orderTotals"]["priceTotal"]["amount"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn cents(amount: &str) -> i64 {
+    let (whole, fraction) = amount.split_once('.').unwrap();
+    let sign = if whole.starts_with('-') { -1 } else { 1 };
+    sign * (whole.trim_start_matches('-').parse::<i64>().unwrap() * 100
+        + fraction.parse::<i64>().unwrap())
+}
+
+/// `jwo purchases` prices a line a book cannot, completes only at the total the person saw,
+/// and lists a store's history; `jwo reprice` then says what a candidate book would have
+/// charged for those purchases, and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_prices_completes_and_lists_from_the_command_line_and_reprice_compares_a_book() {
+    let data = tempfile::tempdir().unwrap();
+    let (_server, base) = serve(data.path());
+    let endpoint = PurchasesEndpoint::new(&base, None).unwrap();
+    wait_until_healthy(&endpoint).await;
+    let since = (chrono::Utc::now() - chrono::Duration::minutes(1)).to_rfc3339();
+    let post = |body: Vec<u8>| {
+        let endpoint = &endpoint;
+        async move {
+            let (status, answer) = endpoint.post(&body).await.unwrap();
+            assert_eq!(status, 201, "{}", String::from_utf8_lossy(&answer));
+            serde_json::from_slice::<Value>(&answer).unwrap()["purchaseId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let with_sku = |trip: &str, sku: &str| {
+        let mut body: Value = serde_json::from_slice(&cart(trip)).unwrap();
+        body["cartItems"][1]["id"] = json!(sku);
+        body.to_string().into_bytes()
+    };
+    let overridden = post(with_sku("command-2", "SKU-UNLISTED")).await;
+    let priced = post(cart("command-3")).await;
+    let never = post(with_sku("command-4", "SKU-NEVER")).await;
+
+    // The unlisted item priced by a person as the book prices SKU-002 after its promotion:
+    // the same total as the cart the book priced.
+    let (ok, updated) = jwo(
+        &[
+            "purchases",
+            "update",
+            &overridden,
+            "--line-price",
+            "1:2.99:STD",
+            "--reason",
+            "shelf label",
+            "--json",
+            "--endpoint",
+            &base,
+        ],
+        &[],
+    );
+    assert!(ok, "{updated}");
+    let updated: Value = serde_json::from_str(&updated).unwrap();
+    assert_eq!(updated["constraints"], json!([]), "{updated}");
+    assert_eq!(
+        updated["lineItems"][1]["explanation"]["pricedBy"]["reason"],
+        "shelf label"
+    );
+    let total = updated["orderTotals"]["priceTotal"]["amount"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, got) = jwo(
+        &["purchases", "get", &priced, "--json", "--endpoint", &base],
+        &[],
+    );
+    let got: Value = serde_json::from_str(&got).unwrap();
+    assert_eq!(got["orderTotals"]["priceTotal"]["amount"], json!(total));
+
+    // Not at a total the person did not see: refused, nothing submitted.
+    let refused = Command::new(env!("CARGO_BIN_EXE_jwo"))
+        .args([
+            "purchases",
+            "complete",
+            &overridden,
+            "--total",
+            "0.01",
+            "--json",
+            "--endpoint",
+            &base,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let answer: Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!(answer["code"], "AmountMismatch", "{answer}");
+    let ledger = || {
+        std::fs::read_to_string(data.path().join("checkout-simulator.jsonl")).unwrap_or_default()
+    };
+    assert!(!ledger().contains("command-2"), "{}", ledger());
+    let (ok, completed) = jwo(
+        &[
+            "purchases",
+            "complete",
+            &overridden,
+            "--total",
+            &format!("{total} USD"),
+            "--json",
+            "--endpoint",
+            &base,
+        ],
+        &[],
+    );
+    assert!(ok, "{completed}");
+    let completed: Value = serde_json::from_str(&completed).unwrap();
+    assert_eq!(completed["outcome"], "Completed", "{completed}");
+    let charges: Vec<Value> = ledger()
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .filter(|charge| charge["tripId"] == "command-2")
+        .collect();
+    assert_eq!(charges.len(), 1);
+    assert_eq!(charges[0]["orderId"], completed["purchase"]["orderId"]);
+
+    // The store's history: all three, oldest first; and the Completed one by state.
+    let (ok, history) = jwo(
+        &[
+            "purchases",
+            "list",
+            "--store",
+            "STORE-001",
+            "--since",
+            &since,
+            "--all",
+            "--json",
+            "--endpoint",
+            &base,
+        ],
+        &[],
+    );
+    assert!(ok, "{history}");
+    let history: Value = serde_json::from_str(&history).unwrap();
+    let ids: Vec<&str> = history["purchases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["purchaseId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [overridden.as_str(), priced.as_str(), never.as_str()]);
+    let (ok, completed_only) = jwo(
+        &[
+            "purchases",
+            "list",
+            "--store",
+            "STORE-001",
+            "--since",
+            &since,
+            "--state",
+            "Completed",
+            "--endpoint",
+            &base,
+        ],
+        &[],
+    );
+    assert!(
+        ok && completed_only.contains(&overridden),
+        "{completed_only}"
+    );
+    assert!(!completed_only.contains(&never), "{completed_only}");
+
+    // A candidate book: SKU-002 dearer, SKU-NEVER listed.
+    let mut book: Value =
+        serde_json::from_slice(&std::fs::read(jwo_test_support::sample_price_book()).unwrap())
+            .unwrap();
+    let items = book["items"].as_array_mut().unwrap();
+    for item in items.iter_mut() {
+        if item["sku"] == "SKU-002" {
+            item["price"] = json!("3.99");
+        }
+    }
+    items.push(json!({ "sku": "SKU-NEVER", "name": "Gift card sleeve", "price": "1.00", "taxCode": "STD" }));
+    let candidate = data.path().join("candidate.json");
+    std::fs::write(&candidate, book.to_string()).unwrap();
+    let (ok, compared) = jwo(
+        &[
+            "reprice",
+            "--pricebook",
+            candidate.to_str().unwrap(),
+            "--since",
+            &since,
+            "--json",
+            "--endpoint",
+            &base,
+        ],
+        &[],
+    );
+    assert!(ok, "{compared}");
+    let compared: Value = serde_json::from_str(&compared).unwrap();
+    let changed = compared["changed"].as_array().unwrap();
+    let find = |id: &str| {
+        changed
+            .iter()
+            .find(|c| c["purchaseId"] == id)
+            .unwrap_or_else(|| panic!("{id} not in {compared:#}"))
+    };
+    // The priced cart: what `jwo price` gives the stored cart with each book, line 1 the why.
+    let sample = jwo_test_support::sample_price_book();
+    let (stored, repriced) = (
+        price_total(&sample, &cart("command-3")),
+        price_total(&candidate, &cart("command-3")),
+    );
+    let dearer = find(&priced);
+    assert_eq!(
+        (&dearer["stored"], &dearer["candidate"]),
+        (&json!(stored), &json!(repriced))
+    );
+    assert_eq!(
+        cents(dearer["difference"].as_str().unwrap()),
+        cents(&repriced) - cents(&stored)
+    );
+    assert_eq!(dearer["lines"].as_array().unwrap().len(), 1, "{dearer}");
+    assert_eq!(dearer["lines"][0]["line"], 1);
+    assert!(
+        dearer["lines"][0]["why"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("unit price 3.49 → 3.99")),
+        "{dearer}"
+    );
+    // The line a person priced: the candidate cannot price it; the held cart it can.
+    assert!(
+        !find(&overridden)["candidateConstraints"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(find(&never)["stored"], Value::Null);
+    assert_eq!(
+        find(&never)["candidate"],
+        json!(price_total(&candidate, &with_sku("command-4", "SKU-NEVER")))
+    );
+    let summary = &compared["summary"];
+    assert_eq!(
+        (
+            &summary["compared"],
+            &summary["changed"],
+            &summary["wouldBeHeld"],
+            &summary["wouldBePriced"]
+        ),
+        (&json!(3), &json!(3), &json!(1), &json!(1)),
+        "{summary}"
+    );
+    assert_eq!(
+        cents(summary["difference"].as_str().unwrap()),
+        cents(&repriced) - cents(&stored)
+    );
+    // Nothing changed: the purchases are as they were.
+    let (_, after) = jwo(
+        &["purchases", "get", &priced, "--json", "--endpoint", &base],
+        &[],
+    );
+    let after: Value = serde_json::from_str(&after).unwrap();
+    assert_eq!(after["priceBookVersion"], got["priceBookVersion"]);
+    assert_eq!(after["orderTotals"], got["orderTotals"]);
 }

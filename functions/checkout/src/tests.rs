@@ -512,6 +512,40 @@ async fn an_accepted_cart_is_recorded_over_a_version_written_meanwhile() {
 }
 
 #[tokio::test]
+async fn a_late_201_over_another_recorded_order_keeps_that_order_and_reaches_a_person() {
+    // Given a slow answer, and a person recording another orderId meanwhile (the lease had
+    // run out and Amazon confirmed an order to them),
+    let world = world([Step::Slow(
+        Duration::from_millis(300),
+        accepted("order-late"),
+    )])
+    .await;
+    let confirm = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let stored = world.stored().await;
+        let confirmed = stored
+            .complete("order-confirmed", chrono::Utc::now())
+            .unwrap();
+        world.checkout.store.update(&confirmed).await.unwrap();
+    };
+    let (done, ()) = tokio::join!(world.check_out(), confirm);
+    // then the person's order stays, the late one is not written over it, and it is alerted.
+    assert!(
+        matches!(
+            done,
+            Err(CheckoutError::LeaseLost { order_id: Some(ref id) }) if id == "order-late"
+        ),
+        "{done:?}"
+    );
+    let stored = world.stored().await;
+    assert_eq!(stored.order_id.as_deref(), Some("order-confirmed"));
+    assert_eq!(world.alerts(), [AlertKind::CheckoutOutcomeUnknown]);
+    let alert = &world.checkout.alerts.sent.recent()[0];
+    assert!(alert.subject.contains("order-late"), "{}", alert.subject);
+    assert_eq!(world.submissions(), 1);
+}
+
+#[tokio::test]
 async fn no_claim_without_time_for_an_attempt_and_the_recording() {
     let world = world([]).await;
     assert!(matches!(

@@ -23,7 +23,7 @@ use jwo_domain::money::Money;
 use jwo_domain::ports::{Alerts, CheckoutService, CurrentPriceBook, PurchaseStore};
 use jwo_domain::pricing::{ConstraintKind, LinePrice};
 use jwo_domain::purchase::{MerchantMetadata, Purchase, PurchaseState, purchase_id};
-use jwo_domain::store::{StoreError, Updated};
+use jwo_domain::store::{HistoryCursor, HistoryQuery, StoreError, Updated, creation_key};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -87,14 +87,33 @@ impl OperatorError {
     }
 }
 
-/// Which purchases to list.
+/// Which purchases to list: the Open ones (from the index of what is open), or with a
+/// `window`, a store's history (from the index by store and creation time).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListFilter {
+    /// Required with `window`.
     pub store_id: Option<String>,
     pub constraint: Option<ConstraintKind>,
+    /// Only purchases in this state (a history of any state when `None`; the Open listing is
+    /// always of Open purchases).
+    pub state: Option<PurchaseState>,
+    /// Created at or after `since`, before `until`.
+    pub window: Option<Window>,
     pub limit: usize,
     /// Where the previous page stopped (opaque to callers).
     pub next_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub since: chrono::DateTime<Utc>,
+    pub until: chrono::DateTime<Utc>,
+}
+
+/// Where a listing stopped, in the index it reads.
+enum Cursor {
+    Open(String),
+    History(HistoryCursor),
 }
 
 /// One page of purchases.
@@ -207,25 +226,76 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
             .await
     }
 
-    /// The Open purchases (what needs a person or is on its way to checkout), from the index
-    /// of Open purchases, filtered by store and constraint, page by page. A selective filter
-    /// reads at most [`LIST_READ_BUDGET`] index entries for one answer: the page may then be
-    /// short (even empty) with a `nextToken` to go on from.
-    pub async fn list_open(&self, filter: &ListFilter) -> Result<PurchasePage, OperatorError> {
+    /// The Open purchases (what needs a person or is on its way to checkout), or with a window
+    /// a store's history, filtered by store, state and constraint, page by page. A selective
+    /// filter reads at most [`LIST_READ_BUDGET`] index entries for one answer: the page may
+    /// then be short (even empty) with a `nextToken` to go on from.
+    pub async fn list(&self, filter: &ListFilter) -> Result<PurchasePage, OperatorError> {
+        let history = match (&filter.window, &filter.store_id) {
+            (None, _) => None,
+            (Some(window), Some(store_id)) => {
+                if window.since >= window.until {
+                    return Err(OperatorError::bad_request(
+                        "until",
+                        "must be later than since",
+                    ));
+                }
+                Some(HistoryQuery {
+                    store_id: store_id.clone(),
+                    since: window.since,
+                    until: window.until,
+                })
+            }
+            (Some(_), None) => {
+                return Err(OperatorError::bad_request(
+                    "storeId",
+                    "required with since: a history is a store's",
+                ));
+            }
+        };
+        // The Open index also holds closed purchases with an alert still to publish.
+        let state = match history {
+            Some(_) => filter.state,
+            None => Some(PurchaseState::Open),
+        };
         let limit = filter.limit.clamp(1, MAX_PAGE);
         let mut after = match &filter.next_token {
-            Some(token) => Some(decode_token(token)?),
+            Some(token) => Some(decode_token(token, history.is_some())?),
             None => None,
+        };
+        let cursor_of = |purchase: &Purchase| match history {
+            Some(_) => Cursor::History(HistoryCursor {
+                created: creation_key(purchase.created_at),
+                purchase_id: purchase.purchase_id.clone(),
+            }),
+            None => Cursor::Open(purchase.purchase_id.clone()),
         };
         let mut wanted_purchases = Vec::new();
         let mut read = 0;
         loop {
-            let page = self.store().list_open(after.as_deref(), MAX_PAGE).await?;
-            for entry in page.purchases {
+            let (entries, next) = match (&history, &after) {
+                (Some(query), after) => {
+                    let after = match after {
+                        Some(Cursor::History(cursor)) => Some(cursor),
+                        _ => None,
+                    };
+                    let page = self.store().list_history(query, after, MAX_PAGE).await?;
+                    (page.purchases, page.next.map(Cursor::History))
+                }
+                (None, after) => {
+                    let after = match after {
+                        Some(Cursor::Open(id)) => Some(id.as_str()),
+                        _ => None,
+                    };
+                    let page = self.store().list_open(after, MAX_PAGE).await?;
+                    (page.purchases, page.next.map(Cursor::Open))
+                }
+            };
+            for entry in entries {
                 read += 1;
                 // A record that cannot be read is the sweep's to report; it is skipped here.
                 let Ok(purchase) = entry else { continue };
-                let wanted = purchase.state == PurchaseState::Open
+                let wanted = state.is_none_or(|state| state == purchase.state)
                     && filter
                         .store_id
                         .as_ref()
@@ -236,12 +306,12 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
                 if wanted {
                     wanted_purchases.push(purchase);
                     if wanted_purchases.len() == limit {
-                        let next = encode_token(&wanted_purchases[limit - 1].purchase_id);
+                        let next = encode_token(&cursor_of(&wanted_purchases[limit - 1]));
                         return Ok(self.page(&wanted_purchases, Some(next)).await);
                     }
                 }
             }
-            match page.next {
+            match next {
                 Some(next) if read >= LIST_READ_BUDGET => {
                     return Ok(self
                         .page(&wanted_purchases, Some(encode_token(&next)))
@@ -629,16 +699,38 @@ fn not_submittable(
     None
 }
 
-fn encode_token(after: &str) -> String {
-    hex::encode(after)
+/// A page token: the cursor in hex (a history's as creation key and purchase id, split by a
+/// NUL that neither holds).
+fn encode_token(after: &Cursor) -> String {
+    match after {
+        Cursor::Open(id) => hex::encode(id),
+        Cursor::History(cursor) => {
+            hex::encode(format!("{}\0{}", cursor.created, cursor.purchase_id))
+        }
+    }
 }
 
-fn decode_token(token: &str) -> Result<String, OperatorError> {
-    hex::decode(token)
+fn decode_token(token: &str, history: bool) -> Result<Cursor, OperatorError> {
+    let text = hex::decode(token)
         .ok()
         .filter(|bytes| !bytes.is_empty())
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or_else(|| OperatorError::bad_request("nextToken", "not a token this service gave out"))
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let cursor = match (text, history) {
+        (Some(text), false) if !text.contains('\0') => Some(Cursor::Open(text)),
+        (Some(text), true) => text.split_once('\0').map(|(created, id)| {
+            Cursor::History(HistoryCursor {
+                created: created.to_owned(),
+                purchase_id: id.to_owned(),
+            })
+        }),
+        _ => None,
+    };
+    cursor.ok_or_else(|| {
+        OperatorError::bad_request(
+            "nextToken",
+            "not a token this service gave out for this listing",
+        )
+    })
 }
 
 #[cfg(test)]

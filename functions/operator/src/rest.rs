@@ -18,10 +18,10 @@ use jwo_domain::json::FieldError;
 use jwo_domain::money::{Money, parse_money_amount};
 use jwo_domain::ports::{Alerts, CheckoutService, CurrentPriceBook, PurchaseStore};
 use jwo_domain::pricing::ConstraintKind;
-use jwo_domain::purchase::MerchantMetadata;
+use jwo_domain::purchase::{MerchantMetadata, PurchaseState};
 use serde_json::{Map, Value, json};
 
-use crate::{Complete, LineOverride, LineRef, ListFilter, Operator, OperatorError, Update};
+use crate::{Complete, LineOverride, LineRef, ListFilter, Operator, OperatorError, Update, Window};
 
 /// The collection every route is under.
 pub const PURCHASES_PATH: &str = "/v1/purchases";
@@ -143,6 +143,19 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
     }
 
     async fn get_collection(&self, query: &Query) -> Result<OperatorResponse, OperatorError> {
+        if let Some((unknown, _)) = query
+            .0
+            .iter()
+            .find(|(name, _)| !LIST_PARAMETERS.contains(&name.as_str()))
+        {
+            return Err(OperatorError::bad_request(
+                unknown,
+                format!(
+                    "not a parameter of this listing; these are: {}",
+                    LIST_PARAMETERS.join(", ")
+                ),
+            ));
+        }
         if let Some(trip) = query.get("idempotentShoppingTripId") {
             let store = query.get("storeId").ok_or_else(|| {
                 OperatorError::bad_request(
@@ -152,22 +165,51 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
             })?;
             return Ok(OperatorResponse::json(200, &self.find(store, trip).await?));
         }
-        match query.get("state") {
-            Some("Open") => {}
-            Some(other) => {
+        let time = |name: &str| {
+            query
+                .get(name)
+                .map(|text| {
+                    chrono::DateTime::parse_from_rfc3339(text)
+                        .map(|at| at.with_timezone(&chrono::Utc))
+                        .map_err(|_| {
+                            OperatorError::bad_request(
+                                name,
+                                format!("'{text}' is not a UTC ISO 8601 time such as 2026-12-01T00:00:00Z"),
+                            )
+                        })
+                })
+                .transpose()
+        };
+        let window = match (time("since")?, time("until")?) {
+            (Some(since), until) => Some(Window {
+                since,
+                until: until.unwrap_or_else(chrono::Utc::now),
+            }),
+            (None, Some(_)) => {
+                return Err(OperatorError::bad_request("since", "required with until"));
+            }
+            (None, None) => None,
+        };
+        let state = match (query.get("state"), window) {
+            (Some(text), _) => Some(PurchaseState::parse(text).ok_or_else(|| {
+                OperatorError::bad_request(
+                    "state",
+                    format!("'{text}' is not a state: Open, Completed or Canceled"),
+                )
+            })?),
+            (None, Some(_)) => None,
+            (None, None) => {
                 return Err(OperatorError::bad_request(
                     "state",
-                    format!(
-                        "'{other}' cannot be listed; only state=Open is listed (a store's history by time is not built yet)"
-                    ),
+                    "required: state=Open lists what is open; storeId with since (and until) lists a store's history; storeId with idempotentShoppingTripId finds one purchase",
                 ));
             }
-            None => {
-                return Err(OperatorError::bad_request(
-                    "state",
-                    "required: state=Open lists what is open; or give storeId and idempotentShoppingTripId",
-                ));
-            }
+        };
+        if window.is_none() && state != Some(PurchaseState::Open) {
+            return Err(OperatorError::bad_request(
+                "state",
+                "only Open purchases are listed without a window; give storeId and since for a store's Completed or Canceled purchases",
+            ));
         }
         let constraint = query
             .get("constraintId")
@@ -199,10 +241,12 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
         let filter = ListFilter {
             store_id: query.get("storeId").map(str::to_owned),
             constraint,
+            state,
+            window,
             limit,
             next_token: query.get("nextToken").map(str::to_owned),
         };
-        Ok(OperatorResponse::json(200, &self.list_open(&filter).await?))
+        Ok(OperatorResponse::json(200, &self.list(&filter).await?))
     }
 }
 
@@ -239,6 +283,18 @@ fn error_response(error: OperatorError) -> OperatorResponse {
 }
 
 /// A query string's parameters, percent-decoded; a parameter given twice is refused.
+/// The query parameters of `GET /v1/purchases`.
+const LIST_PARAMETERS: [&str; 8] = [
+    "state",
+    "storeId",
+    "constraintId",
+    "since",
+    "until",
+    "limit",
+    "nextToken",
+    "idempotentShoppingTripId",
+];
+
 struct Query(Vec<(String, String)>);
 
 impl Query {

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use checkout::Checkout;
+use chrono::TimeZone;
 use jwo_aws::dynamodb::purchases::DynamoDbPurchaseStore;
 use jwo_domain::behaviour::purchase_store::sample_purchase;
 use jwo_domain::catalog::price_book_versions::{CachedPriceBook, import_price_book};
@@ -250,6 +251,89 @@ async fn list_pages_through_what_is_open_filtered_by_store_and_constraint<S: Pur
             .call("GET", &format!("/v1/purchases?{query}"), Value::Null)
             .await;
         assert_eq!(answer.status, 400, "{query}");
+        assert_eq!(answer.value()["errors"][0]["field"], field, "{query}");
+    }
+}
+
+/// A store's history: every purchase created in the window, whatever its state, oldest first,
+/// page by page; filtered by state; bad windows named.
+async fn a_stores_history_lists_every_state_by_creation_time<S: PurchaseStore>(world: World<S>) {
+    let base = chrono::Utc.with_ymd_and_hms(2026, 11, 30, 8, 0, 0).unwrap();
+    let mut expected = Vec::new();
+    let mut completed = Vec::new();
+    // Inserted newest first, so an id or insertion order would not pass for time order.
+    for n in (0..30).rev() {
+        let mut purchase = sample_purchase(&format!("history-{n}"), true);
+        purchase.created_at = base + chrono::Duration::minutes(n);
+        world.insert(&purchase).await;
+        if n % 4 == 0 {
+            let done = purchase
+                .complete(&format!("order-h{n}"), purchase.created_at)
+                .unwrap();
+            world.checkout.store.update(&done).await.unwrap();
+            if n < 20 {
+                completed.push((n, done.purchase_id.clone()));
+            }
+        }
+        if n < 20 {
+            expected.push((n, purchase.purchase_id));
+        }
+    }
+    expected.sort();
+    completed.sort();
+    let ids = |list: &[(i64, String)]| list.iter().map(|(_, id)| id.clone()).collect::<Vec<_>>();
+    let window = "storeId=STORE-001&since=2026-11-30T08:00:00Z&until=2026-11-30T08:20:00Z";
+    let walk = |query: String| {
+        let world = &world;
+        async move {
+            let mut seen = Vec::new();
+            let mut token: Option<String> = None;
+            for _ in 0..20 {
+                let page_query = match &token {
+                    Some(token) => format!("{query}&nextToken={token}"),
+                    None => query.clone(),
+                };
+                let page = world
+                    .call("GET", &format!("/v1/purchases?{page_query}"), Value::Null)
+                    .await;
+                assert_eq!(page.status, 200, "{}", page.value());
+                let page = page.value();
+                for purchase in page["purchases"].as_array().unwrap() {
+                    seen.push(purchase["purchaseId"].as_str().unwrap().to_owned());
+                }
+                token = page["nextToken"].as_str().map(str::to_owned);
+                if token.is_none() {
+                    return seen;
+                }
+            }
+            panic!("the pages do not end");
+        }
+    };
+    assert_eq!(walk(format!("{window}&limit=7")).await, ids(&expected));
+    assert_eq!(
+        walk(format!("{window}&state=Completed&limit=2")).await,
+        ids(&completed)
+    );
+    let open_token = hex::encode("some-purchase-id");
+    for (query, field) in [
+        ("since=2026-11-30T08:00:00Z".to_owned(), "storeId"),
+        (
+            "storeId=STORE-001&since=2026-11-30T08:00:00Z&until=2026-11-30T08:00:00Z".into(),
+            "until",
+        ),
+        ("storeId=STORE-001&since=yesterday".into(), "since"),
+        (
+            "storeId=STORE-001&until=2026-11-30T08:00:00Z".into(),
+            "since",
+        ),
+        (format!("{window}&state=Shipped"), "state"),
+        (format!("{window}&sinse=2026-11-30T08:00:00Z"), "sinse"),
+        (format!("{window}&nextToken={open_token}"), "nextToken"),
+    ] {
+        let answer = world
+            .call("GET", &format!("/v1/purchases?{query}"), Value::Null)
+            .await;
+        assert_eq!(answer.status, 400, "{query}: {}", answer.value());
         assert_eq!(answer.value()["errors"][0]["field"], field, "{query}");
     }
 }
@@ -631,6 +715,7 @@ macro_rules! on_both_stores {
 on_both_stores!(
     get_answers_the_checkout_session_by_id_or_by_trip,
     list_pages_through_what_is_open_filtered_by_store_and_constraint,
+    a_stores_history_lists_every_state_by_creation_time,
     a_held_back_cart_is_repriced_once_its_sku_is_in_the_book_then_completed,
     nothing_is_changed_while_a_checkout_holds_the_purchase,
     a_purchase_held_for_reconciliation_is_completed_with_the_confirmed_order,

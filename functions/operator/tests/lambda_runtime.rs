@@ -23,7 +23,7 @@ fn event(
     name: &str,
     method: &str,
     path: &str,
-    query: Option<(&str, &str)>,
+    query: &[(&str, &str)],
     caller: &str,
     body: Option<Value>,
 ) -> PathBuf {
@@ -39,14 +39,24 @@ fn event(
     event["requestContext"]["identity"]["userArn"] = json!(caller);
     event["headers"] = json!({ "Host": "example.execute-api.us-east-1.amazonaws.com", "Content-Type": "application/json" });
     event["multiValueHeaders"] = json!({ "Host": ["example.execute-api.us-east-1.amazonaws.com"], "Content-Type": ["application/json"] });
-    event["queryStringParameters"] = match query {
-        Some((name, value)) => json!({ name: value }),
-        None => Value::Null,
+    let (single, multi): (serde_json::Map<_, _>, serde_json::Map<_, _>) = query
+        .iter()
+        .map(|(name, value)| {
+            (
+                (name.to_string(), json!(value)),
+                (name.to_string(), json!([value])),
+            )
+        })
+        .unzip();
+    let present = |pairs: serde_json::Map<String, Value>| {
+        if pairs.is_empty() {
+            Value::Null
+        } else {
+            Value::Object(pairs)
+        }
     };
-    event["multiValueQueryStringParameters"] = match query {
-        Some((name, value)) => json!({ name: [value] }),
-        None => Value::Null,
-    };
+    event["queryStringParameters"] = present(single);
+    event["multiValueQueryStringParameters"] = present(multi);
     event["pathParameters"] = Value::Null;
     event["body"] = body.map_or(Value::Null, |body| json!(body.to_string()));
     event["isBase64Encoded"] = json!(false);
@@ -98,7 +108,7 @@ async fn invoked_through_the_lambda_runtime_it_lists_gets_and_cancels_for_operat
         "list",
         "GET",
         "/v1/purchases",
-        Some(("state", "Open")),
+        &[("state", "Open")],
         OPERATOR_SESSION,
         None,
     ));
@@ -108,12 +118,32 @@ async fn invoked_through_the_lambda_runtime_it_lists_gets_and_cancels_for_operat
         json!(held.purchase_id)
     );
 
+    // A store's history, from the index by store and creation time.
+    let history = function.invoke(&event(
+        dir.path(),
+        "history",
+        "GET",
+        "/v1/purchases",
+        &[
+            ("storeId", "STORE-001"),
+            ("since", "2024-03-22T00:00:00Z"),
+            ("until", "2024-03-23T00:00:00Z"),
+        ],
+        OPERATOR_SESSION,
+        None,
+    ));
+    assert_eq!(history["statusCode"], 200, "{history}");
+    assert_eq!(
+        body_of(&history)["purchases"][0]["purchaseId"],
+        json!(held.purchase_id)
+    );
+
     let got = function.invoke(&event(
         dir.path(),
         "get",
         "GET",
         &item,
-        None,
+        &[],
         OPERATOR_SESSION,
         None,
     ));
@@ -128,7 +158,7 @@ async fn invoked_through_the_lambda_runtime_it_lists_gets_and_cancels_for_operat
         "stranger",
         "POST",
         &format!("{item}/cancel"),
-        None,
+        &[],
         "arn:aws:sts::111122223333:assumed-role/SomeoneElse/bob",
         Some(json!({ "reason": "not mine" })),
     ));
@@ -140,7 +170,7 @@ async fn invoked_through_the_lambda_runtime_it_lists_gets_and_cancels_for_operat
         "cancel",
         "POST",
         &format!("{item}/cancel"),
-        None,
+        &[],
         OPERATOR_SESSION,
         Some(json!({ "reason": "a test cart" })),
     ));

@@ -9,26 +9,14 @@ use clap::{Args, Subcommand};
 use http::Method;
 use serde_json::{Value, json};
 
-use crate::purchases_endpoint::{PurchasesEndpoint, Signing};
+use crate::purchases_endpoint::{OperatorEndpointArgs, PurchasesEndpoint};
 
 #[derive(Debug, Args)]
 pub struct Purchases {
     #[command(subcommand)]
     pub command: PurchasesCommand,
-    /// Base URL of the connector: `jwo serve`'s, or the stack's InvokeUrl.
-    #[arg(
-        long,
-        value_name = "URL",
-        default_value = "http://127.0.0.1:8080",
-        global = true
-    )]
-    pub endpoint: String,
-    /// Sign every request with SigV4 (service execute-api, --region) using the standard AWS
-    /// credential environment variables (or profile): an operator role of the stack.
-    #[arg(long, global = true)]
-    pub sign: bool,
-    #[arg(long, default_value = "us-east-1", global = true)]
-    pub region: String,
+    #[command(flatten)]
+    pub connector: OperatorEndpointArgs,
     /// Print the service's answer as JSON instead of a summary.
     #[arg(long, global = true)]
     pub json: bool,
@@ -36,10 +24,20 @@ pub struct Purchases {
 
 #[derive(Debug, Subcommand)]
 pub enum PurchasesCommand {
-    /// The Open purchases: what is on its way to checkout, and what needs a person.
+    /// The Open purchases: what is on its way to checkout, and what needs a person. With
+    /// --since, a store's history instead: its purchases created in the window, in any state.
     List {
         #[arg(long, value_name = "STORE_ID")]
         store: Option<String>,
+        /// A store's purchases created at or after this UTC time (2026-12-01T00:00:00Z).
+        #[arg(long, value_name = "TIME", requires = "store")]
+        since: Option<String>,
+        /// ... and before this one (default: now).
+        #[arg(long, value_name = "TIME", requires = "since")]
+        until: Option<String>,
+        /// With --since: only those in this state (Open, Completed, Canceled).
+        #[arg(long, value_name = "STATE", requires = "since")]
+        state: Option<String>,
         /// Only those held by this constraint (UnknownSku, NoPriceBook, CheckoutOutcomeUnknown…).
         #[arg(long, value_name = "CONSTRAINT")]
         constraint: Option<String>,
@@ -102,19 +100,41 @@ pub enum PurchasesCommand {
 }
 
 pub fn run(args: Purchases) -> ExitCode {
-    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
-    match runtime.block_on(call(&args)) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::from(2)
+    super::run_refusable(call(&args))
+}
+
+/// `GET /v1/purchases?{query}`, page after page when `all`: the purchases and the token of the
+/// page after the last one read; or the service's refusal (status, answer).
+pub(crate) async fn list_pages(
+    endpoint: &PurchasesEndpoint,
+    query: &str,
+    all: bool,
+) -> Result<Result<(Vec<Value>, Option<String>), (u16, Value)>, String> {
+    let mut purchases = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page_query = match &token {
+            Some(token) => format!("{query}&nextToken={token}"),
+            None => query.to_owned(),
+        };
+        let (status, page) = endpoint
+            .call(Method::GET, &format!("/v1/purchases?{page_query}"), &[])
+            .await?;
+        let page: Value = serde_json::from_slice(&page)
+            .unwrap_or_else(|_| json!({ "message": String::from_utf8_lossy(&page).into_owned() }));
+        if status != 200 {
+            return Ok(Err((status, page)));
+        }
+        purchases.extend(page["purchases"].as_array().cloned().unwrap_or_default());
+        token = page["nextToken"].as_str().map(str::to_owned);
+        if !all || token.is_none() {
+            return Ok(Ok((purchases, token)));
         }
     }
 }
 
 /// Percent-encodes a query value (everything but the unreserved characters).
-fn encoded(value: &str) -> String {
+pub(crate) fn encoded(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
@@ -128,12 +148,7 @@ fn encoded(value: &str) -> String {
 
 /// Runs the command; `Ok(false)` when the service refused (its message printed).
 async fn call(args: &Purchases) -> Result<bool, String> {
-    let signing = if args.sign {
-        Some(Signing::from_environment(&args.region).await?)
-    } else {
-        None
-    };
-    let endpoint = PurchasesEndpoint::new(&args.endpoint, signing)?;
+    let endpoint = args.connector.connect().await?;
     let send = |method: Method, path: String, body: Option<Value>| {
         let endpoint = &endpoint;
         async move {
@@ -149,35 +164,36 @@ async fn call(args: &Purchases) -> Result<bool, String> {
     let (status, answer) = match &args.command {
         PurchasesCommand::List {
             store,
+            since,
+            until,
+            state,
             constraint,
             limit,
             all,
         } => {
-            let mut query = format!("state=Open&limit={limit}");
+            let mut query = format!("limit={limit}");
+            match since {
+                Some(since) => {
+                    query.push_str(&format!("&since={}", encoded(since)));
+                    if let Some(until) = until {
+                        query.push_str(&format!("&until={}", encoded(until)));
+                    }
+                    if let Some(state) = state {
+                        query.push_str(&format!("&state={}", encoded(state)));
+                    }
+                }
+                None => query.push_str("&state=Open"),
+            }
             if let Some(store) = store {
                 query.push_str(&format!("&storeId={}", encoded(store)));
             }
             if let Some(constraint) = constraint {
                 query.push_str(&format!("&constraintId={}", encoded(constraint)));
             }
-            let mut purchases = Vec::new();
-            let mut token: Option<String> = None;
-            loop {
-                let page_query = match &token {
-                    Some(token) => format!("{query}&nextToken={token}"),
-                    None => query.clone(),
-                };
-                let (status, page) =
-                    send(Method::GET, format!("/v1/purchases?{page_query}"), None).await?;
-                if status != 200 {
-                    return refused(&mut out, status, &page, args.json);
-                }
-                purchases.extend(page["purchases"].as_array().cloned().unwrap_or_default());
-                token = page["nextToken"].as_str().map(str::to_owned);
-                if !all || token.is_none() {
-                    break;
-                }
-            }
+            let (purchases, token) = match list_pages(&endpoint, &query, *all).await? {
+                Ok(listed) => listed,
+                Err((status, answer)) => return refused(&mut out, status, &answer, args.json),
+            };
             if args.json {
                 let mut page = json!({ "purchases": purchases });
                 if let Some(token) = token {
@@ -292,7 +308,12 @@ async fn call(args: &Purchases) -> Result<bool, String> {
     Ok(true)
 }
 
-fn refused(out: &mut impl Write, status: u16, answer: &Value, json: bool) -> Result<bool, String> {
+pub(crate) fn refused(
+    out: &mut impl Write,
+    status: u16,
+    answer: &Value,
+    json: bool,
+) -> Result<bool, String> {
     if json {
         writeln!(out, "{answer:#}").map_err(|e| e.to_string())?;
     }
@@ -332,16 +353,18 @@ fn print_table(
 ) -> std::io::Result<()> {
     writeln!(
         out,
-        "{:<36}  {:<12}  {:<38}  {:>9}  constraints",
-        "purchaseId", "store", "shopping trip", "total"
+        "{:<36}  {:<12}  {:<38}  {:<20}  {:<9}  {:>9}  constraints",
+        "purchaseId", "store", "shopping trip", "created", "state", "total"
     )?;
     for purchase in purchases {
         writeln!(
             out,
-            "{:<36}  {:<12}  {:<38}  {:>9}  {}",
+            "{:<36}  {:<12}  {:<38}  {:<20}  {:<9}  {:>9}  {}",
             purchase["purchaseId"].as_str().unwrap_or(""),
             purchase["storeId"].as_str().unwrap_or(""),
             purchase["idempotentShoppingTripId"].as_str().unwrap_or(""),
+            purchase["creationTimestamp"].as_str().unwrap_or(""),
+            purchase["statusDetail"]["state"].as_str().unwrap_or(""),
             purchase["orderTotals"]["priceTotal"]["amount"]
                 .as_str()
                 .unwrap_or("-"),
@@ -350,7 +373,7 @@ fn print_table(
     }
     writeln!(
         out,
-        "{} Open purchase(s){}",
+        "{} purchase(s){}",
         purchases.len(),
         if next.is_some() {
             "; more with --all"

@@ -12,7 +12,9 @@ use crate::catalog::ingestion::{Ingestion, StatusRecorded, Upload};
 use crate::catalog::price_book_versions::{PriceBookHead, VersionedPriceBook};
 use crate::contract::checkout::Submission;
 use crate::purchase::Purchase;
-use crate::store::{Inserted, OpenPage, StoreError, Updated};
+use crate::store::{
+    HistoryCursor, HistoryPage, HistoryQuery, Inserted, OpenPage, StoreError, Updated,
+};
 
 /// Where purchases are kept: DynamoDB in AWS, an embedded database locally.
 pub trait PurchaseStore: Send + Sync + 'static {
@@ -39,6 +41,17 @@ pub trait PurchaseStore: Send + Sync + 'static {
         after: Option<&str>,
         limit: usize,
     ) -> impl Future<Output = Result<OpenPage, StoreError>> + Send;
+
+    /// One page of at most `limit` purchases of a store created in the query's window, oldest
+    /// first, after `after`. Read from an index by store and creation time, so the cost follows
+    /// the window, not the table. Completed and Canceled purchases are there until retention
+    /// deletes them.
+    fn list_history(
+        &self,
+        query: &HistoryQuery,
+        after: Option<&HistoryCursor>,
+        limit: usize,
+    ) -> impl Future<Output = Result<HistoryPage, StoreError>> + Send;
 
     /// Every Open purchase, page by page (tests and tools; the sweep reads pages itself). A
     /// record that cannot be read fails it.

@@ -50,6 +50,19 @@ pub enum PurchaseState {
     Canceled,
 }
 
+impl PurchaseState {
+    /// The state named as it is written (`Open`, `Completed`, `Canceled`).
+    pub fn parse(text: &str) -> Option<PurchaseState> {
+        [
+            PurchaseState::Open,
+            PurchaseState::Completed,
+            PurchaseState::Canceled,
+        ]
+        .into_iter()
+        .find(|state| state.to_string() == text)
+    }
+}
+
 impl fmt::Display for PurchaseState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self, f)

@@ -1,6 +1,7 @@
 //! What the stores answer: the outcomes of a conditional write, and the one error type of every
 //! store (purchases, price book versions, ingestions).
 
+use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 use crate::purchase::Purchase;
@@ -51,4 +52,35 @@ pub struct OpenPage {
     pub purchases: Vec<Result<Purchase, StoreError>>,
     /// The purchase id to list after for the next page; `None` on the last page.
     pub next: Option<String>,
+}
+
+/// Which of a store's purchases to list: those created in `[since, until)`, oldest first.
+#[derive(Debug, Clone)]
+pub struct HistoryQuery {
+    pub store_id: String,
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+/// Where a page of a store's history ended: the last purchase's creation key and id. The next
+/// page starts after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryCursor {
+    /// [`creation_key`] of the purchase's creation time.
+    pub created: String,
+    pub purchase_id: String,
+}
+
+/// One page of a store's history.
+#[derive(Debug)]
+pub struct HistoryPage {
+    /// Oldest first (purchases created at the same instant in an order of the store's own); a
+    /// record that cannot be read is its error, in its place.
+    pub purchases: Vec<Result<Purchase, StoreError>>,
+    pub next: Option<HistoryCursor>,
+}
+
+/// A creation time as the stores index it: fixed width, so text order is time order.
+pub fn creation_key(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.9fZ").to_string()
 }

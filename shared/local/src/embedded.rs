@@ -10,18 +10,26 @@
 use std::path::Path;
 use std::sync::{Arc, mpsc};
 
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{
+    Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+    WriteTransaction,
+};
 use tokio::sync::{mpsc as tokio_mpsc, oneshot};
 
 use jwo_domain::ports::PurchaseStore;
 use jwo_domain::purchase::Purchase;
-use jwo_domain::store::{Inserted, OpenPage, StoreError, Updated};
+use jwo_domain::store::{
+    HistoryCursor, HistoryPage, HistoryQuery, Inserted, OpenPage, StoreError, Updated, creation_key,
+};
 
 /// Purchase id → the purchase's version (8 bytes, big-endian), then the purchase as JSON. The
 /// writer checks a conditional update against the version without decoding the record.
 const PURCHASES: TableDefinition<&str, &[u8]> = TableDefinition::new("purchases");
 /// Purchase ids of the Open purchases (an index kept in the same transactions).
 const OPEN: TableDefinition<&str, ()> = TableDefinition::new("open_purchases");
+/// `{storeId}\0{creation key}\0{purchaseId}` of every purchase: a store's history in time order.
+/// Both parts never change, so the entry is written with the purchase and never moved.
+const HISTORY: TableDefinition<&str, ()> = TableDefinition::new("store_history");
 /// Writes committed together at most (one fsync for all of them).
 const MAX_GROUP: usize = 256;
 
@@ -128,6 +136,7 @@ impl EmbeddedPurchaseStore {
         let txn = db.begin_write().map_err(unavailable)?;
         txn.open_table(PURCHASES).map_err(unavailable)?;
         txn.open_table(OPEN).map_err(unavailable)?;
+        index_history_of_older_files(&txn)?;
         txn.commit().map_err(unavailable)?;
         let db = Arc::new(db);
         let (writes, queue) = mpsc::channel();
@@ -263,11 +272,52 @@ fn commit_group(
     Ok(results)
 }
 
-/// Writes a purchase and keeps the Open index in step, inside `txn`.
+fn history_key(store_id: &str, created: &str, purchase_id: &str) -> String {
+    format!("{store_id}\0{created}\0{purchase_id}")
+}
+
+/// A file written before the history index had its purchases but no index: index them once.
+fn index_history_of_older_files(txn: &WriteTransaction) -> Result<(), StoreError> {
+    let mut history = txn.open_table(HISTORY).map_err(unavailable)?;
+    if !history.is_empty().map_err(unavailable)? {
+        return Ok(());
+    }
+    let purchases = txn.open_table(PURCHASES).map_err(unavailable)?;
+    for entry in purchases.iter().map_err(unavailable)? {
+        let (id, bytes) = entry.map_err(unavailable)?;
+        let purchase = decode(id.value(), bytes.value())?;
+        history
+            .insert(
+                history_key(
+                    &purchase.store_id,
+                    &creation_key(purchase.created_at),
+                    &purchase.purchase_id,
+                )
+                .as_str(),
+                (),
+            )
+            .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// Writes a purchase and keeps the Open and history indexes in step, inside `txn`.
 fn put(txn: &WriteTransaction, purchase: &Purchase) -> Result<(), StoreError> {
     let mut purchases = txn.open_table(PURCHASES).map_err(unavailable)?;
     purchases
         .insert(purchase.purchase_id.as_str(), encode(purchase).as_slice())
+        .map_err(unavailable)?;
+    let mut history = txn.open_table(HISTORY).map_err(unavailable)?;
+    history
+        .insert(
+            history_key(
+                &purchase.store_id,
+                &creation_key(purchase.created_at),
+                &purchase.purchase_id,
+            )
+            .as_str(),
+            (),
+        )
         .map_err(unavailable)?;
     let mut open = txn.open_table(OPEN).map_err(unavailable)?;
     if purchase.needs_sweep() {
@@ -363,6 +413,75 @@ impl PurchaseStore for EmbeddedPurchaseStore {
                         }),
                     });
                 last = Some(id);
+            }
+            Ok(page)
+        })
+        .await
+    }
+
+    /// From the history index (written in the same transaction as each purchase).
+    async fn list_history(
+        &self,
+        query: &HistoryQuery,
+        after: Option<&HistoryCursor>,
+        limit: usize,
+    ) -> Result<HistoryPage, StoreError> {
+        use std::ops::Bound;
+        let start = match after {
+            Some(after) => Bound::Excluded(history_key(
+                &query.store_id,
+                &after.created,
+                &after.purchase_id,
+            )),
+            None => Bound::Included(format!("{}\0{}", query.store_id, creation_key(query.since))),
+        };
+        // Every key of a purchase created at `until` or later sorts after this one.
+        let end = format!("{}\0{}", query.store_id, creation_key(query.until));
+        let limit = limit.max(1);
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(unavailable)?;
+            let history = txn.open_table(HISTORY).map_err(unavailable)?;
+            let purchases = txn.open_table(PURCHASES).map_err(unavailable)?;
+            let mut page = HistoryPage {
+                purchases: Vec::new(),
+                next: None,
+            };
+            let (Bound::Included(first) | Bound::Excluded(first)) = &start else {
+                unreachable!("the start is bounded")
+            };
+            if *first >= end {
+                // An empty window, or a cursor past its end.
+                return Ok(page);
+            }
+            let range = history
+                .range::<&str>((
+                    start.as_ref().map(String::as_str),
+                    Bound::Excluded(end.as_str()),
+                ))
+                .map_err(unavailable)?;
+            let mut last: Option<HistoryCursor> = None;
+            for entry in range {
+                let (key, _) = entry.map_err(unavailable)?;
+                if page.purchases.len() == limit {
+                    page.next = last;
+                    break;
+                }
+                let mut parts = key.value().rsplitn(3, '\0');
+                let (Some(id), Some(created)) = (parts.next(), parts.next()) else {
+                    continue;
+                };
+                page.purchases
+                    .push(match purchases.get(id).map_err(unavailable)? {
+                        Some(bytes) => decode(id, bytes.value()),
+                        None => Err(StoreError::Corrupt {
+                            record: format!("purchase {id}"),
+                            reason: "in the store's history but not stored".into(),
+                        }),
+                    });
+                last = Some(HistoryCursor {
+                    created: created.to_owned(),
+                    purchase_id: id.to_owned(),
+                });
             }
             Ok(page)
         })

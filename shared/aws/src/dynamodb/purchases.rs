@@ -10,6 +10,8 @@
 //! - `state` (S: Open | Completed | Canceled), `readyForCheckout` (BOOL), `constraintCount` (N):
 //!   what the table's stream filter and a console reader need without parsing;
 //! - `version` (N): every update is a `PutItem` guarded by `version = :expected`;
+//! - `createdAt` (S, fixed-width UTC time): with `storeId` the key of the index `StorePurchases`
+//!   (keys only, so updates never write to it) that lists a store's history by time;
 //! - `openIndex` (S, `Open`): present only while the purchase is Open (or closed with an alert
 //!   still to publish), the partition key of the sparse index `OpenPurchases` (sort key
 //!   `purchaseId`) that the sweep reads;
@@ -34,7 +36,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailur
 
 use jwo_domain::ports::PurchaseStore;
 use jwo_domain::purchase::Purchase;
-use jwo_domain::store::{Inserted, OpenPage, StoreError, Updated};
+use jwo_domain::store::{
+    HistoryCursor, HistoryPage, HistoryQuery, Inserted, OpenPage, StoreError, Updated, creation_key,
+};
 
 /// Documents larger than this are stored gzipped.
 const GZIP_ABOVE_BYTES: usize = 300 * 1024;
@@ -105,6 +109,10 @@ pub fn to_item(purchase: &Purchase) -> Encoded {
         (
             "idempotentShoppingTripId",
             AttributeValue::S(purchase.idempotent_shopping_trip_id.clone()),
+        ),
+        (
+            STORE_INDEX_TIME,
+            AttributeValue::S(creation_key(purchase.created_at)),
         ),
         ("state", AttributeValue::S(purchase.state.to_string())),
         (
@@ -581,6 +589,94 @@ impl PurchaseStore for DynamoDbPurchaseStore {
         }
         Ok(OpenPage { purchases, next })
     }
+
+    /// A query of the index `StorePurchases` (store id, creation time; keys only), then each
+    /// purchase read from the table, a few at a time.
+    async fn list_history(
+        &self,
+        query: &HistoryQuery,
+        after: Option<&HistoryCursor>,
+        limit: usize,
+    ) -> Result<HistoryPage, StoreError> {
+        use futures_util::StreamExt;
+        let empty = HistoryPage {
+            purchases: Vec::new(),
+            next: None,
+        };
+        // The key condition's BETWEEN includes both ends; the window excludes `until`.
+        let Some(last) = query
+            .until
+            .checked_sub_signed(chrono::Duration::nanoseconds(1))
+        else {
+            return Ok(empty);
+        };
+        if query.since > last {
+            return Ok(empty);
+        }
+        let start = after.map(|after| {
+            HashMap::from([
+                (
+                    "storeId".to_owned(),
+                    AttributeValue::S(query.store_id.clone()),
+                ),
+                (
+                    STORE_INDEX_TIME.to_owned(),
+                    AttributeValue::S(after.created.clone()),
+                ),
+                (
+                    "purchaseId".to_owned(),
+                    AttributeValue::S(after.purchase_id.clone()),
+                ),
+            ])
+        });
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(STORE_INDEX)
+            .key_condition_expression("#store = :store AND #created BETWEEN :since AND :last")
+            .expression_attribute_names("#store", "storeId")
+            .expression_attribute_names("#created", STORE_INDEX_TIME)
+            .expression_attribute_values(":store", AttributeValue::S(query.store_id.clone()))
+            .expression_attribute_values(":since", AttributeValue::S(creation_key(query.since)))
+            .expression_attribute_values(":last", AttributeValue::S(creation_key(last)))
+            .limit(i32::try_from(limit.clamp(1, 1000)).expect("at most 1000"))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let text = |item: &Item, name: &str| match item.get(name) {
+            Some(AttributeValue::S(text)) => Some(text.clone()),
+            _ => None,
+        };
+        let next = page.last_evaluated_key().and_then(|key| {
+            Some(HistoryCursor {
+                created: text(key, STORE_INDEX_TIME)?,
+                purchase_id: text(key, "purchaseId")?,
+            })
+        });
+        let ids: Vec<String> = page
+            .items()
+            .iter()
+            .filter_map(|item| text(item, "purchaseId"))
+            .collect();
+        let purchases = futures_util::stream::iter(ids)
+            .map(|id| async move {
+                match self.read(&id).await {
+                    Ok(Some(purchase)) => Ok(purchase),
+                    // Deleted by retention between the query and the read.
+                    Ok(None) => Err(StoreError::Corrupt {
+                        record: format!("purchase {id}"),
+                        reason: "in the store's history but no longer stored".into(),
+                    }),
+                    Err(error) => Err(error),
+                }
+            })
+            .buffered(8)
+            .collect()
+            .await;
+        Ok(HistoryPage { purchases, next })
+    }
 }
 
 /// The sparse index of Open purchases: its name, its partition key attribute (present only on
@@ -588,6 +684,10 @@ impl PurchaseStore for DynamoDbPurchaseStore {
 pub const OPEN_INDEX: &str = "OpenPurchases";
 pub const OPEN_INDEX_KEY: &str = "openIndex";
 const OPEN_INDEX_VALUE: &str = "Open";
+/// The index of a store's purchases by creation time (partition key `storeId`, sort key
+/// [`STORE_INDEX_TIME`], keys only).
+pub const STORE_INDEX: &str = "StorePurchases";
+pub const STORE_INDEX_TIME: &str = "createdAt";
 
 /// Creates the purchases table with the key design above, on demand billing, and the stream
 /// that drives checkout (new and old images). For emulators and tests: in AWS the
@@ -616,6 +716,8 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
         .table_name(table)
         .attribute_definitions(string("purchaseId"))
         .attribute_definitions(string(OPEN_INDEX_KEY))
+        .attribute_definitions(string("storeId"))
+        .attribute_definitions(string(STORE_INDEX_TIME))
         .key_schema(key("purchaseId", KeyType::Hash))
         .global_secondary_indexes(
             GlobalSecondaryIndex::builder()
@@ -625,6 +727,19 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError
                 .projection(
                     Projection::builder()
                         .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .expect("complete index"),
+        )
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(STORE_INDEX)
+                .key_schema(key("storeId", KeyType::Hash))
+                .key_schema(key(STORE_INDEX_TIME, KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::KeysOnly)
                         .build(),
                 )
                 .build()

@@ -9,7 +9,7 @@ use chrono::{Duration, TimeZone, Utc};
 use crate::ports::PurchaseStore;
 use crate::pricing::{Constraint, ConstraintKind, PricingOutcome};
 use crate::purchase::{CancelReason, Purchase, PurchaseState};
-use crate::store::{Inserted, Updated};
+use crate::store::{HistoryCursor, HistoryQuery, Inserted, Updated};
 use crate::validation::validate_create_purchases;
 
 /// A purchase of trip `trip`: ready for checkout, or blocked by an unknown SKU.
@@ -62,6 +62,7 @@ pub async fn run_all(store: &impl PurchaseStore) {
     update_is_conditional_on_the_version(store).await;
     list_open_follows_the_state(store).await;
     list_open_reads_only_the_open_page_by_page(store).await;
+    list_history_pages_a_store_in_time_order(store).await;
     get_of_an_unknown_id_is_none(store).await;
 }
 
@@ -219,6 +220,103 @@ async fn list_open_reads_only_the_open_page_by_page(store: &impl PurchaseStore) 
     let mut expected: Vec<&String> = open_ids.iter().collect();
     expected.sort();
     assert_eq!(ours, expected);
+}
+
+/// A store's purchases of a window, oldest first, in whatever state, page by page; not the
+/// other stores', not those before `since` or at `until`.
+async fn list_history_pages_a_store_in_time_order(store: &impl PurchaseStore) {
+    let base = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    let at = |minutes: i64| base + Duration::minutes(minutes);
+    let mut expected = Vec::new();
+    // Inserted out of time order; two at the same time; one of another store; one before the
+    // window and one at its end.
+    let trips = [
+        ("STORE-H", 5),
+        ("STORE-H", 1),
+        ("STORE-H", 3),
+        ("STORE-H", 3),
+        ("STORE-OTHER", 2),
+        ("STORE-H", -1),
+        ("STORE-H", 10),
+        ("STORE-H", 7),
+    ];
+    let mut first = None;
+    for (n, (store_id, minute)) in trips.into_iter().enumerate() {
+        let mut purchase = sample_purchase(&format!("history-{n}"), n % 2 == 0);
+        purchase.store_id = store_id.into();
+        purchase.purchase_id =
+            crate::purchase::purchase_id(store_id, &purchase.idempotent_shopping_trip_id);
+        purchase.created_at = at(minute);
+        store.insert_if_absent(&purchase).await.unwrap();
+        if store_id == "STORE-H" && (0..10).contains(&minute) {
+            expected.push((purchase.created_at, purchase.purchase_id.clone()));
+            first.get_or_insert(purchase);
+        }
+    }
+    // A closed purchase stays in the history.
+    let first = first.unwrap();
+    let completed = first.complete("order-h", first.created_at).unwrap();
+    assert!(matches!(
+        store.update(&completed).await.unwrap(),
+        Updated::Done
+    ));
+    expected.sort();
+    let query = HistoryQuery {
+        store_id: "STORE-H".into(),
+        since: at(0),
+        until: at(10),
+    };
+    let mut seen = Vec::new();
+    let mut after: Option<HistoryCursor> = None;
+    for _ in 0..10 {
+        let page = store.list_history(&query, after.as_ref(), 2).await.unwrap();
+        assert!(page.purchases.len() <= 2);
+        for purchase in page.purchases {
+            let purchase = purchase.unwrap();
+            if purchase.purchase_id == completed.purchase_id {
+                assert_eq!(purchase, completed);
+            }
+            seen.push((purchase.created_at, purchase.purchase_id));
+        }
+        after = page.next;
+        if after.is_none() {
+            break;
+        }
+    }
+    assert!(after.is_none(), "the pages do not end");
+    // Oldest first; the order of purchases created at the same instant is the store's own.
+    assert!(
+        seen.windows(2).all(|pair| pair[0].0 <= pair[1].0),
+        "{seen:?}"
+    );
+    seen.sort();
+    assert_eq!(seen, expected);
+    // An empty window, and a window of another store with nothing in it.
+    let empty = HistoryQuery {
+        since: at(10),
+        until: at(10),
+        ..query.clone()
+    };
+    assert!(
+        store
+            .list_history(&empty, None, 10)
+            .await
+            .unwrap()
+            .purchases
+            .is_empty()
+    );
+    let elsewhere = HistoryQuery {
+        store_id: "STORE-NONE".into(),
+        ..query
+    };
+    assert!(
+        store
+            .list_history(&elsewhere, None, 10)
+            .await
+            .unwrap()
+            .purchases
+            .is_empty()
+    );
 }
 
 async fn get_of_an_unknown_id_is_none(store: &impl PurchaseStore) {
