@@ -146,7 +146,7 @@ async fn reprice(args: Reprice) -> Result<bool, String> {
         format!(
             "{:#}\n",
             json!({
-                "since": since.to_rfc3339(), "until": until.to_rfc3339(),
+                "since": stamp(since), "until": stamp(until),
                 "stores": stores, "changed": changed, "summary": summary,
             })
         )
@@ -348,6 +348,10 @@ fn line_change(
     })
 }
 
+fn stamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 pub fn summarize(compared: &[Compared]) -> Summary {
     let cents = |amount: &Option<String>| {
         amount
@@ -392,14 +396,14 @@ fn report(
         "candidate {}; stores {}; purchases created from {} to {}\n",
         book.display(),
         stores.iter().cloned().collect::<Vec<_>>().join(", "),
-        since.to_rfc3339(),
-        until.to_rfc3339()
+        stamp(since),
+        stamp(until)
     );
     for purchase in changed {
         let outcome = match (&purchase.stored, &purchase.candidate) {
             (Some(stored), Some(candidate)) => format!(
                 "{stored} → {candidate} ({})",
-                purchase.difference.as_deref().unwrap_or("?")
+                signed(purchase.difference.as_deref().unwrap_or("?"))
             ),
             (Some(stored), None) if purchase.candidate_constraints.is_empty() => {
                 format!("{stored} → an empty cart")
@@ -441,7 +445,83 @@ fn report(
         summary.would_be_priced,
         summary.stored_total,
         summary.candidate_total,
-        summary.difference
+        signed(&summary.difference)
     ));
     text
+}
+
+/// A difference as people read it: `+0.54`, `-0.54`, `0.00`.
+fn signed(difference: &str) -> String {
+    match parse_money_amount(difference) {
+        Ok(amount) if amount > rust_decimal::Decimal::ZERO => format!("+{difference}"),
+        _ => difference.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn book(edit: impl FnOnce(&mut Value)) -> PriceBook {
+        let mut book: Value =
+            serde_json::from_slice(&std::fs::read(jwo_test_support::sample_price_book()).unwrap())
+                .unwrap();
+        edit(&mut book);
+        PriceBook::from_json(book.to_string().as_bytes()).unwrap()
+    }
+
+    /// The purchase `book` priced from the sample cart, as the operator routes show it.
+    fn stored_session(book: &PriceBook) -> Value {
+        let body = std::fs::read(jwo_test_support::fixtures(
+            "create_purchases/1.02_multi_item_cart.json",
+        ))
+        .unwrap();
+        let request = jwo_domain::validation::validate_create_purchases(&body).unwrap();
+        let (checkout, explanation) = explain_cart(book, &request, book.amount_basis, &[]).unwrap();
+        let explanation = serde_json::to_value(&explanation).unwrap();
+        let lines: Vec<Value> = explanation["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|line| json!({ "explanation": line }))
+            .collect();
+        json!({
+            "purchaseId": "p-1", "storeId": request.store_id,
+            "idempotentShoppingTripId": request.idempotent_shopping_trip_id,
+            "statusDetail": { "state": "Completed" }, "priceBookVersion": "v1",
+            "orderTotals": checkout.order_totals, "lineItems": lines,
+            "pricing": { "amountBasis": explanation["amountBasis"], "threshold": explanation["threshold"] },
+            "cart": { "tripEndTime": request.shopping_trip.end_time, "cartItems": request.cart_items },
+        })
+    }
+
+    #[test]
+    fn the_same_book_changes_nothing_and_a_promotion_dropped_is_named_with_its_amount() {
+        let sample = book(|_| {});
+        let session = stored_session(&sample);
+        let same = compare(&session, &sample);
+        assert!(!same.changed(), "{same:?}");
+        assert_eq!(same.difference.as_deref(), Some("0.00"));
+
+        let without = book(|book| {
+            book["promotions"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|p| p["id"] != "P-50C")
+        });
+        let compared = compare(&session, &without);
+        assert!(compared.changed());
+        assert_eq!(compared.lines.len(), 1, "{compared:?}");
+        let line = &compared.lines[0];
+        assert_eq!(line.product_id, "SKU-002");
+        assert!(
+            line.why
+                .contains(&"promotion P-50C (−0.50) no longer applies".to_owned()),
+            "{:?}",
+            line.why
+        );
+        let summary = summarize(&[same, compared.clone()]);
+        assert_eq!(summary.difference, compared.difference.unwrap());
+        assert_eq!((summary.compared, summary.changed), (2, 1));
+    }
 }
