@@ -256,9 +256,15 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Check
                     .record_accepted(&claimed, &token, &order_id, deadline)
                     .await
                 {
-                    self.alerts
+                    // The error carries the orderId; an alert that cannot go out must not
+                    // take its place (the orderId is logged either way).
+                    if let Err(alert_error) = self
+                        .alerts
                         .publish(&unrecorded_order_alert(&claimed, &order_id))
-                        .await?;
+                        .await
+                    {
+                        tracing::error!(order_id = %order_id, error = %alert_error, "accepted by the Checkout Service, not recorded, and the alert could not go out; reconcile this order");
+                    }
                     return Err(error);
                 }
                 Ok(CheckedOut::Completed { order_id })

@@ -546,6 +546,32 @@ async fn a_late_201_over_another_recorded_order_keeps_that_order_and_reaches_a_p
 }
 
 #[tokio::test]
+async fn a_late_201_not_recorded_keeps_its_order_id_when_the_alert_cannot_go_out() {
+    let world = world([Step::Slow(
+        Duration::from_millis(300),
+        accepted("order-late"),
+    )])
+    .await;
+    world.checkout.alerts.down.store(true, Ordering::SeqCst);
+    let confirm = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let stored = world.stored().await;
+        let confirmed = stored
+            .complete("order-confirmed", chrono::Utc::now())
+            .unwrap();
+        world.checkout.store.update(&confirmed).await.unwrap();
+    };
+    let (done, ()) = tokio::join!(world.check_out(), confirm);
+    assert!(
+        matches!(
+            done,
+            Err(CheckoutError::LeaseLost { order_id: Some(ref id) }) if id == "order-late"
+        ),
+        "{done:?}"
+    );
+}
+
+#[tokio::test]
 async fn no_claim_without_time_for_an_attempt_and_the_recording() {
     let world = world([]).await;
     assert!(matches!(

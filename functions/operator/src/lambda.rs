@@ -9,6 +9,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Error, Request, RequestExt, Response};
 
 use crate::Operator;
+use crate::graphql::{self, GRAPHQL_PATH, OperatorSchema};
 use crate::rest::{OperatorRequest, OperatorResponse};
 
 /// The IAM principal API Gateway authorized.
@@ -20,8 +21,10 @@ pub fn caller_arn(event: &Request) -> Option<&str> {
     }
 }
 
+/// Answers one event: the REST routes, or `POST /graphql` over the same service.
 pub async fn handle_event<S, A, C, B>(
     service: &Operator<S, A, C, B>,
+    schema: &OperatorSchema,
     allowed: &AllowedCallers,
     event: Request,
 ) -> Result<Response<Body>, Error>
@@ -32,13 +35,24 @@ where
     B: CurrentPriceBook,
 {
     let caller = caller_arn(&event);
+    // The resource path without the stage prefix (`/Prod`).
+    let path = event.raw_http_path();
     let answer = match caller {
+        Some(actor) if allowed.allows(Some(actor)) && path == GRAPHQL_PATH => {
+            if event.method().as_str() == "POST" {
+                graphql::execute(schema, actor, event.body().as_ref()).await
+            } else {
+                OperatorResponse {
+                    status: 405,
+                    body: br#"{"message":"GraphQL is POST /graphql"}"#.to_vec(),
+                }
+            }
+        }
         Some(actor) if allowed.allows(Some(actor)) => {
             service
                 .handle(OperatorRequest {
                     method: event.method().as_str(),
-                    // The resource path without the stage prefix (`/Prod`).
-                    path: event.raw_http_path(),
+                    path,
                     query: event.uri().query(),
                     body: event.body().as_ref(),
                     actor,

@@ -8,6 +8,7 @@
 //! same functions. The changes themselves are the domain's (`checkout_session`).
 
 pub mod config;
+pub mod graphql;
 pub mod lambda;
 pub mod rest;
 
@@ -17,13 +18,16 @@ use std::time::{Duration, Instant};
 use checkout::{CheckedOut, Checkout, CheckoutError};
 use chrono::Utc;
 use jwo_domain::catalog::price_book_versions::VersionedPriceBook;
-use jwo_domain::checkout_session::{CheckoutSession, Refusal};
+use jwo_domain::checkout_session::{CheckoutSession, Refusal, SessionConstraint};
+use jwo_domain::contract::checkout::{AmountBasis, CheckoutRequest};
 use jwo_domain::json::FieldError;
 use jwo_domain::money::Money;
 use jwo_domain::ports::{Alerts, CheckoutService, CurrentPriceBook, PurchaseStore};
+use jwo_domain::pricing::{CartExplanation, Unpriced, explain_cart};
 use jwo_domain::pricing::{ConstraintKind, LinePrice};
 use jwo_domain::purchase::{MerchantMetadata, Purchase, PurchaseState, purchase_id};
 use jwo_domain::store::{HistoryCursor, HistoryQuery, StoreError, Updated, creation_key};
+use jwo_domain::validation::validate_create_purchases;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -107,13 +111,31 @@ pub struct ListFilter {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
     pub since: chrono::DateTime<Utc>,
-    pub until: chrono::DateTime<Utc>,
+    /// Now when `None` (fixed by the first page: its `nextToken` keeps it).
+    pub until: Option<chrono::DateTime<Utc>>,
 }
 
 /// Where a listing stopped, in the index it reads.
 enum Cursor {
     Open(String),
     History(HistoryCursor),
+}
+
+/// A cart priced without storing anything: the body that would be submitted, and how it came
+/// about; or why the book cannot price it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PricedCart {
+    pub price_book_version: String,
+    pub amount_basis: AmountBasis,
+    /// The Checkout Service body; `None` for an empty cart (nothing would be submitted) or one
+    /// the book cannot price.
+    pub checkout: Option<CheckoutRequest>,
+    pub explanation: Option<CartExplanation>,
+    /// What the book lacks to price it (as a purchase's constraints); empty when priced.
+    pub constraints: Vec<SessionConstraint>,
+    /// The shopper took nothing: nothing would be charged.
+    pub empty_cart: bool,
 }
 
 /// One page of purchases.
@@ -231,10 +253,25 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
     /// filter reads at most [`LIST_READ_BUDGET`] index entries for one answer: the page may
     /// then be short (even empty) with a `nextToken` to go on from.
     pub async fn list(&self, filter: &ListFilter) -> Result<PurchasePage, OperatorError> {
+        let listing = listing_of(filter);
+        let token = match &filter.next_token {
+            Some(token) => Some(decode_token(token, &listing)?),
+            None => None,
+        };
         let history = match (&filter.window, &filter.store_id) {
             (None, _) => None,
             (Some(window), Some(store_id)) => {
-                if window.since >= window.until {
+                let until = match (window.until, token.as_ref().and_then(|t| t.until)) {
+                    (Some(given), Some(kept)) if given != kept => {
+                        return Err(OperatorError::bad_request(
+                            "nextToken",
+                            "was given out for another until; give the same until, or none",
+                        ));
+                    }
+                    (Some(until), _) | (None, Some(until)) => until,
+                    (None, None) => Utc::now(),
+                };
+                if window.since >= until {
                     return Err(OperatorError::bad_request(
                         "until",
                         "must be later than since",
@@ -243,7 +280,7 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
                 Some(HistoryQuery {
                     store_id: store_id.clone(),
                     since: window.since,
-                    until: window.until,
+                    until,
                 })
             }
             (Some(_), None) => {
@@ -259,9 +296,9 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
             None => Some(PurchaseState::Open),
         };
         let limit = filter.limit.clamp(1, MAX_PAGE);
-        let mut after = match &filter.next_token {
-            Some(token) => Some(decode_token(token, history.is_some())?),
-            None => None,
+        let mut after = token.map(|token| token.cursor);
+        let token_of = |cursor: &Cursor| {
+            encode_token(&listing, history.as_ref().map(|query| query.until), cursor)
         };
         let cursor_of = |purchase: &Purchase| match history {
             Some(_) => Cursor::History(HistoryCursor {
@@ -293,8 +330,15 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
             };
             for entry in entries {
                 read += 1;
-                // A record that cannot be read is the sweep's to report; it is skipped here.
-                let Ok(purchase) = entry else { continue };
+                // A record that cannot be read is the sweep's to report, and skipped here; one
+                // the store could not answer now fails the page, so nothing is left out silently.
+                let purchase = match entry {
+                    Ok(purchase) => purchase,
+                    Err(StoreError::Unavailable(reason)) => {
+                        return Err(StoreError::Unavailable(reason).into());
+                    }
+                    Err(_) => continue,
+                };
                 let wanted = state.is_none_or(|state| state == purchase.state)
                     && filter
                         .store_id
@@ -306,16 +350,14 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
                 if wanted {
                     wanted_purchases.push(purchase);
                     if wanted_purchases.len() == limit {
-                        let next = encode_token(&cursor_of(&wanted_purchases[limit - 1]));
+                        let next = token_of(&cursor_of(&wanted_purchases[limit - 1]));
                         return Ok(self.page(&wanted_purchases, Some(next)).await);
                     }
                 }
             }
             match next {
                 Some(next) if read >= LIST_READ_BUDGET => {
-                    return Ok(self
-                        .page(&wanted_purchases, Some(encode_token(&next)))
-                        .await);
+                    return Ok(self.page(&wanted_purchases, Some(token_of(&next))).await);
                 }
                 Some(next) => after = Some(next),
                 None => return Ok(self.page(&wanted_purchases, None).await),
@@ -364,8 +406,16 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
                 next.repriced_by(actor, book, now).map_err(refused)?
             } else {
                 let prices = line_prices(&current, &update.line_overrides, book, actor, now)?;
-                next.priced_by_person(actor, &prices, book, now)
+                match next
+                    .priced_by_person(actor, &prices, book, now)
                     .map_err(refused)?
+                {
+                    // Those prices are set already; a reprice asked for still happens.
+                    None if update.reprice => {
+                        next.repriced_by(actor, book, now).map_err(refused)?
+                    }
+                    priced => priced,
+                }
             };
             if let Some(repriced) = repriced {
                 next = repriced;
@@ -481,6 +531,15 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
                 "Unknown",
                 format!("released, then not submitted: it is {state} now"),
             ),
+            // Charged, and not recorded here: a person was alerted with the orderId.
+            Err(CheckoutError::LeaseLost {
+                order_id: Some(order_id),
+            }) => (
+                "Unknown",
+                format!(
+                    "Amazon accepted it as order {order_id} (the shopper is charged), but that could not be recorded on the purchase; an alert went out. Read the purchase: if it is not Completed, complete it with that orderId"
+                ),
+            ),
             // Whatever else happened after a claim, the sweep reconciles it; say so, with the
             // purchase as it is now.
             Err(error) => (
@@ -502,6 +561,38 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
             detail,
             purchase: self.session(&purchase).await,
         })
+    }
+
+    /// What a cart would be charged: a Create Purchases body validated as Create Purchases
+    /// does (400 naming each field), priced with the current book in its basis, and explained.
+    /// Nothing is stored.
+    pub async fn price_cart(&self, body: &[u8]) -> Result<PricedCart, OperatorError> {
+        let request =
+            validate_create_purchases(body).map_err(|invalid| OperatorError::BadRequest {
+                message: invalid.message,
+                errors: invalid.errors,
+            })?;
+        let book = self.checkout.price_books.current().await?;
+        let basis = book.book.amount_basis;
+        let mut priced = PricedCart {
+            price_book_version: book.version.clone(),
+            amount_basis: basis,
+            checkout: None,
+            explanation: None,
+            constraints: Vec::new(),
+            empty_cart: false,
+        };
+        match explain_cart(&book.book, &request, basis, &[]) {
+            Ok((checkout, explanation)) => {
+                priced.checkout = Some(checkout);
+                priced.explanation = Some(explanation);
+            }
+            Err(Unpriced::EmptyCart) => priced.empty_cart = true,
+            Err(Unpriced::Unpriceable(constraints)) => {
+                priced.constraints = constraints.iter().map(SessionConstraint::of).collect();
+            }
+        }
+        Ok(priced)
     }
 
     /// Cancels an Open purchase no checkout holds (Canceled / OperatorCanceled); one Amazon
@@ -616,6 +707,16 @@ fn line_prices(
                 ),
             });
         }
+        let line = line.filter(|line| {
+            let twice = prices.iter().any(|price: &LinePrice| price.line == *line);
+            if twice {
+                errors.push(FieldError {
+                    field: field("line"),
+                    reason: format!("line {line} is priced twice in this request"),
+                });
+            }
+            !twice
+        });
         if let Some(line) = line {
             prices.push(LinePrice {
                 line,
@@ -699,38 +800,81 @@ fn not_submittable(
     None
 }
 
-/// A page token: the cursor in hex (a history's as creation key and purchase id, split by a
-/// NUL that neither holds).
-fn encode_token(after: &Cursor) -> String {
-    match after {
-        Cursor::Open(id) => hex::encode(id),
-        Cursor::History(cursor) => {
-            hex::encode(format!("{}\0{}", cursor.created, cursor.purchase_id))
-        }
+/// Which listing a filter asks for, as its page tokens name it: the index and every filter
+/// but `until` (kept in the token on its own, so a default "now" stays fixed across pages).
+fn listing_of(filter: &ListFilter) -> String {
+    let constraint = filter
+        .constraint
+        .map(|kind| kind.to_string())
+        .unwrap_or_default();
+    let store = filter.store_id.as_deref().unwrap_or_default();
+    match &filter.window {
+        None => format!("open\u{1}{store}\u{1}{constraint}"),
+        Some(window) => format!(
+            "history\u{1}{store}\u{1}{}\u{1}{}\u{1}{constraint}",
+            creation_key(window.since),
+            filter
+                .state
+                .map(|state| state.to_string())
+                .unwrap_or_default()
+        ),
     }
 }
 
-fn decode_token(token: &str, history: bool) -> Result<Cursor, OperatorError> {
-    let text = hex::decode(token)
-        .ok()
-        .filter(|bytes| !bytes.is_empty())
-        .and_then(|bytes| String::from_utf8(bytes).ok());
-    let cursor = match (text, history) {
-        (Some(text), false) if !text.contains('\0') => Some(Cursor::Open(text)),
-        (Some(text), true) => text.split_once('\0').map(|(created, id)| {
-            Cursor::History(HistoryCursor {
-                created: created.to_owned(),
-                purchase_id: id.to_owned(),
-            })
-        }),
-        _ => None,
+/// A page token, decoded.
+struct PageToken {
+    until: Option<chrono::DateTime<Utc>>,
+    cursor: Cursor,
+}
+
+/// A page token: hex of `{listing}\0{until}\0{position}`, the position a purchase id, or a
+/// creation key and a purchase id (NUL and U+0001 are in none of them).
+fn encode_token(listing: &str, until: Option<chrono::DateTime<Utc>>, after: &Cursor) -> String {
+    let until = until.map(creation_key).unwrap_or_default();
+    let position = match after {
+        Cursor::Open(id) => id.clone(),
+        Cursor::History(cursor) => format!("{}\u{1}{}", cursor.created, cursor.purchase_id),
     };
-    cursor.ok_or_else(|| {
+    hex::encode(format!("{listing}\0{until}\0{position}"))
+}
+
+fn decode_token(token: &str, listing: &str) -> Result<PageToken, OperatorError> {
+    let refused = || {
         OperatorError::bad_request(
             "nextToken",
             "not a token this service gave out for this listing",
         )
-    })
+    };
+    let text = hex::decode(token)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(refused)?;
+    let mut parts = text.splitn(3, '\0');
+    let (Some(given_for), Some(until), Some(position)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(refused());
+    };
+    if given_for != listing || position.is_empty() {
+        return Err(refused());
+    }
+    let until = match until {
+        "" => None,
+        text => Some(
+            chrono::DateTime::parse_from_rfc3339(text)
+                .map_err(|_| refused())?
+                .with_timezone(&Utc),
+        ),
+    };
+    let cursor = if listing.starts_with("history") {
+        let (created, id) = position.split_once('\u{1}').ok_or_else(refused)?;
+        Cursor::History(HistoryCursor {
+            created: created.to_owned(),
+            purchase_id: id.to_owned(),
+        })
+    } else {
+        Cursor::Open(position.to_owned())
+    };
+    Ok(PageToken { until, cursor })
 }
 
 #[cfg(test)]

@@ -15,14 +15,17 @@ async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let settings = LambdaSettings::from_lookup(jwo_aws::settings::from_env)?;
     // The checkout's own service: completing a purchase submits it as the checkout does.
-    let service = Operator::new(Arc::new(aws_checkout(settings.checkout).await?));
+    let service = Arc::new(Operator::new(Arc::new(
+        aws_checkout(settings.checkout).await?,
+    )));
+    let schema = operator::graphql::schema(service.clone());
     tracing::info!(
         init_ms = started.elapsed().as_millis() as u64,
         "initialized"
     );
-    let (service, allowed) = (&service, &settings.allowed_callers);
+    let (service, schema, allowed) = (&*service, &schema, &settings.allowed_callers);
     run(service_fn(move |event| {
-        handle_event(service, allowed, event)
+        handle_event(service, schema, allowed, event)
     }))
     .await
 }

@@ -17,14 +17,18 @@ use jwo_domain::contract::ErrorBody;
 use jwo_domain::json::FieldError;
 use jwo_domain::money::{Money, parse_money_amount};
 use jwo_domain::ports::{Alerts, CheckoutService, CurrentPriceBook, PurchaseStore};
-use jwo_domain::pricing::ConstraintKind;
+use jwo_domain::pricing::{ConstraintKind, MAX_BOOK_AMOUNT};
 use jwo_domain::purchase::{MerchantMetadata, PurchaseState};
 use serde_json::{Map, Value, json};
 
 use crate::{Complete, LineOverride, LineRef, ListFilter, Operator, OperatorError, Update, Window};
 
-/// The collection every route is under.
+/// The collection every purchase route is under.
 pub const PURCHASES_PATH: &str = "/v1/purchases";
+/// What-if pricing: a Create Purchases body priced with the current book; nothing is stored.
+pub const PRICE_PATH: &str = "/v1/price";
+/// A cart to price may be as large as Create Purchases takes.
+pub const MAX_CART_BYTES: usize = 1024 * 1024;
 /// The longest `merchantReferenceId` and `customInformation` (the Checkout Session's limits).
 pub const MAX_REFERENCE_CHARS: usize = 256;
 pub const MAX_CUSTOM_INFORMATION_CHARS: usize = 4096;
@@ -72,9 +76,34 @@ impl OperatorResponse {
     }
 }
 
+/// The operator routes as the MCP and GraphQL adapters call them: the REST shape, answered in
+/// this process by the service, or over HTTP by a deployed connector. The adapters translate
+/// and nothing more, so every rule (validation, state, lease) is the service's.
+pub trait OperatorRoutes: Send + Sync + 'static {
+    fn call<'a>(&'a self, request: OperatorRequest<'a>) -> RouteAnswer<'a>;
+}
+
+/// The answer of an [`OperatorRoutes::call`]; a transport failure is an answer too (502).
+pub type RouteAnswer<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = OperatorResponse> + Send + 'a>>;
+
+impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> OperatorRoutes
+    for Operator<S, A, C, B>
+{
+    fn call<'a>(&'a self, request: OperatorRequest<'a>) -> RouteAnswer<'a> {
+        Box::pin(self.handle(request))
+    }
+}
+
+impl<R: OperatorRoutes + ?Sized> OperatorRoutes for std::sync::Arc<R> {
+    fn call<'a>(&'a self, request: OperatorRequest<'a>) -> RouteAnswer<'a> {
+        (**self).call(request)
+    }
+}
+
 /// Whether `path` is one of the operator's routes.
 pub fn is_operator_path(path: &str) -> bool {
-    path == PURCHASES_PATH || path.starts_with("/v1/purchases/")
+    path == PURCHASES_PATH || path.starts_with("/v1/purchases/") || path == PRICE_PATH
 }
 
 impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Operator<S, A, C, B> {
@@ -90,11 +119,26 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
     }
 
     async fn route(&self, request: OperatorRequest<'_>) -> Result<OperatorResponse, OperatorError> {
-        if request.body.len() > MAX_BODY_BYTES {
+        let method = request.method.to_ascii_uppercase();
+        let limit = if request.path == PRICE_PATH {
+            MAX_CART_BYTES
+        } else {
+            MAX_BODY_BYTES
+        };
+        if request.body.len() > limit {
             return Err(OperatorError::bad_request(
                 "body",
-                format!("{} bytes; at most {MAX_BODY_BYTES}", request.body.len()),
+                format!("{} bytes; at most {limit}", request.body.len()),
             ));
+        }
+        if request.path == PRICE_PATH {
+            return match method.as_str() {
+                "POST" => Ok(OperatorResponse::json(
+                    200,
+                    &self.price_cart(request.body).await?,
+                )),
+                _ => Ok(not_allowed(&request)),
+            };
         }
         let rest = request
             .path
@@ -102,7 +146,6 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
             .strip_prefix(PURCHASES_PATH)
             .ok_or_else(|| OperatorError::NotFound(request.path.to_owned()))?;
         let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-        let method = request.method.to_ascii_uppercase();
         let query = Query::parse(request.query)?;
         match (method.as_str(), segments.as_slice()) {
             ("GET", []) => self.get_collection(&query).await,
@@ -128,16 +171,7 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
                     &self.cancel(id, &reason, not_charged, request.actor).await?,
                 ))
             }
-            (_, [] | [_] | [_, "complete" | "cancel"]) => Ok(OperatorResponse::json(
-                405,
-                &ErrorBody {
-                    message: format!(
-                        "{} is not allowed on {}; see the operator routes in the README",
-                        request.method, request.path
-                    ),
-                    errors: Vec::new(),
-                },
-            )),
+            (_, [] | [_] | [_, "complete" | "cancel"]) => Ok(not_allowed(&request)),
             _ => Err(OperatorError::NotFound(request.path.to_owned())),
         }
     }
@@ -155,6 +189,9 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
                     LIST_PARAMETERS.join(", ")
                 ),
             ));
+        }
+        if let Some((empty, _)) = query.0.iter().find(|(_, value)| value.is_empty()) {
+            return Err(OperatorError::bad_request(empty, "given, but empty"));
         }
         if let Some(trip) = query.get("idempotentShoppingTripId") {
             let store = query.get("storeId").ok_or_else(|| {
@@ -181,10 +218,7 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
                 .transpose()
         };
         let window = match (time("since")?, time("until")?) {
-            (Some(since), until) => Some(Window {
-                since,
-                until: until.unwrap_or_else(chrono::Utc::now),
-            }),
+            (Some(since), until) => Some(Window { since, until }),
             (None, Some(_)) => {
                 return Err(OperatorError::bad_request("since", "required with until"));
             }
@@ -250,6 +284,19 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
     }
 }
 
+fn not_allowed(request: &OperatorRequest<'_>) -> OperatorResponse {
+    OperatorResponse::json(
+        405,
+        &ErrorBody {
+            message: format!(
+                "{} is not allowed on {}; see the operator routes in the README",
+                request.method, request.path
+            ),
+            errors: Vec::new(),
+        },
+    )
+}
+
 fn error_response(error: OperatorError) -> OperatorResponse {
     match error {
         OperatorError::BadRequest { message, errors } => {
@@ -282,7 +329,6 @@ fn error_response(error: OperatorError) -> OperatorResponse {
     }
 }
 
-/// A query string's parameters, percent-decoded; a parameter given twice is refused.
 /// The query parameters of `GET /v1/purchases`.
 const LIST_PARAMETERS: [&str; 8] = [
     "state",
@@ -295,6 +341,7 @@ const LIST_PARAMETERS: [&str; 8] = [
     "idempotentShoppingTripId",
 ];
 
+/// A query string's parameters, percent-decoded; a parameter given twice is refused.
 struct Query(Vec<(String, String)>);
 
 impl Query {
@@ -508,6 +555,15 @@ fn parse_line_overrides(value: &Value) -> Result<Vec<LineOverride>, OperatorErro
             Some(Value::String(text)) => match parse_money_amount(text) {
                 Ok(price) if price.is_sign_negative() => {
                     problem("unitPrice", format!("'{text}' is negative"));
+                    None
+                }
+                Ok(price) if price > MAX_BOOK_AMOUNT => {
+                    problem(
+                        "unitPrice",
+                        format!(
+                            "'{text}' is more than any price book may charge ({MAX_BOOK_AMOUNT})"
+                        ),
+                    );
                     None
                 }
                 Ok(_) => Some(text.clone()),

@@ -314,6 +314,36 @@ async fn a_stores_history_lists_every_state_by_creation_time<S: PurchaseStore>(w
         walk(format!("{window}&state=Completed&limit=2")).await,
         ids(&completed)
     );
+    // A token belongs to the listing that gave it out: not another store's, another state's.
+    let first_page = world
+        .call(
+            "GET",
+            &format!("/v1/purchases?{window}&limit=3"),
+            Value::Null,
+        )
+        .await
+        .value();
+    let token = first_page["nextToken"].as_str().unwrap().to_owned();
+    for other in [
+        format!(
+            "storeId=STORE-002&since=2026-11-30T08:00:00Z&until=2026-11-30T08:20:00Z&nextToken={token}"
+        ),
+        format!("{window}&state=Open&nextToken={token}"),
+        format!(
+            "storeId=STORE-001&since=2026-11-30T08:00:00Z&until=2026-11-30T08:30:00Z&nextToken={token}"
+        ),
+        format!("state=Open&nextToken={token}"),
+    ] {
+        let answer = world
+            .call("GET", &format!("/v1/purchases?{other}"), Value::Null)
+            .await;
+        assert_eq!(answer.status, 400, "{other}: {}", answer.value());
+        assert_eq!(answer.value()["errors"][0]["field"], "nextToken", "{other}");
+    }
+    // Without until, the first page's "now" is kept by its token.
+    let since_only = "storeId=STORE-001&since=2026-11-30T08:00:00Z";
+    let open_ended = walk(format!("{since_only}&limit=4")).await;
+    assert_eq!(open_ended.len(), 30);
     let open_token = hex::encode("some-purchase-id");
     for (query, field) in [
         ("since=2026-11-30T08:00:00Z".to_owned(), "storeId"),
@@ -329,6 +359,7 @@ async fn a_stores_history_lists_every_state_by_creation_time<S: PurchaseStore>(w
         (format!("{window}&state=Shipped"), "state"),
         (format!("{window}&sinse=2026-11-30T08:00:00Z"), "sinse"),
         (format!("{window}&nextToken={open_token}"), "nextToken"),
+        ("storeId=&since=2026-11-30T08:00:00Z".to_owned(), "storeId"),
     ] {
         let answer = world
             .call("GET", &format!("/v1/purchases?{query}"), Value::Null)
@@ -623,6 +654,54 @@ async fn a_person_prices_a_line_and_completes_at_the_total_they_saw<S: PurchaseS
     assert_eq!(world.submissions(), 1);
 }
 
+/// What-if pricing: the body a cart would be submitted with and its explanation, or what the
+/// book lacks; a bad cart named field by field; nothing stored either way.
+async fn a_cart_is_priced_and_explained_without_storing_anything<S: PurchaseStore>(
+    world: World<S>,
+) {
+    let cart = std::fs::read(jwo_test_support::fixtures(
+        "create_purchases/1.02_multi_item_cart.json",
+    ))
+    .unwrap();
+    let priced = world
+        .call("POST", "/v1/price", serde_json::from_slice(&cart).unwrap())
+        .await;
+    assert_eq!(priced.status, 200, "{}", priced.value());
+    let priced = priced.value();
+    let book = PriceBook::from_json(&std::fs::read(jwo_test_support::sample_price_book()).unwrap())
+        .unwrap();
+    let request = jwo_domain::validation::validate_create_purchases(&cart).unwrap();
+    let (checkout, explanation) =
+        jwo_domain::pricing::explain_cart(&book, &request, book.amount_basis, &[]).unwrap();
+    assert_eq!(priced["checkout"], serde_json::to_value(&checkout).unwrap());
+    assert_eq!(
+        priced["explanation"],
+        serde_json::to_value(&explanation).unwrap()
+    );
+    assert_eq!(priced["constraints"], json!([]));
+
+    let mut unknown: Value = serde_json::from_slice(&cart).unwrap();
+    unknown["cartItems"][2]["id"] = json!("SKU-NOWHERE");
+    let held = world.call("POST", "/v1/price", unknown).await.value();
+    assert_eq!(held["checkout"], Value::Null);
+    assert_eq!(held["constraints"][0]["constraintId"], "UnknownSku");
+    assert_eq!(held["constraints"][0]["field"], "cartItems[2].id");
+
+    let mut invalid: Value = serde_json::from_slice(&cart).unwrap();
+    invalid["cartItems"][0]["quantity"]["value"] = json!("-1");
+    let refused = world.call("POST", "/v1/price", invalid).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(
+        refused.value()["errors"][0]["field"],
+        "cartItems[0].quantity.value"
+    );
+    assert_eq!(
+        world.call("GET", "/v1/price", Value::Null).await.status,
+        405
+    );
+    assert!(world.checkout.store.all_open().await.unwrap().is_empty());
+}
+
 async fn bad_bodies_name_the_field_and_change_nothing<S: PurchaseStore>(world: World<S>) {
     let purchase = sample_purchase("bad-1", false);
     world.insert(&purchase).await;
@@ -679,6 +758,21 @@ async fn bad_bodies_name_the_field_and_change_nothing<S: PurchaseStore>(world: W
             json!({ "reason": "x", "notCharged": "yes" }),
             "notCharged",
         ),
+        (
+            "PATCH",
+            path.clone(),
+            json!({ "lineOverrides": [{ "line": 0, "unitPrice": "1000000.01", "taxCode": "STD", "reason": "r" }] }),
+            "lineOverrides[0].unitPrice",
+        ),
+        (
+            "PATCH",
+            path.clone(),
+            json!({ "lineOverrides": [
+                { "line": 0, "unitPrice": "1.00", "taxCode": "STD", "reason": "r" },
+                { "lineItemId": "SKU-002", "unitPrice": "2.00", "taxCode": "STD", "reason": "r" }
+            ] }),
+            "lineOverrides[1].line",
+        ),
     ] {
         let answer = world.call(method, &route, body.clone()).await;
         assert_eq!(answer.status, 400, "{body}: {}", answer.value());
@@ -722,4 +816,5 @@ on_both_stores!(
     a_held_purchase_can_be_resubmitted_and_an_open_one_canceled,
     a_person_prices_a_line_and_completes_at_the_total_they_saw,
     bad_bodies_name_the_field_and_change_nothing,
+    a_cart_is_priced_and_explained_without_storing_anything,
 );

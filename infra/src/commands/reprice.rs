@@ -162,9 +162,10 @@ async fn reprice(args: Reprice) -> Result<bool, String> {
 pub fn compare(session: &Value, book: &PriceBook) -> Compared {
     let text = |value: &Value| value.as_str().map(str::to_owned);
     let stored = text(&session["orderTotals"]["priceTotal"]["amount"]);
-    let basis = session["pricing"]["amountBasis"]
-        .as_str()
-        .and_then(|basis| serde_json::from_value::<AmountBasis>(json!(basis)).ok())
+    // The basis it was priced in: as explained, as set for it, or else the candidate's.
+    let basis = [&session["pricing"]["amountBasis"], &session["amountBasis"]]
+        .into_iter()
+        .find_map(|basis| serde_json::from_value::<AmountBasis>(basis.clone()).ok())
         .unwrap_or(book.amount_basis);
     let mut compared = Compared {
         purchase_id: text(&session["purchaseId"]).unwrap_or_default(),
@@ -206,6 +207,23 @@ pub fn compare(session: &Value, book: &PriceBook) -> Compared {
             return compared;
         }
     };
+    let stored_currency = text(&session["orderTotals"]["priceTotal"]["currencyCode"]);
+    let candidate_currency = checkout
+        .order_totals
+        .price_total
+        .currency_code()
+        .as_str()
+        .to_owned();
+    if stored_currency
+        .as_ref()
+        .is_some_and(|stored| *stored != candidate_currency)
+    {
+        compared.candidate_constraints.push(format!(
+            "currency: stored in {}, the candidate charges in {candidate_currency}",
+            stored_currency.unwrap_or_default()
+        ));
+        return compared;
+    }
     let candidate_total = checkout.order_totals.price_total.amount_text();
     if let Some(Ok(stored)) = compared.stored.as_deref().map(parse_money_amount) {
         let difference = to_cents(checkout.order_totals.price_total.amount()) - to_cents(stored);
@@ -348,8 +366,9 @@ fn line_change(
     })
 }
 
+/// As queried (a default `until` of now keeps its fraction of a second).
 fn stamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 pub fn summarize(compared: &[Compared]) -> Summary {

@@ -11,7 +11,9 @@ use crate::catalog::price_book_versions::VersionedPriceBook;
 use crate::checkout_rules::check_checkout_request;
 use crate::contract::checkout::{AmountBasis, LineItem, OrderTotals};
 use crate::contract::create_purchases::CartItem;
-use crate::pricing::{Charged, ConstraintKind, LineExplanation, LinePrice, ThresholdStep};
+use crate::pricing::{
+    Charged, Constraint, ConstraintKind, LineExplanation, LinePrice, ThresholdStep,
+};
 use crate::purchase::{CancelReason, Change, MerchantMetadata, Purchase, PurchaseState};
 
 /// A purchase in the Checkout Session's shape. Never carries payment, shopper or device ids:
@@ -31,6 +33,8 @@ pub struct CheckoutSession {
     /// Amazon's, once Completed.
     pub order_id: Option<String>,
     pub price_book_version: Option<String>,
+    /// The basis the purchase is priced in, when it was set for it (otherwise the book's).
+    pub amount_basis: Option<AmountBasis>,
     pub order_totals: Option<OrderTotals>,
     /// The priced lines, exactly as submitted (or to be submitted), each with how it was
     /// priced.
@@ -81,6 +85,16 @@ pub struct SessionConstraint {
     pub description: String,
 }
 
+impl SessionConstraint {
+    pub fn of(constraint: &Constraint) -> SessionConstraint {
+        SessionConstraint {
+            constraint_id: constraint.kind,
+            field: constraint.field.clone(),
+            description: constraint.detail.clone(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionCart {
@@ -122,16 +136,13 @@ impl CheckoutSession {
             constraints: purchase
                 .constraints
                 .iter()
-                .map(|constraint| SessionConstraint {
-                    constraint_id: constraint.kind,
-                    field: constraint.field.clone(),
-                    description: constraint.detail.clone(),
-                })
+                .map(SessionConstraint::of)
                 .collect(),
             creation_timestamp: timestamp(purchase.created_at),
             expiration_timestamp: purchase.expires_at.map(timestamp),
             order_id: purchase.order_id.clone(),
             price_book_version: purchase.price_book_version.clone(),
+            amount_basis: purchase.amount_basis,
             order_totals: purchase.checkout.as_ref().map(|c| c.order_totals.clone()),
             line_items: purchase
                 .checkout
@@ -188,7 +199,7 @@ impl CheckoutSession {
             }
             None => {
                 session.explanation_unavailable = Some(format!(
-                    "price book {version}, which priced this cart, can no longer be read"
+                    "price book {version}, which priced this cart, cannot be read, or no longer prices it to the body stored"
                 ));
             }
         }

@@ -285,7 +285,10 @@ fn index_history_of_older_files(txn: &WriteTransaction) -> Result<(), StoreError
     let purchases = txn.open_table(PURCHASES).map_err(unavailable)?;
     for entry in purchases.iter().map_err(unavailable)? {
         let (id, bytes) = entry.map_err(unavailable)?;
-        let purchase = decode(id.value(), bytes.value())?;
+        // An unreadable record is the sweep's to report; it must not stop the store opening.
+        let Ok(purchase) = decode(id.value(), bytes.value()) else {
+            continue;
+        };
         history
             .insert(
                 history_key(
@@ -427,13 +430,15 @@ impl PurchaseStore for EmbeddedPurchaseStore {
         limit: usize,
     ) -> Result<HistoryPage, StoreError> {
         use std::ops::Bound;
+        let since = creation_key(query.since);
         let start = match after {
-            Some(after) => Bound::Excluded(history_key(
+            // A cursor inside the window; one before it (from another window) starts at since.
+            Some(after) if after.created >= since => Bound::Excluded(history_key(
                 &query.store_id,
                 &after.created,
                 &after.purchase_id,
             )),
-            None => Bound::Included(format!("{}\0{}", query.store_id, creation_key(query.since))),
+            _ => Bound::Included(format!("{}\0{since}", query.store_id)),
         };
         // Every key of a purchase created at `until` or later sorts after this one.
         let end = format!("{}\0{}", query.store_id, creation_key(query.until));

@@ -613,6 +613,13 @@ impl PurchaseStore for DynamoDbPurchaseStore {
         if query.since > last {
             return Ok(empty);
         }
+        // A cursor outside the window (from another one) would be refused by DynamoDB: one
+        // before it starts at since, one after it ends the listing.
+        let (since_key, last_key) = (creation_key(query.since), creation_key(last));
+        if after.is_some_and(|after| after.created > last_key) {
+            return Ok(empty);
+        }
+        let after = after.filter(|after| after.created >= since_key);
         let start = after.map(|after| {
             HashMap::from([
                 (
@@ -638,8 +645,8 @@ impl PurchaseStore for DynamoDbPurchaseStore {
             .expression_attribute_names("#store", "storeId")
             .expression_attribute_names("#created", STORE_INDEX_TIME)
             .expression_attribute_values(":store", AttributeValue::S(query.store_id.clone()))
-            .expression_attribute_values(":since", AttributeValue::S(creation_key(query.since)))
-            .expression_attribute_values(":last", AttributeValue::S(creation_key(last)))
+            .expression_attribute_values(":since", AttributeValue::S(since_key))
+            .expression_attribute_values(":last", AttributeValue::S(last_key))
             .limit(i32::try_from(limit.clamp(1, 1000)).expect("at most 1000"))
             .set_exclusive_start_key(start)
             .send()

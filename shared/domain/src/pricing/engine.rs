@@ -202,9 +202,7 @@ fn overridden_items(
         else {
             continue;
         };
-        let known = book
-            .item_by_sku(&cart_item.id)
-            .map(|index| &book.items[index]);
+        let known = find_item(book, cart_item).map(|(index, _)| &book.items[index]);
         let whole =
             parse_plain_decimal(&cart_item.quantity.value).is_some_and(|q| q.fract().is_zero());
         let item = Item {
@@ -222,6 +220,22 @@ fn overridden_items(
         items.push((price.line, item));
     }
     items
+}
+
+/// The book's item for a cart item: by SKU, or for a scan code by barcode, then by SKU.
+fn find_item(book: &PriceBook, cart_item: &CartItem) -> Option<(usize, Found)> {
+    match cart_item.item_type {
+        CartItemType::Sku => book
+            .item_by_sku(&cart_item.id)
+            .map(|index| (index, Found::Sku)),
+        CartItemType::ScanCode => book
+            .item_by_barcode(&cart_item.id)
+            .map(|index| (index, Found::Barcode))
+            .or_else(|| {
+                book.item_by_sku(&cart_item.id)
+                    .map(|index| (index, Found::Sku))
+            }),
+    }
 }
 
 /// How a cart line's item was found.
@@ -330,19 +344,7 @@ fn resolve_lines<'b>(
             }
             continue;
         }
-        let found = match cart_item.item_type {
-            CartItemType::Sku => book
-                .item_by_sku(&cart_item.id)
-                .map(|index| (index, Found::Sku)),
-            CartItemType::ScanCode => book
-                .item_by_barcode(&cart_item.id)
-                .map(|index| (index, Found::Barcode))
-                .or_else(|| {
-                    book.item_by_sku(&cart_item.id)
-                        .map(|index| (index, Found::Sku))
-                }),
-        };
-        let Some((item_index, found)) = found else {
+        let Some((item_index, found)) = find_item(book, cart_item) else {
             let looked_up = match cart_item.item_type {
                 CartItemType::Sku => "SKU",
                 CartItemType::ScanCode => "barcode or SKU",

@@ -265,6 +265,33 @@ fn a_line_a_person_priced_takes_that_price_no_item_promotion_and_its_threshold_s
     );
 }
 
+/// A scan-code line a person prices keeps the fees of the book's item its barcode names.
+#[test]
+fn a_scan_code_line_a_person_priced_keeps_the_fees_of_the_item_its_barcode_names() {
+    let book = book(
+        json!([{ "sku": "SKU-W", "name": "Water", "price": "1.99", "taxCode": "STD",
+                 "barcodes": [{ "type": "UPC", "id": "012345678905" }],
+                 "fees": [{ "description": "CA CRV", "amount": "0.05", "taxable": false }] }]),
+        json!([]),
+    );
+    let mut cart = request(&[("012345678905", "2")]);
+    cart.cart_items[0].item_type = CartItemType::ScanCode;
+    let (_, explanation) = explain_cart(
+        &book,
+        &cart,
+        AmountBasis::Line,
+        &[person_price(0, "1.00", "STD")],
+    )
+    .unwrap();
+    let explained = &explanation.lines[0];
+    assert_eq!(
+        (explained.found_by, explained.sku.as_str()),
+        ("person", "SKU-W")
+    );
+    assert_eq!(explained.fees.len(), 1, "{explained:#?}");
+    assert_eq!(explained.fees[0].amount, "0.10");
+}
+
 #[test]
 fn worked_example_bananas_by_weight() {
     let book = book(
