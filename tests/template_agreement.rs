@@ -310,3 +310,66 @@ fn the_purchases_table_has_the_indexes_the_store_queries() {
             .contains(&format!("/index/{STORE_INDEX}"))
     );
 }
+
+/// Every operator route is an API Gateway method with IAM auth, integrated with the operator
+/// function, allowed to the operator roles, and nothing else reaches the operator function.
+#[test]
+fn every_operator_route_is_a_method_for_the_operator_roles() {
+    let template = template();
+    let resources = template["Resources"].as_object().unwrap();
+    // The full path of each API resource, from its chain of parents.
+    let path_of = |name: &str| {
+        let mut parts = Vec::new();
+        let mut current = name.to_owned();
+        while let Some(resource) = resources.get(&current) {
+            parts.push(
+                resource["Properties"]["PathPart"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+            match resource["Properties"]["ParentId"]["Ref"].as_str() {
+                Some(parent) => current = parent.to_owned(),
+                None => break,
+            }
+        }
+        parts.reverse();
+        format!("/{}", parts.join("/"))
+    };
+    let methods: BTreeSet<(String, String)> =
+        resources_of_type(&template, "AWS::ApiGateway::Method")
+            .into_iter()
+            .filter(|(_, method)| {
+                method["Properties"]["Integration"]
+                    .to_string()
+                    .contains("OperatorFunction.Arn")
+            })
+            .map(|(name, method)| {
+                let properties = &method["Properties"];
+                assert_eq!(properties["AuthorizationType"], "AWS_IAM", "{name}");
+                (
+                    properties["HttpMethod"].as_str().unwrap().to_owned(),
+                    path_of(properties["ResourceId"]["Ref"].as_str().unwrap()),
+                )
+            })
+            .collect();
+    let routes: BTreeSet<(String, String)> = operator::rest::ROUTES
+        .iter()
+        .map(|(method, path)| (method.to_string(), path.to_string()))
+        .collect();
+    assert_eq!(methods, routes);
+    let policy = template["Resources"]["Api"]["Properties"]["Policy"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|statement| statement["Sid"] == "OperatorsOnly")
+        .unwrap()
+        .to_string();
+    for (method, path) in operator::rest::ROUTES {
+        let pattern = path.replace("{purchaseId}", "*");
+        assert!(
+            policy.contains(&format!("/{method}{pattern}\"")),
+            "{method} {path} not in OperatorsOnly"
+        );
+    }
+}

@@ -244,7 +244,7 @@ pub struct MoneyInput {
 
 pub struct QueryRoot;
 
-#[Object]
+#[Object(name = "Query")]
 impl QueryRoot {
     /// One purchase, by id or by its store's shopping trip; null when there is none.
     async fn purchase(
@@ -331,7 +331,7 @@ impl QueryRoot {
 
 pub struct MutationRoot;
 
-#[Object]
+#[Object(name = "Mutation")]
 impl MutationRoot {
     /// Reprice, price lines by hand, or set the retailer's references: only while Open and
     /// not leased.
@@ -518,4 +518,23 @@ fn is_not_found(error: &async_graphql::Error) -> bool {
         .as_ref()
         .and_then(|extensions| extensions.get("code"))
         .is_some_and(|code| *code == async_graphql::Value::from("NOT_FOUND"))
+}
+
+#[cfg(test)]
+mod tests {
+    /// The committed SDL is the schema the code serves; after a deliberate change,
+    /// `JWO_WRITE_SDL=1 cargo test -p operator sdl` writes the new one to review and commit.
+    #[test]
+    fn the_committed_sdl_is_the_schema_of_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
+        let code = super::sdl();
+        if std::env::var_os("JWO_WRITE_SDL").is_some() {
+            std::fs::write(path, &code).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == code,
+            "functions/operator/schema.graphql differs from the code's schema; review the change, then JWO_WRITE_SDL=1 cargo test -p operator sdl"
+        );
+    }
 }

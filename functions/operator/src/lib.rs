@@ -38,6 +38,9 @@ pub const MAX_PAGE: usize = 100;
 /// A list reads at most about this many index entries for one answer, so a filter that
 /// matches little answers in bounded time (with a `nextToken` to go on).
 pub const LIST_READ_BUDGET: usize = 1_000;
+/// A page stops growing past this many bytes of JSON: under Lambda's 6 MB answer however large
+/// the carts (a purchase's lines and their explanations can run to a megabyte).
+pub const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Why an operation changed nothing.
 #[derive(Debug, Error)]
@@ -221,12 +224,29 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
     /// The purchase as people see it, each line explained from the price book version that
     /// priced it (when that version can still be read).
     pub async fn session(&self, purchase: &Purchase) -> CheckoutSession {
+        self.session_with(purchase, &mut Vec::new()).await
+    }
+
+    /// [`Operator::session`], reading each price book version once for all the purchases
+    /// `books` is kept across (a page).
+    async fn session_with(
+        &self,
+        purchase: &Purchase,
+        books: &mut Vec<(String, Option<Arc<VersionedPriceBook>>)>,
+    ) -> CheckoutSession {
         let book = match (&purchase.checkout, &purchase.price_book_version) {
-            (Some(_), Some(label)) => match self.checkout.price_books.version(label).await {
-                Ok(book) => book,
-                Err(error) => {
-                    tracing::warn!(%error, version = %label, "price book version unreadable; purchase shown without explanation");
-                    None
+            (Some(_), Some(label)) => match books.iter().find(|(read, _)| read == label) {
+                Some((_, book)) => book.clone(),
+                None => {
+                    let book = match self.checkout.price_books.version(label).await {
+                        Ok(book) => book,
+                        Err(error) => {
+                            tracing::warn!(%error, version = %label, "price book version unreadable; purchase shown without explanation");
+                            None
+                        }
+                    };
+                    books.push((label.clone(), book.clone()));
+                    book
                 }
             },
             _ => None,
@@ -351,24 +371,51 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Opera
                     wanted_purchases.push(purchase);
                     if wanted_purchases.len() == limit {
                         let next = token_of(&cursor_of(&wanted_purchases[limit - 1]));
-                        return Ok(self.page(&wanted_purchases, Some(next)).await);
+                        return Ok(self
+                            .page(&wanted_purchases, Some(next), |p| token_of(&cursor_of(p)))
+                            .await);
                     }
                 }
             }
             match next {
                 Some(next) if read >= LIST_READ_BUDGET => {
-                    return Ok(self.page(&wanted_purchases, Some(token_of(&next))).await);
+                    return Ok(self
+                        .page(&wanted_purchases, Some(token_of(&next)), |p| {
+                            token_of(&cursor_of(p))
+                        })
+                        .await);
                 }
                 Some(next) => after = Some(next),
-                None => return Ok(self.page(&wanted_purchases, None).await),
+                None => {
+                    return Ok(self
+                        .page(&wanted_purchases, None, |p| token_of(&cursor_of(p)))
+                        .await);
+                }
             }
         }
     }
 
-    async fn page(&self, purchases: &[Purchase], next_token: Option<String>) -> PurchasePage {
+    /// The page of `purchases`, cut short once its JSON passes [`MAX_PAGE_BYTES`] (the next
+    /// page then starts after the last one shown: `token_after`).
+    async fn page(
+        &self,
+        purchases: &[Purchase],
+        next_token: Option<String>,
+        token_after: impl Fn(&Purchase) -> String,
+    ) -> PurchasePage {
         let mut sessions = Vec::with_capacity(purchases.len());
-        for purchase in purchases {
-            sessions.push(self.session(purchase).await);
+        let mut books = Vec::new();
+        let mut bytes = 0;
+        for (shown, purchase) in purchases.iter().enumerate() {
+            if shown > 0 && bytes > MAX_PAGE_BYTES {
+                return PurchasePage {
+                    purchases: sessions,
+                    next_token: Some(token_after(&purchases[shown - 1])),
+                };
+            }
+            let session = self.session_with(purchase, &mut books).await;
+            bytes += serde_json::to_vec(&session).map_or(0, |json| json.len());
+            sessions.push(session);
         }
         PurchasePage {
             purchases: sessions,

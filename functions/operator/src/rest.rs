@@ -27,6 +27,18 @@ use crate::{Complete, LineOverride, LineRef, ListFilter, Operator, OperatorError
 pub const PURCHASES_PATH: &str = "/v1/purchases";
 /// What-if pricing: a Create Purchases body priced with the current book; nothing is stored.
 pub const PRICE_PATH: &str = "/v1/price";
+/// Every route of the operator Lambda, as API Gateway must expose them (the template test
+/// checks each is a method with IAM auth, integrated with the operator function, and allowed
+/// to the operator roles only).
+pub const ROUTES: [(&str, &str); 7] = [
+    ("GET", "/v1/purchases"),
+    ("GET", "/v1/purchases/{purchaseId}"),
+    ("PATCH", "/v1/purchases/{purchaseId}"),
+    ("POST", "/v1/purchases/{purchaseId}/complete"),
+    ("POST", "/v1/purchases/{purchaseId}/cancel"),
+    ("POST", "/v1/price"),
+    ("POST", "/graphql"),
+];
 /// A cart to price may be as large as Create Purchases takes.
 pub const MAX_CART_BYTES: usize = 1024 * 1024;
 /// The longest `merchantReferenceId` and `customInformation` (the Checkout Session's limits).

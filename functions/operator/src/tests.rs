@@ -702,6 +702,95 @@ async fn a_cart_is_priced_and_explained_without_storing_anything<S: PurchaseStor
     assert!(world.checkout.store.all_open().await.unwrap().is_empty());
 }
 
+/// The same scenario through GraphQL alone: the held purchase found by query, repriced and
+/// completed by mutations; a refusal is an error with its code and the field.
+async fn graphql_finds_reprices_and_completes_a_held_purchase<S: PurchaseStore>(world: World<S>) {
+    let mut unpriced = sample_purchase("graphql-1", true);
+    unpriced.checkout = None;
+    unpriced.constraints = vec![Constraint::no_price_book("none")];
+    world.insert(&unpriced).await;
+    let routes: Arc<dyn crate::rest::OperatorRoutes> =
+        Arc::new(Operator::new(Arc::clone(&world.checkout)));
+    let schema = crate::graphql::schema(routes);
+    let ask = |query: &str, variables: Value| {
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        let schema = &schema;
+        async move {
+            let answer = crate::graphql::execute(schema, ACTOR, body.as_bytes()).await;
+            assert_eq!(answer.status, 200);
+            answer.value()
+        }
+    };
+    let held = ask(
+        "query Held($store: String) { purchases(state: Open, storeId: $store, constraintId: \"NoPriceBook\", first: 10) { nodes { purchaseId constraints { constraintId field } } pageInfo { hasNextPage } } }",
+        json!({ "store": "STORE-001" }),
+    )
+    .await;
+    assert_eq!(held["errors"], Value::Null, "{held}");
+    let nodes = &held["data"]["purchases"]["nodes"];
+    assert_eq!(nodes[0]["purchaseId"], json!(unpriced.purchase_id));
+    assert_eq!(nodes[0]["constraints"][0]["constraintId"], "NoPriceBook");
+
+    let id = json!(unpriced.purchase_id);
+    let refused = ask(
+        "mutation($id: ID!) { updatePurchase(id: $id, input: { lineOverrides: [{ line: 9, unitPrice: \"1.00\", taxCode: \"STD\", reason: \"r\" }] }) { purchaseId } }",
+        json!({ "id": id }),
+    )
+    .await;
+    let error = &refused["errors"][0];
+    assert_eq!(error["extensions"]["code"], "BAD_REQUEST", "{refused}");
+    assert_eq!(error["extensions"]["field"], "lineOverrides[0].line");
+    assert_eq!(error["path"], json!(["updatePurchase"]));
+
+    let repriced = ask(
+        "mutation($id: ID!) { updatePurchase(id: $id, input: { reprice: true }) { constraints { constraintId } priceBookVersion orderTotals { priceTotal { amount currencyCode } } } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert_eq!(repriced["errors"], Value::Null, "{repriced}");
+    let purchase = &repriced["data"]["updatePurchase"];
+    assert_eq!(purchase["constraints"], json!([]));
+    let total = purchase["orderTotals"]["priceTotal"].clone();
+    let mismatch = ask(
+        "mutation($id: ID!) { completePurchase(id: $id, expectedTotal: { amount: \"0.01\", currencyCode: \"USD\" }) { outcome } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert_eq!(
+        mismatch["errors"][0]["extensions"]["code"], "AmountMismatch",
+        "{mismatch}"
+    );
+    assert_eq!(world.submissions(), 0);
+    let completed = ask(
+        "mutation($id: ID!, $total: MoneyInput) { completePurchase(id: $id, expectedTotal: $total) { outcome purchase { orderId statusDetail { state } history { actor action } } } }",
+        json!({ "id": id, "total": total }),
+    )
+    .await;
+    assert_eq!(completed["errors"], Value::Null, "{completed}");
+    let done = &completed["data"]["completePurchase"];
+    assert_eq!(done["outcome"], "Completed");
+    assert_eq!(done["purchase"]["orderId"], "order-1");
+    assert_eq!(done["purchase"]["statusDetail"]["state"], "Completed");
+    assert_eq!(done["purchase"]["history"][0]["actor"], ACTOR);
+    let missing = ask(
+        "{ purchase(id: \"no-such-id\") { purchaseId } }",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(missing["data"]["purchase"], Value::Null, "{missing}");
+    let canceled = ask(
+        "mutation($id: ID!) { cancelPurchase(id: $id, reason: \"late\") { purchaseId } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert_eq!(
+        canceled["errors"][0]["extensions"]["code"], "NotOpen",
+        "{canceled}"
+    );
+    assert_eq!(canceled["errors"][0]["extensions"]["state"], "Completed");
+    assert_eq!(world.submissions(), 1);
+}
+
 async fn bad_bodies_name_the_field_and_change_nothing<S: PurchaseStore>(world: World<S>) {
     let purchase = sample_purchase("bad-1", false);
     world.insert(&purchase).await;
@@ -817,4 +906,5 @@ on_both_stores!(
     a_person_prices_a_line_and_completes_at_the_total_they_saw,
     bad_bodies_name_the_field_and_change_nothing,
     a_cart_is_priced_and_explained_without_storing_anything,
+    graphql_finds_reprices_and_completes_a_held_purchase,
 );

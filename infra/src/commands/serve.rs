@@ -35,6 +35,7 @@ use jwo_local::embedded::EmbeddedPurchaseStore;
 use jwo_local::fixed_price_book::SAMPLE_PRICE_BOOK;
 use jwo_local::log_alerts::LocalAlerts;
 use operator::Operator;
+use operator::graphql::{GRAPHQL_PATH, OperatorSchema};
 use operator::rest::{OperatorRequest, is_operator_path};
 use serde_json::json;
 use tokio::sync::watch;
@@ -92,8 +93,10 @@ type OperatorService = Operator<EmbeddedPurchaseStore, LocalAlerts, CheckoutClie
 
 struct Connector {
     service: Service,
-    /// The operator routes (`/v1/purchases…`), over the checkout's own ports.
-    operator: OperatorService,
+    /// The operator routes (`/v1/purchases…`, `/v1/price`), over the checkout's own ports.
+    operator: Arc<OperatorService>,
+    /// The same routes as GraphQL (`POST /graphql`).
+    graphql: OperatorSchema,
     /// The key incoming requests must be signed with (--require-sigv4).
     required_signer: Option<Credentials>,
     region: String,
@@ -229,8 +232,10 @@ async fn serve(args: Serve) -> Result<(), String> {
         Arc::clone(&price_books),
         checkout::Config::default(),
     ));
+    let operator = Arc::new(Operator::new(Arc::clone(&checkout)));
     let connector = Arc::new(Connector {
-        operator: Operator::new(Arc::clone(&checkout)),
+        graphql: operator::graphql::schema(operator.clone()),
+        operator,
         service: CreatePurchases::new(
             store,
             LocalAlerts::new(1000),
@@ -370,7 +375,7 @@ async fn handle_request(
             return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
         }
     }
-    if is_operator_path(uri.path()) {
+    if is_operator_path(uri.path()) || uri.path() == GRAPHQL_PATH {
         // Who changed what, in the purchase's history: the signing key, or the local user.
         let actor = match &connector.required_signer {
             Some(signer) => format!("sigv4:{}", signer.access_key_id()),
@@ -379,16 +384,24 @@ async fn handle_request(
                 std::env::var("USER").unwrap_or_else(|_| "unknown".into())
             ),
         };
-        let answer = connector
-            .operator
-            .handle(OperatorRequest {
-                method: method.as_str(),
-                path: uri.path(),
-                query: uri.query(),
-                body: &body,
-                actor: &actor,
-            })
-            .await;
+        let answer = if uri.path() == GRAPHQL_PATH {
+            if method != Method::POST {
+                let body = json!({ "message": "GraphQL is POST /graphql" });
+                return (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response();
+            }
+            operator::graphql::execute(&connector.graphql, &actor, &body).await
+        } else {
+            connector
+                .operator
+                .handle(OperatorRequest {
+                    method: method.as_str(),
+                    path: uri.path(),
+                    query: uri.query(),
+                    body: &body,
+                    actor: &actor,
+                })
+                .await
+        };
         let status =
             StatusCode::from_u16(answer.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return (status, [(CONTENT_TYPE, "application/json")], answer.body).into_response();
