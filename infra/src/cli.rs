@@ -59,6 +59,10 @@ pub enum Command {
     /// history through the operator routes), per purchase and line, and in total, with why.
     /// Changes nothing. Exit code 0 compared, 1 refused by the connector, 2 cannot run.
     Reprice(commands::reprice::Reprice),
+    /// The operator routes of a connector as MCP tools over stdio (get_purchase,
+    /// list_purchases, update_purchase, complete_purchase, cancel_purchase, price_cart), for an
+    /// assistant's MCP client to start; --sign for a deployed stack.
+    Mcp(commands::mcp::Mcp),
     /// The price book in the catalog store, and the Catalog API upload.
     Catalog {
         #[command(subcommand)]
@@ -91,6 +95,7 @@ impl Cli {
             Command::Load(args) => commands::load::run(args),
             Command::Purchases(args) => commands::purchases::run(args),
             Command::Reprice(args) => commands::reprice::run(args),
+            Command::Mcp(args) => commands::mcp::run(args),
             Command::Price {
                 pricebook,
                 basis,

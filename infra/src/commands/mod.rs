@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod connectivity;
 pub mod load;
+pub mod mcp;
 pub mod price;
 pub mod purchases;
 pub mod reprice;

@@ -35,6 +35,10 @@ use jwo_local::embedded::EmbeddedPurchaseStore;
 use jwo_local::fixed_price_book::SAMPLE_PRICE_BOOK;
 use jwo_local::log_alerts::LocalAlerts;
 use operator::Operator;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+
+use crate::mcp::OperatorTools;
 use operator::graphql::{GRAPHQL_PATH, OperatorSchema};
 use operator::rest::{OperatorRequest, is_operator_path};
 use serde_json::json;
@@ -76,6 +80,10 @@ pub struct Serve {
     /// Gateway's IAM authorization would.
     #[arg(long)]
     pub require_sigv4: bool,
+    /// A Host the MCP endpoint (/mcp) answers besides localhost, 127.0.0.1, ::1 and the
+    /// --listen address; repeat for more. Any other Host is refused (DNS rebinding).
+    #[arg(long = "mcp-allowed-host", value_name = "HOST")]
+    pub mcp_allowed_hosts: Vec<String>,
     /// Faults the built-in simulator injects (lost answers, repeats answered 409 or 400, ...),
     /// to try the connector's unhappy paths; not with --checkout-url.
     #[command(flatten, next_help_heading = "Built-in simulator faults")]
@@ -248,6 +256,26 @@ async fn serve(args: Serve) -> Result<(), String> {
         required_signer,
         region: args.region.clone(),
     });
+    // MCP over streamable HTTP, on the same routes as everything else: off under
+    // --require-sigv4 (MCP clients do not sign), `jwo mcp --endpoint … --sign` is for that.
+    let mcp_stop = tokio_util::sync::CancellationToken::new();
+    let mcp_hosts = mcp_allowed_hosts(&args);
+    let mcp: Router = match &connector.required_signer {
+        None => {
+            let tools = OperatorTools::new(connector.operator.clone(), local_actor());
+            Router::new().nest_service(
+                MCP_PATH,
+                StreamableHttpService::new(
+                    move || Ok(tools.clone()),
+                    Arc::new(LocalSessionManager::default()),
+                    StreamableHttpServerConfig::default()
+                        .with_allowed_hosts(mcp_hosts.clone())
+                        .with_cancellation_token(mcp_stop.child_token()),
+                ),
+            )
+        }
+        Some(_) => Router::new().route(MCP_PATH, axum::routing::any(mcp_refused)),
+    };
     let mut app = Router::new()
         .route("/healthz", get(healthz))
         .fallback(handle_request)
@@ -257,6 +285,7 @@ async fn serve(args: Serve) -> Result<(), String> {
     if let Some(simulator) = simulator_routes {
         app = app.merge(simulator);
     }
+    let app = app.merge(mcp);
 
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(async move {
@@ -278,8 +307,12 @@ async fn serve(args: Serve) -> Result<(), String> {
         basis,
         &checkout_target,
     );
+    let stopping = until_stopped(stopped.clone());
     axum::serve(listener, app)
-        .with_graceful_shutdown(until_stopped(stopped))
+        .with_graceful_shutdown(async move {
+            stopping.await;
+            mcp_stop.cancel();
+        })
         .await
         .map_err(|error| error.to_string())?;
     // Every acknowledged purchase is already committed; let checkouts under way finish.
@@ -347,6 +380,33 @@ fn print_banner(
     let _ = std::io::stdout().flush();
 }
 
+/// Where MCP is served (streamable HTTP).
+const MCP_PATH: &str = "/mcp";
+
+/// Who the purchase's history says made a change through an unsigned route.
+fn local_actor() -> String {
+    format!(
+        "local:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+/// The Host values /mcp answers: loopback's names, the address listened on (unless it is
+/// every address), and those named with --mcp-allowed-host.
+fn mcp_allowed_hosts(args: &Serve) -> Vec<String> {
+    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
+    if !args.listen.ip().is_unspecified() {
+        hosts.push(args.listen.ip().to_string());
+    }
+    hosts.extend(args.mcp_allowed_hosts.iter().cloned());
+    hosts
+}
+
+async fn mcp_refused() -> Response {
+    let body = json!({ "message": "MCP over HTTP is off under --require-sigv4 (MCP clients do not sign); run `jwo mcp --endpoint URL --sign`, which signs, instead" });
+    (StatusCode::FORBIDDEN, axum::Json(body)).into_response()
+}
+
 async fn healthz() -> Response {
     (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
 }
@@ -379,10 +439,7 @@ async fn handle_request(
         // Who changed what, in the purchase's history: the signing key, or the local user.
         let actor = match &connector.required_signer {
             Some(signer) => format!("sigv4:{}", signer.access_key_id()),
-            None => format!(
-                "local:{}",
-                std::env::var("USER").unwrap_or_else(|_| "unknown".into())
-            ),
+            None => local_actor(),
         };
         let answer = if uri.path() == GRAPHQL_PATH {
             if method != Method::POST {

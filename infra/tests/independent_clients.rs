@@ -1,0 +1,69 @@
+//! The operator's MCP tools and GraphQL through clients nobody here wrote: the official Python
+//! MCP SDK (over stdio via `jwo mcp`, and over streamable HTTP at `/mcp`) and graphql-core
+//! (queries validated against the committed SDL, sent to `/graphql`), both against a real
+//! `jwo serve`. The scripts are in `infra/tests/clients/`; their packages are in `.venv`
+//! (infra/scripts/requirements-test.txt).
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use jwo_test_support::{Killed, repo_root, sample_price_book};
+
+/// A `jwo serve` on a free port that reads a new price book at once; its base URL.
+fn serve(data_dir: &std::path::Path) -> (Killed, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jwo"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--price-book-cache-seconds",
+            "0",
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("jwo serve starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a banner").unwrap();
+    let base = first.rsplit(' ').next().unwrap().to_owned();
+    std::thread::spawn(move || lines.for_each(drop));
+    (Killed(child), base)
+}
+
+fn run_client(script: &str) {
+    let data = tempfile::tempdir().unwrap();
+    let (_server, base) = serve(data.path());
+    let python = repo_root().join(".venv/bin/python");
+    let output = Command::new(&python)
+        .arg(repo_root().join("infra/tests/clients").join(script))
+        .arg(env!("CARGO_BIN_EXE_jwo"))
+        .arg(&base)
+        .arg(data.path())
+        .arg(sample_price_book())
+        .current_dir(repo_root())
+        .output()
+        .unwrap_or_else(|error| {
+            panic!(
+                "{} (run infra/scripts/test once): {error}",
+                python.display()
+            )
+        });
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn the_python_mcp_sdk_runs_the_operator_scenario_over_stdio_and_streamable_http() {
+    run_client("mcp_scenario.py");
+}
+
+#[test]
+fn graphql_core_validates_every_query_against_the_committed_sdl_and_runs_the_scenario() {
+    run_client("graphql_scenario.py");
+}
