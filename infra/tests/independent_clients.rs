@@ -67,3 +67,35 @@ fn the_python_mcp_sdk_runs_the_operator_scenario_over_stdio_and_streamable_http(
 fn graphql_core_validates_every_query_against_the_committed_sdl_and_runs_the_scenario() {
     run_client("graphql_scenario.py");
 }
+
+/// A raw `POST /mcp` initialize with `host` as the Host header; the status line.
+fn mcp_status(address: &str, host: &str) -> String {
+    use std::io::{Read, Write};
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "POST /mcp HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+/// `/mcp` answers the Host names it was told of, and refuses any other (DNS rebinding).
+#[test]
+fn mcp_over_http_refuses_a_host_it_was_not_told_of() {
+    let data = tempfile::tempdir().unwrap();
+    let (_server, base) = serve(data.path());
+    let address = base.trim_start_matches("http://");
+    assert!(
+        mcp_status(address, address).contains(" 200"),
+        "{}",
+        mcp_status(address, address)
+    );
+    let port = address.rsplit(':').next().unwrap();
+    let refused = mcp_status(address, &format!("attacker.example:{port}"));
+    assert!(refused.contains(" 403"), "{refused}");
+}

@@ -240,6 +240,24 @@ async fn with_require_sigv4_only_signed_calls_get_in() {
     let (passed, signed) = jwo(&["connectivity-test", "--sign", "--endpoint", &base], &key);
     assert!(passed, "{signed}");
     assert!(signed.contains("67 of 67 cases passed"), "{signed}");
+
+    // GraphQL needs the signature like every route; MCP over HTTP is off (clients do not sign).
+    let unsigned = PurchasesEndpoint::new(&base, None).unwrap();
+    let (status, _) = unsigned
+        .call(
+            http::Method::POST,
+            "/graphql",
+            br#"{"query":"{ purchases { nodes { purchaseId } } }"}"#,
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 403);
+    let (status, said) = unsigned
+        .call(http::Method::POST, "/mcp", b"{}")
+        .await
+        .unwrap();
+    assert_eq!(status, 403);
+    assert!(String::from_utf8_lossy(&said).contains("jwo mcp"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
