@@ -114,6 +114,20 @@ mod tests {
         );
     }
 
+    /// An allowlist present but blank stops the function at start, naming the variable,
+    /// instead of letting every caller in.
+    #[test]
+    fn a_blank_allowlist_fails_closed() {
+        for blank in ["", ",", "  "] {
+            let refused = LambdaSettings::from_lookup(|name| match name {
+                "ALLOWED_CALLER_ARNS" => Some(blank.to_owned()),
+                other => valid(other),
+            });
+            let error = refused.err().expect("a blank allowlist is refused");
+            assert!(error.contains("ALLOWED_CALLER_ARNS"), "{error}");
+        }
+    }
+
     #[test]
     fn settings_name_what_is_missing_or_wrong() {
         let base = |name: &str| match name {

@@ -23,6 +23,12 @@ impl AllowedCallers {
                 return Err(format!("'{arn}' is not an ARN"));
             }
         }
+        // Set but naming nobody is a mistake, never "everyone": fail closed.
+        if arns.is_empty() {
+            return Err(format!(
+                "set, but names no ARN ('{list}'); give the callers' role ARNs, comma-separated"
+            ));
+        }
         Ok(AllowedCallers(arns))
     }
 
@@ -99,5 +105,9 @@ mod tests {
         assert!(!allowed.allows(None));
         assert!(AllowedCallers::any().allows(None));
         assert!(AllowedCallers::parse("OrderingGateway").is_err());
+        // Blank or only commas: refused, never "allow everyone".
+        for blank in ["", " ", ",", " , "] {
+            assert!(AllowedCallers::parse(blank).is_err(), "{blank:?}");
+        }
     }
 }
