@@ -141,6 +141,7 @@ struct UpdatePurchase {
     reprice: Option<bool>,
     /// Lines a person prices, when the book cannot.
     line_overrides: Option<Vec<LineOverride>>,
+    /// The retailer's own references to set.
     merchant_metadata: Option<MerchantMetadata>,
 }
 
@@ -226,7 +227,8 @@ pub fn tools() -> Vec<Tool> {
             "Submit a purchase to Amazon's Checkout Service now and answer the outcome (at the expected total only, when given); or for one held for reconciliation, record the orderId Amazon confirmed, or submit it again.",
             schema_for_type::<CompletePurchase>(),
         )
-        .with_annotations(hints(false, false, false)),
+        // It reaches Amazon's Checkout Service: the one tool with effects outside the connector.
+        .with_annotations(hints(false, false, false).open_world(true)),
         Tool::new(
             "cancel_purchase",
             "Cancel an Open purchase (Canceled, OperatorCanceled): nothing will be charged for it. Refused while it is being checked out or once Completed; one Amazon may have charged needs notCharged.",
@@ -249,6 +251,8 @@ type RestCall = (&'static str, String, Option<String>, Option<Value>);
 /// reason).
 fn request_of(tool: &str, mut arguments: Map<String, Value>) -> Result<RestCall, (String, String)> {
     let bad = |field: &str, reason: &str| (field.to_owned(), reason.to_owned());
+    // An optional argument sent as null (the schemas allow it) is an argument not given.
+    arguments.retain(|_, value| !value.is_null());
     let take_id = |arguments: &mut Map<String, Value>| match arguments.remove("purchaseId") {
         Some(Value::String(id)) if !id.is_empty() => Ok(encode(&id)),
         Some(_) => Err(bad("purchaseId", "must be a non-empty string")),
@@ -468,7 +472,12 @@ fn result(summary: String, value: Value, is_error: bool) -> CallToolResult {
 
 impl ServerHandler for OperatorTools {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_instructions(
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(rmcp::model::Implementation::new(
+                "jwo",
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .with_instructions(
             "The Just Walk Out ordering connector's purchases. list_purchases shows what is held back at a store and why (constraints); get_purchase explains one; update_purchase reprices or prices lines; complete_purchase submits (pass the expectedTotal you read); cancel_purchase cancels. Money is strings with two decimals.",
         )
     }
@@ -491,6 +500,12 @@ impl ServerHandler for OperatorTools {
         _context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
         let tool = request.name.as_ref();
+        if !tools().iter().any(|known| known.name == tool) {
+            return Err(ErrorData::invalid_params(
+                format!("no tool {tool}; tools/list names them"),
+                None,
+            ));
+        }
         let arguments = request.arguments.unwrap_or_default();
         let (method, path, query, body) = match request_of(tool, arguments) {
             Ok(request) => request,
@@ -598,10 +613,11 @@ mod tests {
         for tool in tools() {
             let properties = tool.input_schema["properties"].as_object().unwrap().clone();
             for (name, property) in properties {
-                let described = property.get("description").is_some()
-                    || property.get("$ref").is_some()
-                    || property["anyOf"].is_array();
-                assert!(described, "{}.{name} has no description", tool.name);
+                assert!(
+                    property.get("description").is_some(),
+                    "{}.{name} has no description",
+                    tool.name
+                );
             }
         }
     }

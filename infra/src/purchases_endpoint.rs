@@ -2,25 +2,36 @@
 //! optionally SigV4-signed like the Ordering Gateway's calls.
 
 use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use bytes::Bytes;
 use http::Uri;
 use http_body_util::BodyExt;
 use jwo_aws::amazon::http::{HttpClient, base_url, client, json_request};
 
-/// The credentials and region requests are signed with.
+/// The credentials and region requests are signed with. The provider is asked before each
+/// request (it caches, and refreshes what expires), so a long-running `jwo mcp --sign` keeps
+/// signing after a role session's credentials expire.
 pub struct Signing {
-    pub credentials: Credentials,
+    pub provider: SharedCredentialsProvider,
     pub region: String,
 }
 
 impl Signing {
     /// The standard AWS credential environment variables (or profile), via the SDK's chain.
     pub async fn from_environment(region: &str) -> Result<Signing, String> {
-        let (_, credentials) = jwo_aws::sdk::signing_credentials(region, "--sign").await?;
+        let (provider, _) = jwo_aws::sdk::signing_credentials(region, "--sign").await?;
         Ok(Signing {
-            credentials,
+            provider,
             region: region.to_owned(),
         })
+    }
+
+    async fn credentials(&self) -> Result<Credentials, String> {
+        use aws_credential_types::provider::ProvideCredentials;
+        self.provider
+            .provide_credentials()
+            .await
+            .map_err(|error| format!("--sign: no AWS credentials now: {error}"))
     }
 }
 
@@ -84,10 +95,15 @@ impl PurchasesEndpoint {
         path: &str,
         body: &[u8],
     ) -> Result<(u16, Vec<u8>), String> {
+        let credentials = match &self.signing {
+            Some(signing) => Some(signing.credentials().await?),
+            None => None,
+        };
         let signing = self
             .signing
             .as_ref()
-            .map(|s| (&s.credentials, s.region.as_str()));
+            .zip(credentials.as_ref())
+            .map(|(s, credentials)| (credentials, s.region.as_str()));
         let request = json_request(
             method,
             &self.base,

@@ -70,12 +70,22 @@ fn graphql_core_validates_every_query_against_the_committed_sdl_and_runs_the_sce
 
 /// A raw `POST /mcp` initialize with `host` as the Host header; the status line.
 fn mcp_status(address: &str, host: &str) -> String {
-    use std::io::{Read, Write};
     let body = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#;
+    post_status(
+        address,
+        "/mcp",
+        &format!("Host: {host}\r\nContent-Type: application/json"),
+        body,
+    )
+}
+
+/// A raw `POST path` with `headers`; the status line.
+fn post_status(address: &str, path: &str, headers: &str, body: &str) -> String {
+    use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(address).unwrap();
     write!(
         stream,
-        "POST /mcp HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\n{headers}\r\nAccept: application/json, text/event-stream\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -98,4 +108,52 @@ fn mcp_over_http_refuses_a_host_it_was_not_told_of() {
     let port = address.rsplit(':').next().unwrap();
     let refused = mcp_status(address, &format!("attacker.example:{port}"));
     assert!(refused.contains(" 403"), "{refused}");
+}
+
+/// Every route is guarded alike: GraphQL and the operator routes refuse a foreign Host or
+/// browser Origin, and a change not sent as JSON (a form's plain-text POST needs no preflight).
+#[test]
+fn graphql_and_the_operator_routes_refuse_what_a_web_page_could_send() {
+    let data = tempfile::tempdir().unwrap();
+    let (_server, base) = serve(data.path());
+    let address = base.trim_start_matches("http://");
+    let query = r#"{"query":"{ purchases { nodes { purchaseId } } }"}"#;
+    let json = "Content-Type: application/json";
+    let ok = post_status(
+        address,
+        "/graphql",
+        &format!("Host: {address}\r\n{json}"),
+        query,
+    );
+    assert!(ok.contains(" 200"), "{ok}");
+    for (path, headers, status) in [
+        (
+            "/graphql",
+            format!("Host: rebound.example\r\n{json}"),
+            " 403",
+        ),
+        (
+            "/graphql",
+            format!("Host: {address}\r\nOrigin: http://attacker.example\r\n{json}"),
+            " 403",
+        ),
+        (
+            "/graphql",
+            format!("Host: {address}\r\nContent-Type: text/plain"),
+            " 415",
+        ),
+        (
+            "/v1/purchases/x/cancel",
+            format!("Host: rebound.example\r\n{json}"),
+            " 403",
+        ),
+        (
+            "/v1/purchases/x/cancel",
+            format!("Host: {address}\r\nContent-Type: text/plain"),
+            " 415",
+        ),
+    ] {
+        let got = post_status(address, path, &headers, query);
+        assert!(got.contains(status), "{path} {headers:?}: {got}");
+    }
 }

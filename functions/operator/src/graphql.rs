@@ -20,10 +20,14 @@ use crate::rest::{OperatorRequest, OperatorResponse, OperatorRoutes, PRICE_PATH,
 
 /// Where GraphQL is served.
 pub const GRAPHQL_PATH: &str = "/graphql";
-/// Depth and complexity a query may have: a purchase with its history and lines nests about
-/// five deep; nothing an operator asks needs more.
-const MAX_DEPTH: usize = 12;
+/// Depth and complexity a request may have. The depth admits the standard introspection
+/// query. Each root field costs what it may do (a listing reads up to a thousand index
+/// entries, a mutation may submit to Amazon), so one request holds at most four queries, or
+/// one mutation: aliases cannot multiply the work.
+const MAX_DEPTH: usize = 16;
 const MAX_COMPLEXITY: usize = 1000;
+/// The largest body `/graphql` takes: a cart to price and the query around it.
+pub const MAX_GRAPHQL_BYTES: usize = crate::rest::MAX_CART_BYTES + crate::rest::MAX_BODY_BYTES;
 
 pub type OperatorSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
@@ -49,6 +53,15 @@ pub fn sdl() -> String {
 /// Answers one `POST /graphql` body for `actor`: always 200 with `{data, errors}` (GraphQL
 /// over HTTP), or 400 when the body is not a GraphQL request at all.
 pub async fn execute(schema: &OperatorSchema, actor: &str, body: &[u8]) -> OperatorResponse {
+    if body.len() > MAX_GRAPHQL_BYTES {
+        return OperatorResponse {
+            status: 413,
+            body: serde_json::to_vec(&json!({
+                "errors": [{ "message": format!("{} bytes; at most {MAX_GRAPHQL_BYTES}", body.len()) }]
+            }))
+            .expect("JSON"),
+        };
+    }
     let request = match serde_json::from_slice::<async_graphql::Request>(body) {
         Ok(request) => request,
         Err(error) => {
@@ -247,6 +260,7 @@ pub struct QueryRoot;
 #[Object(name = "Query")]
 impl QueryRoot {
     /// One purchase, by id or by its store's shopping trip; null when there is none.
+    #[graphql(complexity = 50)]
     async fn purchase(
         &self,
         ctx: &Context<'_>,
@@ -255,7 +269,9 @@ impl QueryRoot {
         idempotent_shopping_trip_id: Option<String>,
     ) -> async_graphql::Result<Option<Purchase>> {
         let (path, query) = match (id, store_id, idempotent_shopping_trip_id) {
-            (Some(id), None, None) => (format!("{PURCHASES_PATH}/{}", encode(id.as_str())), None),
+            (Some(id), None, None) if !id.is_empty() => {
+                (format!("{PURCHASES_PATH}/{}", encode(id.as_str())), None)
+            }
             (None, Some(store), Some(trip)) => (
                 PURCHASES_PATH.to_owned(),
                 Some(query_string(&[
@@ -281,6 +297,7 @@ impl QueryRoot {
     /// The Open purchases (what needs a person), or with `since` a store's history; `first`
     /// at most 100 a page, `after` the `endCursor` of the page before.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = 200)]
     async fn purchases(
         &self,
         ctx: &Context<'_>,
@@ -292,7 +309,12 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<PurchaseConnection> {
-        let state = state.map(|state| format!("{state:?}"));
+        // What is asked most: what is held back (as the MCP tool does).
+        let state = match (state, &since) {
+            (Some(state), _) => Some(format!("{state:?}")),
+            (None, None) => Some("Open".to_owned()),
+            (None, Some(_)) => None,
+        };
         let query = query_string(&[
             ("state", state),
             ("storeId", store_id),
@@ -320,6 +342,7 @@ impl QueryRoot {
 
     /// What-if pricing of a Create Purchases body with the current price book, explained;
     /// nothing is stored.
+    #[graphql(complexity = 200)]
     async fn price_cart(
         &self,
         ctx: &Context<'_>,
@@ -335,6 +358,7 @@ pub struct MutationRoot;
 impl MutationRoot {
     /// Reprice, price lines by hand, or set the retailer's references: only while Open and
     /// not leased.
+    #[graphql(complexity = 600)]
     async fn update_purchase(
         &self,
         ctx: &Context<'_>,
@@ -374,12 +398,13 @@ impl MutationRoot {
             }
             body.insert("merchantMetadata".into(), Value::Object(entry));
         }
-        let path = format!("{PURCHASES_PATH}/{}", encode(id.as_str()));
+        let path = format!("{PURCHASES_PATH}/{}", purchase_segment(&id)?);
         call(ctx, "PATCH", &path, None, Some(Value::Object(body))).await
     }
 
     /// Submit now (only at `expectedTotal` when given); for a purchase held for
     /// reconciliation, record the `orderId` Amazon confirmed, or `resubmit`.
+    #[graphql(complexity = 600)]
     async fn complete_purchase(
         &self,
         ctx: &Context<'_>,
@@ -401,12 +426,13 @@ impl MutationRoot {
         if let Some(resubmit) = resubmit {
             body.insert("resubmit".into(), json!(resubmit));
         }
-        let path = format!("{PURCHASES_PATH}/{}/complete", encode(id.as_str()));
+        let path = format!("{PURCHASES_PATH}/{}/complete", purchase_segment(&id)?);
         call(ctx, "POST", &path, None, Some(Value::Object(body))).await
     }
 
     /// Canceled / OperatorCanceled: never while leased or once Completed; one Amazon may have
     /// charged only with `notCharged` (Amazon confirmed no charge).
+    #[graphql(complexity = 600)]
     async fn cancel_purchase(
         &self,
         ctx: &Context<'_>,
@@ -419,9 +445,17 @@ impl MutationRoot {
         if let Some(not_charged) = not_charged {
             body.insert("notCharged".into(), json!(not_charged));
         }
-        let path = format!("{PURCHASES_PATH}/{}/cancel", encode(id.as_str()));
+        let path = format!("{PURCHASES_PATH}/{}/cancel", purchase_segment(&id)?);
         call(ctx, "POST", &path, None, Some(Value::Object(body))).await
     }
+}
+
+/// A purchase id as a path segment; an empty one is refused naming `id`.
+fn purchase_segment(id: &ID) -> async_graphql::Result<String> {
+    if id.is_empty() {
+        return Err(refusal("BAD_REQUEST", 400, Some("id"), "must not be empty"));
+    }
+    Ok(encode(id.as_str()))
 }
 
 /// `name=value&…` of the parameters given, percent-encoded.
@@ -477,10 +511,11 @@ async fn call<T: DeserializeOwned>(
     if answer.status != 200 {
         let field = value["errors"][0]["field"].as_str();
         let code = match answer.status {
-            400 => "BAD_REQUEST",
+            400 | 405 | 413 => "BAD_REQUEST",
+            403 => "FORBIDDEN",
             404 => "NOT_FOUND",
             409 => value["code"].as_str().unwrap_or("CONFLICT"),
-            503 => "UNAVAILABLE",
+            502 | 503 => "UNAVAILABLE",
             _ => "INTERNAL",
         };
         let message = value["message"]
@@ -489,6 +524,11 @@ async fn call<T: DeserializeOwned>(
         let mut error = refusal(code, answer.status, field, message);
         if let Some(state) = value["state"].as_str() {
             error = error.extend_with(|_, extensions| extensions.set("state", state));
+        }
+        // Every problem the service named, each with its field and reason.
+        if let Some(problems) = value.get("errors").filter(|errors| errors.is_array()) {
+            let problems = async_graphql::Value::from_json(problems.clone()).unwrap_or_default();
+            error = error.extend_with(|_, extensions| extensions.set("errors", problems.clone()));
         }
         return Err(error);
     }

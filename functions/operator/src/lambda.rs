@@ -35,7 +35,7 @@ where
     B: CurrentPriceBook,
 {
     let caller = caller_arn(&event);
-    // The resource path without the stage prefix (`/Prod`).
+    // The resource path without the stage prefix (`/prod`).
     let path = event.raw_http_path();
     let answer = match caller {
         Some(actor) if allowed.allows(Some(actor)) && path == GRAPHQL_PATH => {

@@ -5,13 +5,17 @@
 //! | `GET /v1/purchases/{purchaseId}` | get |
 //! | `GET /v1/purchases?storeId=…&idempotentShoppingTripId=…` | get, by the shopping trip |
 //! | `GET /v1/purchases?state=Open[&storeId][&constraintId][&limit][&nextToken]` | list |
+//! | `GET /v1/purchases?storeId=…&since=…[&until][&state][&constraintId][&limit][&nextToken]` | a store's history |
 //! | `PATCH /v1/purchases/{purchaseId}` `{"reprice": true, "lineOverrides": […], "merchantMetadata": {…}}` | update |
 //! | `POST /v1/purchases/{purchaseId}/complete` `{}` \| `{"resubmit": true}` \| `{"orderId": "…"}`, with `orderTotals.priceTotal` to check | complete |
 //! | `POST /v1/purchases/{purchaseId}/cancel` `{"reason": "…"}` | cancel |
+//! | `POST /v1/price` (a Create Purchases body) | what-if pricing, nothing stored |
+//!
+//! (`POST /graphql` is the same service as GraphQL: [`crate::graphql`].)
 //!
 //! Answers: 200 with the purchase (or the page); 400 `{message, errors[{field, reason}]}`;
-//! 404; 405; 409 `{message, state, reason}`; 503 when the store cannot be reached. Nothing
-//! changes on any error.
+//! 404; 405; 409 `{message, state, code, reason}`; 503 when the store cannot be reached (502
+//! from an adapter that cannot reach a connector). Nothing changes on any error.
 
 use jwo_domain::contract::ErrorBody;
 use jwo_domain::json::FieldError;

@@ -777,6 +777,7 @@ async fn graphql_finds_reprices_and_completes_a_held_purchase<S: PurchaseStore>(
         Value::Null,
     )
     .await;
+    assert_eq!(missing["errors"], Value::Null, "{missing}");
     assert_eq!(missing["data"]["purchase"], Value::Null, "{missing}");
     let canceled = ask(
         "mutation($id: ID!) { cancelPurchase(id: $id, reason: \"late\") { purchaseId } }",

@@ -21,7 +21,7 @@ use checkout::Checkout;
 use checkout::worker::{self, WorkerSettings};
 use clap::Args;
 use create_purchases::{Config, CreatePurchases, MAX_BODY_BYTES, PATH, PurchaseRequest};
-use http::header::CONTENT_TYPE;
+use http::header::{CONTENT_TYPE, HOST, ORIGIN};
 use http::{HeaderMap, Method, StatusCode, Uri};
 use jwo_aws::amazon::checkout_client::{CHECKOUT_PATH, CheckoutClient};
 use jwo_aws::amazon::sigv4;
@@ -80,10 +80,11 @@ pub struct Serve {
     /// Gateway's IAM authorization would.
     #[arg(long)]
     pub require_sigv4: bool,
-    /// A Host the MCP endpoint (/mcp) answers besides localhost, 127.0.0.1, ::1 and the
-    /// --listen address; repeat for more. Any other Host is refused (DNS rebinding).
-    #[arg(long = "mcp-allowed-host", value_name = "HOST")]
-    pub mcp_allowed_hosts: Vec<String>,
+    /// A Host (and browser Origin) every route answers besides localhost, 127.0.0.1, ::1 and
+    /// the --listen address; repeat for more. Any other is refused (403): a web page a browser
+    /// was tricked into sending here (DNS rebinding) reaches nothing.
+    #[arg(long = "allowed-host", value_name = "HOST")]
+    pub allowed_hosts: Vec<String>,
     /// Faults the built-in simulator injects (lost answers, repeats answered 409 or 400, ...),
     /// to try the connector's unhappy paths; not with --checkout-url.
     #[command(flatten, next_help_heading = "Built-in simulator faults")]
@@ -259,7 +260,7 @@ async fn serve(args: Serve) -> Result<(), String> {
     // MCP over streamable HTTP, on the same routes as everything else: off under
     // --require-sigv4 (MCP clients do not sign), `jwo mcp --endpoint … --sign` is for that.
     let mcp_stop = tokio_util::sync::CancellationToken::new();
-    let mcp_hosts = mcp_allowed_hosts(&args);
+    let hosts = allowed_hosts(&args);
     let mcp: Router = match &connector.required_signer {
         None => {
             let tools = OperatorTools::new(connector.operator.clone(), local_actor());
@@ -269,7 +270,7 @@ async fn serve(args: Serve) -> Result<(), String> {
                     move || Ok(tools.clone()),
                     Arc::new(LocalSessionManager::default()),
                     StreamableHttpServerConfig::default()
-                        .with_allowed_hosts(mcp_hosts.clone())
+                        .with_allowed_hosts(hosts.clone())
                         .with_cancellation_token(mcp_stop.child_token()),
                 ),
             )
@@ -285,7 +286,9 @@ async fn serve(args: Serve) -> Result<(), String> {
     if let Some(simulator) = simulator_routes {
         app = app.merge(simulator);
     }
-    let app = app.merge(mcp);
+    let app = app
+        .merge(mcp)
+        .layer(axum::middleware::from_fn_with_state(Arc::new(hosts), guard));
 
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(async move {
@@ -391,15 +394,56 @@ fn local_actor() -> String {
     )
 }
 
-/// The Host values /mcp answers: loopback's names, the address listened on (unless it is
-/// every address), and those named with --mcp-allowed-host.
-fn mcp_allowed_hosts(args: &Serve) -> Vec<String> {
+/// The Host names every route answers: loopback's, the address listened on (unless it is
+/// every address), and those named with --allowed-host.
+fn allowed_hosts(args: &Serve) -> Vec<String> {
     let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
     if !args.listen.ip().is_unspecified() {
         hosts.push(args.listen.ip().to_string());
     }
-    hosts.extend(args.mcp_allowed_hosts.iter().cloned());
+    hosts.extend(args.allowed_hosts.iter().cloned());
     hosts
+}
+
+/// The host of a `Host` header or an `Origin` (scheme, port and IPv6 brackets dropped).
+fn host_name(value: &str) -> &str {
+    let authority = value.split_once("://").map_or(value, |(_, rest)| rest);
+    let authority = authority.split('/').next().unwrap_or_default();
+    match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.split(':').next().unwrap_or_default(),
+    }
+}
+
+/// Refuses a request whose Host, or browser Origin, is not one this server was told of, and
+/// an operator change (or GraphQL) that is not JSON, so a web page cannot drive the operator
+/// routes from a browser (DNS rebinding, or a form's plain-text POST without a preflight).
+async fn guard(
+    State(hosts): State<Arc<Vec<String>>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = request.headers();
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &http::HeaderValue| v.to_str().ok())
+    };
+    let allowed = |value: &str| hosts.iter().any(|host| host == host_name(value));
+    for (name, value) in [("Host", text(HOST)), ("Origin", text(ORIGIN))] {
+        if let Some(value) = value.filter(|value| !allowed(value)) {
+            let body = json!({ "message": format!("{name} '{value}' is not one this server answers ({}); start it with --allowed-host to add one", hosts.join(", ")) });
+            return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+        }
+    }
+    let path = request.uri().path();
+    let changes = request.method() == Method::POST || request.method() == Method::PATCH;
+    let json = text(CONTENT_TYPE).is_some_and(|kind| kind.starts_with("application/json"));
+    if changes && (is_operator_path(path) || path == GRAPHQL_PATH) && !json {
+        let body = json!({ "message": "send the body as JSON (Content-Type: application/json)" });
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, axum::Json(body)).into_response();
+    }
+    next.run(request).await
 }
 
 async fn mcp_refused() -> Response {

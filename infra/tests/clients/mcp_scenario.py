@@ -87,7 +87,7 @@ async def scenario(session, transport):
     assert hints == EXPECTED_HINTS, hints
     for tool in listed.tools:
         for name, prop in tool.input_schema.get("properties", {}).items():
-            assert "description" in prop or "$ref" in prop or "anyOf" in prop, (tool.name, name)
+            assert prop.get("description"), (tool.name, name)
 
     sku = f"SKU-MCP-{transport}"
     held_id = post_cart(cart(f"mcp-{transport}-1", sku))
