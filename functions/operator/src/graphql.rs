@@ -297,7 +297,7 @@ impl QueryRoot {
     /// The Open purchases (what needs a person), or with `since` a store's history; `first`
     /// at most 100 a page, `after` the `endCursor` of the page before.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = 200)]
+    #[graphql(complexity = 250)]
     async fn purchases(
         &self,
         ctx: &Context<'_>,
@@ -342,7 +342,7 @@ impl QueryRoot {
 
     /// What-if pricing of a Create Purchases body with the current price book, explained;
     /// nothing is stored.
-    #[graphql(complexity = 200)]
+    #[graphql(complexity = 250)]
     async fn price_cart(
         &self,
         ctx: &Context<'_>,

@@ -789,6 +789,34 @@ async fn graphql_finds_reprices_and_completes_a_held_purchase<S: PurchaseStore>(
         "{canceled}"
     );
     assert_eq!(canceled["errors"][0]["extensions"]["state"], "Completed");
+    // Aliases cannot multiply the work: five listings, or two mutations, are one too many.
+    let listings = |count: usize| {
+        let fields: Vec<String> = (0..count)
+            .map(|n| format!("l{n}: purchases(state: Open) {{ nodes {{ purchaseId }} }}"))
+            .collect();
+        format!("{{ {} }}", fields.join(" "))
+    };
+    let refused = ask(&listings(5), Value::Null).await;
+    assert!(
+        refused["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("complex"),
+        "{refused}"
+    );
+    assert_eq!(ask(&listings(4), Value::Null).await["errors"], Value::Null);
+    let two = ask(
+        "mutation($id: ID!) { a: cancelPurchase(id: $id, reason: \"x\") { purchaseId } b: cancelPurchase(id: $id, reason: \"y\") { purchaseId } }",
+        json!({ "id": id }),
+    )
+    .await;
+    assert!(
+        two["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("complex"),
+        "{two}"
+    );
     assert_eq!(world.submissions(), 1);
 }
 
