@@ -22,8 +22,8 @@ use crate::rest::{OperatorRequest, OperatorResponse, OperatorRoutes, PRICE_PATH,
 pub const GRAPHQL_PATH: &str = "/graphql";
 /// Depth and complexity a request may have. The depth admits the standard introspection
 /// query. Each root field costs what it may do (a listing reads up to a thousand index
-/// entries, a mutation may submit to Amazon), so one request holds at most four queries, or
-/// one mutation: aliases cannot multiply the work.
+/// entries, a mutation may submit to Amazon), so one request holds at most four listings or
+/// cart pricings, or one mutation: aliases cannot multiply the work.
 const MAX_DEPTH: usize = 16;
 const MAX_COMPLEXITY: usize = 1000;
 /// The largest body `/graphql` takes: a cart to price and the query around it.
