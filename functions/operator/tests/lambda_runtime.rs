@@ -153,6 +153,35 @@ async fn invoked_through_the_lambda_runtime_it_lists_gets_and_cancels_for_operat
         "UnknownSku"
     );
 
+    // GraphQL on the same function, for operators only.
+    let query = json!({ "query": "{ purchases(state: Open) { nodes { purchaseId constraints { constraintId } } } }" });
+    let graphql = function.invoke(&event(
+        dir.path(),
+        "graphql",
+        "POST",
+        "/graphql",
+        &[],
+        OPERATOR_SESSION,
+        Some(query.clone()),
+    ));
+    assert_eq!(graphql["statusCode"], 200, "{graphql}");
+    let answer = body_of(&graphql);
+    assert_eq!(answer["errors"], Value::Null, "{answer}");
+    assert_eq!(
+        answer["data"]["purchases"]["nodes"][0]["purchaseId"],
+        json!(held.purchase_id)
+    );
+    let stranger_graphql = function.invoke(&event(
+        dir.path(),
+        "stranger-graphql",
+        "POST",
+        "/graphql",
+        &[],
+        "arn:aws:sts::111122223333:assumed-role/SomeoneElse/bob",
+        Some(query),
+    ));
+    assert_eq!(stranger_graphql["statusCode"], 403, "{stranger_graphql}");
+
     let stranger = function.invoke(&event(
         dir.path(),
         "stranger",
