@@ -1033,3 +1033,20 @@ async fn a_person_prices_completes_and_lists_from_the_command_line_and_reprice_c
     assert_eq!(after["priceBookVersion"], got["priceBookVersion"]);
     assert_eq!(after["orderTotals"], got["orderTotals"]);
 }
+
+/// A non-loopback address without a signature requirement is refused, naming both ways out.
+#[test]
+fn an_unsigned_server_on_a_network_address_is_refused_unless_asked_for() {
+    let data = tempfile::tempdir().unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_jwo"))
+        .args(["serve", "--listen", "0.0.0.0:0", "--data-dir"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("--require-sigv4") && said.contains("--allow-unsigned-network"),
+        "{said}"
+    );
+}

@@ -85,6 +85,10 @@ pub struct Serve {
     /// was tricked into sending here (DNS rebinding) reaches nothing.
     #[arg(long = "allowed-host", value_name = "HOST")]
     pub allowed_hosts: Vec<String>,
+    /// Listen on a non-loopback --listen address without --require-sigv4: anyone who can reach
+    /// it may then create, complete and cancel purchases. Refused unless given.
+    #[arg(long)]
+    pub allow_unsigned_network: bool,
     /// Faults the built-in simulator injects (lost answers, repeats answered 409 or 400, ...),
     /// to try the connector's unhappy paths; not with --checkout-url.
     #[command(flatten, next_help_heading = "Built-in simulator faults")]
@@ -176,6 +180,12 @@ async fn serve(args: Serve) -> Result<(), String> {
         None
     };
 
+    if !args.listen.ip().is_loopback() && !args.require_sigv4 && !args.allow_unsigned_network {
+        return Err(format!(
+            "--listen {}: not a loopback address, and requests would not need a signature; add --require-sigv4, or --allow-unsigned-network if anyone who can reach it may change purchases",
+            args.listen
+        ));
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
