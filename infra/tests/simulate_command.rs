@@ -86,3 +86,45 @@ async fn the_simulator_charges_a_signed_cart_from_the_purchases_table() {
         CheckoutOutcome::Forbidden { .. }
     ));
 }
+
+/// A secret is never taken from the command line (every local user can read it there): the
+/// flag does not exist, and without the environment variable the simulator says where it looks.
+#[test]
+fn the_secret_comes_from_the_environment_only() {
+    let on_the_command_line = Command::new(env!("CARGO_BIN_EXE_jwo"))
+        .args([
+            "simulate",
+            "checkout",
+            "--purchases-table",
+            "t",
+            "--access-key-id",
+            "AKIDLOCAL",
+            "--secret-access-key",
+            "shown-to-everyone",
+        ])
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(on_the_command_line.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&on_the_command_line.stderr);
+    assert!(said.contains("--secret-access-key"), "{said}");
+    let missing = Command::new(env!("CARGO_BIN_EXE_jwo"))
+        .args([
+            "simulate",
+            "checkout",
+            "--listen",
+            "127.0.0.1:0",
+            "--purchases-table",
+            "t",
+            "--access-key-id",
+            "AKIDLOCAL",
+        ])
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_ENDPOINT_URL", moto_endpoint())
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    let said = String::from_utf8_lossy(&missing.stderr);
+    assert!(said.contains("AWS_SECRET_ACCESS_KEY"), "{said}");
+}

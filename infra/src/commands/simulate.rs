@@ -28,12 +28,10 @@ pub struct SimulateCheckout {
     /// Region the signatures must be made for.
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
-    /// The access key requests must be signed with.
+    /// The access key requests must be signed with. Its secret is read from
+    /// AWS_SECRET_ACCESS_KEY only, never the command line (where every local user could read it).
     #[arg(long, env = "AWS_ACCESS_KEY_ID")]
     pub access_key_id: String,
-    /// Its secret.
-    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
-    pub secret_access_key: String,
     /// The connector's DynamoDB table of purchases: where the carts sent to Create Purchases are.
     #[arg(long, value_name = "TABLE")]
     pub purchases_table: String,
@@ -106,10 +104,9 @@ pub struct SimulateCatalog {
     pub region: String,
     /// The access key requests must be signed with; without it, signatures are required but
     /// not verified (temporary credentials from an assumed role).
+    /// Its secret is read from AWS_SECRET_ACCESS_KEY only, never the command line.
     #[arg(long, env = "AWS_ACCESS_KEY_ID")]
     pub access_key_id: Option<String>,
-    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
-    pub secret_access_key: Option<String>,
     #[command(flatten)]
     pub faults: FaultArgs,
 }
@@ -119,7 +116,7 @@ pub fn run_catalog(args: SimulateCatalog) -> ExitCode {
 }
 
 async fn serve_catalog(args: SimulateCatalog) -> Result<(), String> {
-    let credentials = match (args.access_key_id, args.secret_access_key) {
+    let credentials = match (args.access_key_id, secret_from_environment().ok()) {
         (Some(key), Some(secret)) => {
             vec![Credentials::new(key, secret, None, None, "jwo-simulate")]
         }
@@ -141,6 +138,16 @@ async fn serve_catalog(args: SimulateCatalog) -> Result<(), String> {
     .await
 }
 
+/// The secret of the key requests are signed with: environment only.
+fn secret_from_environment() -> Result<String, String> {
+    std::env::var("AWS_SECRET_ACCESS_KEY")
+        .ok()
+        .filter(|secret| !secret.is_empty())
+        .ok_or_else(|| {
+            "AWS_SECRET_ACCESS_KEY is not set: the secret is read from the environment only, never the command line".into()
+        })
+}
+
 pub fn run(args: SimulateCheckout) -> ExitCode {
     super::run_to_exit(serve(args))
 }
@@ -153,7 +160,7 @@ async fn serve(args: SimulateCheckout) -> Result<(), String> {
         region: args.region,
         credentials: vec![Credentials::new(
             args.access_key_id,
-            args.secret_access_key,
+            secret_from_environment()?,
             None,
             None,
             "jwo-simulate",
