@@ -9,7 +9,9 @@
 
 use std::sync::Arc;
 
-use operator::rest::{OperatorRequest, OperatorResponse, OperatorRoutes, RouteAnswer};
+use operator::rest::{
+    OperatorRequest, OperatorResponse, OperatorRoutes, RouteAnswer, percent_encode,
+};
 use rmcp::handler::server::common::schema_for_type;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ListToolsResult,
@@ -254,7 +256,7 @@ fn request_of(tool: &str, mut arguments: Map<String, Value>) -> Result<RestCall,
     // An optional argument sent as null (the schemas allow it) is an argument not given.
     arguments.retain(|_, value| !value.is_null());
     let take_id = |arguments: &mut Map<String, Value>| match arguments.remove("purchaseId") {
-        Some(Value::String(id)) if !id.is_empty() => Ok(encode(&id)),
+        Some(Value::String(id)) if !id.is_empty() => Ok(percent_encode(&id)),
         Some(_) => Err(bad("purchaseId", "must be a non-empty string")),
         None => Err(bad("purchaseId", "required")),
     };
@@ -345,21 +347,13 @@ fn query_of(arguments: &Map<String, Value>, numbers: bool) -> Result<String, (St
             Value::Number(number) if numbers => number.to_string(),
             _ => return Err((name.clone(), "must be a string".into())),
         };
-        pairs.push(format!("{}={}", encode(name), encode(&text)));
+        pairs.push(format!(
+            "{}={}",
+            percent_encode(name),
+            percent_encode(&text)
+        ));
     }
     Ok(pairs.join("&"))
-}
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 /// One line saying what the answer holds.

@@ -16,7 +16,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-use crate::rest::{OperatorRequest, OperatorResponse, OperatorRoutes, PRICE_PATH, PURCHASES_PATH};
+use crate::rest::{
+    OperatorRequest, OperatorResponse, OperatorRoutes, PRICE_PATH, PURCHASES_PATH, percent_encode,
+};
 
 /// Where GraphQL is served.
 pub const GRAPHQL_PATH: &str = "/graphql";
@@ -269,9 +271,10 @@ impl QueryRoot {
         idempotent_shopping_trip_id: Option<String>,
     ) -> async_graphql::Result<Option<Purchase>> {
         let (path, query) = match (id, store_id, idempotent_shopping_trip_id) {
-            (Some(id), None, None) if !id.is_empty() => {
-                (format!("{PURCHASES_PATH}/{}", encode(id.as_str())), None)
-            }
+            (Some(id), None, None) if !id.is_empty() => (
+                format!("{PURCHASES_PATH}/{}", percent_encode(id.as_str())),
+                None,
+            ),
             (None, Some(store), Some(trip)) => (
                 PURCHASES_PATH.to_owned(),
                 Some(query_string(&[
@@ -455,7 +458,7 @@ fn purchase_segment(id: &ID) -> async_graphql::Result<String> {
     if id.is_empty() {
         return Err(refusal("BAD_REQUEST", 400, Some("id"), "must not be empty"));
     }
-    Ok(encode(id.as_str()))
+    Ok(percent_encode(id.as_str()))
 }
 
 /// `name=value&…` of the parameters given, percent-encoded.
@@ -465,22 +468,10 @@ fn query_string(pairs: &[(&str, Option<String>)]) -> String {
         .filter_map(|(name, value)| {
             value
                 .as_ref()
-                .map(|value| format!("{name}={}", encode(value)))
+                .map(|value| format!("{name}={}", percent_encode(value)))
         })
         .collect::<Vec<_>>()
         .join("&")
-}
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 /// Sends the REST request and reads its answer as `T`, or the refusal as a GraphQL error.

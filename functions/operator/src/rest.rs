@@ -382,6 +382,20 @@ impl Query {
     }
 }
 
+/// Percent-encodes a path segment or query value: everything but the unreserved characters
+/// (the inverse of the decoding the routes apply).
+pub fn percent_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// `%XX` and `+` decoded; anything malformed is kept as it is.
 fn decode(text: &str) -> String {
     let bytes = text.as_bytes();

@@ -10,6 +10,7 @@ use http::Method;
 use serde_json::{Value, json};
 
 use crate::purchases_endpoint::{OperatorEndpointArgs, PurchasesEndpoint};
+use operator::rest::percent_encode;
 
 #[derive(Debug, Args)]
 pub struct Purchases {
@@ -133,19 +134,6 @@ pub(crate) async fn list_pages(
     }
 }
 
-/// Percent-encodes a query value (everything but the unreserved characters).
-pub(crate) fn encoded(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
-}
-
 /// Runs the command; `Ok(false)` when the service refused (its message printed).
 async fn call(args: &Purchases) -> Result<bool, String> {
     let endpoint = args.connector.connect().await?;
@@ -174,21 +162,21 @@ async fn call(args: &Purchases) -> Result<bool, String> {
             let mut query = format!("limit={limit}");
             match since {
                 Some(since) => {
-                    query.push_str(&format!("&since={}", encoded(since)));
+                    query.push_str(&format!("&since={}", percent_encode(since)));
                     if let Some(until) = until {
-                        query.push_str(&format!("&until={}", encoded(until)));
+                        query.push_str(&format!("&until={}", percent_encode(until)));
                     }
                     if let Some(state) = state {
-                        query.push_str(&format!("&state={}", encoded(state)));
+                        query.push_str(&format!("&state={}", percent_encode(state)));
                     }
                 }
                 None => query.push_str("&state=Open"),
             }
             if let Some(store) = store {
-                query.push_str(&format!("&storeId={}", encoded(store)));
+                query.push_str(&format!("&storeId={}", percent_encode(store)));
             }
             if let Some(constraint) = constraint {
-                query.push_str(&format!("&constraintId={}", encoded(constraint)));
+                query.push_str(&format!("&constraintId={}", percent_encode(constraint)));
             }
             let (purchases, token) = match list_pages(&endpoint, &query, *all).await? {
                 Ok(listed) => listed,
@@ -211,11 +199,11 @@ async fn call(args: &Purchases) -> Result<bool, String> {
             trip,
         } => {
             let path = match (purchase_id, store, trip) {
-                (Some(id), _, _) => format!("/v1/purchases/{}", encoded(id)),
+                (Some(id), _, _) => format!("/v1/purchases/{}", percent_encode(id)),
                 (None, Some(store), Some(trip)) => format!(
                     "/v1/purchases?storeId={}&idempotentShoppingTripId={}",
-                    encoded(store),
-                    encoded(trip)
+                    percent_encode(store),
+                    percent_encode(trip)
                 ),
                 _ => return Err("give a purchase id, or --store and --trip".into()),
             };
@@ -256,7 +244,7 @@ async fn call(args: &Purchases) -> Result<bool, String> {
                     "merchantReferenceId": reference, "customInformation": custom_information,
                 });
             }
-            let path = format!("/v1/purchases/{}", encoded(purchase_id));
+            let path = format!("/v1/purchases/{}", percent_encode(purchase_id));
             send(Method::PATCH, path, Some(body)).await?
         }
         PurchasesCommand::Complete {
@@ -275,7 +263,7 @@ async fn call(args: &Purchases) -> Result<bool, String> {
                 body["orderTotals"] =
                     json!({ "priceTotal": { "amount": amount, "currencyCode": currency } });
             }
-            let path = format!("/v1/purchases/{}/complete", encoded(purchase_id));
+            let path = format!("/v1/purchases/{}/complete", percent_encode(purchase_id));
             send(Method::POST, path, Some(body)).await?
         }
         PurchasesCommand::Cancel {
@@ -283,7 +271,7 @@ async fn call(args: &Purchases) -> Result<bool, String> {
             reason,
             not_charged,
         } => {
-            let path = format!("/v1/purchases/{}/cancel", encoded(purchase_id));
+            let path = format!("/v1/purchases/{}/cancel", percent_encode(purchase_id));
             let body = json!({ "reason": reason, "notCharged": not_charged });
             send(Method::POST, path, Some(body)).await?
         }

@@ -18,8 +18,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::commands::price::load_price_book;
-use crate::commands::purchases::{encoded, list_pages, refused};
+use crate::commands::purchases::{list_pages, refused};
 use crate::purchases_endpoint::OperatorEndpointArgs;
+use operator::rest::percent_encode;
 
 #[derive(Debug, Args)]
 pub struct Reprice {
@@ -130,9 +131,9 @@ async fn reprice(args: Reprice) -> Result<bool, String> {
     for store in &stores {
         let query = format!(
             "storeId={}&since={}&until={}&limit=100",
-            encoded(store),
-            encoded(&since.to_rfc3339()),
-            encoded(&until.to_rfc3339())
+            percent_encode(store),
+            percent_encode(&since.to_rfc3339()),
+            percent_encode(&until.to_rfc3339())
         );
         let purchases = match list_pages(&endpoint, &query, true).await? {
             Ok((purchases, _)) => purchases,
