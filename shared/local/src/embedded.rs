@@ -28,7 +28,7 @@ const PURCHASES: TableDefinition<&str, &[u8]> = TableDefinition::new("purchases"
 /// Purchase ids of the Open purchases (an index kept in the same transactions).
 const OPEN: TableDefinition<&str, ()> = TableDefinition::new("open_purchases");
 /// `{storeId}\0{creation key}\0{purchaseId}` of every purchase: a store's history in time order.
-/// Both parts never change, so the entry is written with the purchase and never moved.
+/// Both parts never change, so the entry is written once, when the purchase is inserted.
 const HISTORY: TableDefinition<&str, ()> = TableDefinition::new("store_history");
 /// Writes committed together at most (one fsync for all of them).
 const MAX_GROUP: usize = 256;
@@ -251,6 +251,10 @@ fn commit_group(
         let result = match (&write.kind, stored_version) {
             (WriteKind::Insert, None) => {
                 put(&txn, &write.purchase)?;
+                index_in_history(
+                    &mut txn.open_table(HISTORY).map_err(unavailable)?,
+                    &write.purchase,
+                )?;
                 Ok(Written::Inserted(Inserted::New))
             }
             (WriteKind::Update, Some(version)) if version + 1 == write.purchase.version => {
@@ -276,6 +280,21 @@ fn history_key(store_id: &str, created: &str, purchase_id: &str) -> String {
     format!("{store_id}\0{created}\0{purchase_id}")
 }
 
+/// Enters `purchase` in its store's history. Store and creation time never change, so this is
+/// done once, when the purchase is inserted (or a file from before the index is opened).
+fn index_in_history(
+    history: &mut redb::Table<&str, ()>,
+    purchase: &Purchase,
+) -> Result<(), StoreError> {
+    let key = history_key(
+        &purchase.store_id,
+        &creation_key(purchase.created_at),
+        &purchase.purchase_id,
+    );
+    history.insert(key.as_str(), ()).map_err(unavailable)?;
+    Ok(())
+}
+
 /// A file written before the history index had its purchases but no index: index them once.
 fn index_history_of_older_files(txn: &WriteTransaction) -> Result<(), StoreError> {
     let mut history = txn.open_table(HISTORY).map_err(unavailable)?;
@@ -289,38 +308,16 @@ fn index_history_of_older_files(txn: &WriteTransaction) -> Result<(), StoreError
         let Ok(purchase) = decode(id.value(), bytes.value()) else {
             continue;
         };
-        history
-            .insert(
-                history_key(
-                    &purchase.store_id,
-                    &creation_key(purchase.created_at),
-                    &purchase.purchase_id,
-                )
-                .as_str(),
-                (),
-            )
-            .map_err(unavailable)?;
+        index_in_history(&mut history, &purchase)?;
     }
     Ok(())
 }
 
-/// Writes a purchase and keeps the Open and history indexes in step, inside `txn`.
+/// Writes a purchase and keeps the Open index in step, inside `txn`.
 fn put(txn: &WriteTransaction, purchase: &Purchase) -> Result<(), StoreError> {
     let mut purchases = txn.open_table(PURCHASES).map_err(unavailable)?;
     purchases
         .insert(purchase.purchase_id.as_str(), encode(purchase).as_slice())
-        .map_err(unavailable)?;
-    let mut history = txn.open_table(HISTORY).map_err(unavailable)?;
-    history
-        .insert(
-            history_key(
-                &purchase.store_id,
-                &creation_key(purchase.created_at),
-                &purchase.purchase_id,
-            )
-            .as_str(),
-            (),
-        )
         .map_err(unavailable)?;
     let mut open = txn.open_table(OPEN).map_err(unavailable)?;
     if purchase.needs_sweep() {
