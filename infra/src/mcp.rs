@@ -196,8 +196,14 @@ struct PriceCart {
     cart: Map<String, Value>,
 }
 
-/// The tools, their hints (read-only, destructive, idempotent, open-world) and argument schemas.
-pub fn tools() -> Vec<Tool> {
+/// The tools, their hints (read-only, destructive, idempotent, open-world) and argument
+/// schemas: worked out once, not for every call.
+pub fn tools() -> &'static [Tool] {
+    static TOOLS: std::sync::LazyLock<Vec<Tool>> = std::sync::LazyLock::new(describe_tools);
+    &TOOLS
+}
+
+fn describe_tools() -> Vec<Tool> {
     let hints = |read_only: bool, destructive: bool, idempotent: bool| {
         ToolAnnotations::new()
             .read_only(read_only)
@@ -481,11 +487,11 @@ impl ServerHandler for OperatorTools {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(tools()))
+        Ok(ListToolsResult::with_all_items(tools().to_vec()))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        tools().into_iter().find(|tool| tool.name == name)
+        tools().iter().find(|tool| tool.name == name).cloned()
     }
 
     async fn call_tool(
@@ -556,9 +562,9 @@ mod tests {
     fn six_tools_with_the_hints_of_the_operator_surface() {
         type Hints = (String, Option<bool>, Option<bool>, Option<bool>);
         let hints: Vec<Hints> = tools()
-            .into_iter()
+            .iter()
             .map(|tool| {
-                let a = tool.annotations.unwrap();
+                let a = tool.annotations.clone().unwrap();
                 (
                     tool.name.to_string(),
                     a.read_only_hint,
