@@ -11,10 +11,10 @@ with `first`/`after` too. Exits non-zero on the first failure.
 """
 
 import json
-import subprocess
 import sys
 import urllib.request
 
+from connector import cart, import_sku, post_cart
 from graphql import build_schema, parse, validate
 
 JWO, BASE, DATA_DIR, SAMPLE_BOOK = sys.argv[1:5]
@@ -37,44 +37,12 @@ def ask(query, variables=None):
         return json.load(answer)
 
 
-def cart(trip, sku):
-    with open("tests/fixtures/create_purchases/1.02_multi_item_cart.json") as f:
-        body = json.load(f)
-    body["idempotentShoppingTripId"] = trip
-    body["cartItems"][1]["id"] = sku
-    return body
-
-
-def post_cart(body):
-    request = urllib.request.Request(
-        BASE + "/v1/order/purchases",
-        data=json.dumps(body).encode(),
-        headers={"content-type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request) as answer:
-        return json.load(answer)["purchaseId"]
-
-
-def import_sku(sku):
-    with open(SAMPLE_BOOK) as f:
-        book = json.load(f)
-    book["items"].append({"sku": sku, "name": "New item", "price": "2.00", "taxCode": "STD"})
-    path = f"{DATA_DIR}/book-{sku}.json"
-    with open(path, "w") as f:
-        json.dump(book, f)
-    done = subprocess.run(
-        [JWO, "catalog", "import", path, "--data-dir", DATA_DIR], capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-
-
 # The committed SDL is what validates: a field it does not have is refused before sending.
 assert validate(SCHEMA, parse('{ purchase(id: "x") { noSuchField } }'))
 
 sku = "SKU-GRAPHQL"
-held = post_cart(cart("graphql-1", sku))
-other = post_cart(cart("graphql-2", "SKU-NEVER-GRAPHQL"))
+held = post_cart(BASE, cart("graphql-1", sku))
+other = post_cart(BASE, cart("graphql-2", "SKU-NEVER-GRAPHQL"))
 
 HELD = """
 query Held($store: String, $first: Int, $after: String) {
@@ -109,7 +77,7 @@ error = refused["errors"][0]
 assert error["extensions"]["code"] == "BAD_REQUEST" and error["extensions"]["field"] == "lineOverrides[0].line", refused
 assert error["path"] == ["updatePurchase"], refused
 
-import_sku(sku)
+import_sku(JWO, DATA_DIR, SAMPLE_BOOK, sku)
 priced = ask(PRICE, {"cart": cart("graphql-what-if", sku)})["data"]["priceCart"]
 assert priced["checkout"]["orderTotals"]["priceTotal"]["amount"], priced
 

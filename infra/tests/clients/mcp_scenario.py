@@ -10,11 +10,9 @@ and complete_purchase (at the total read) completes it. Exits non-zero on the fi
 """
 
 import asyncio
-import json
-import subprocess
 import sys
-import urllib.request
 
+from connector import cart, import_sku, post_cart
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -29,40 +27,6 @@ EXPECTED_HINTS = {
     "cancel_purchase": (False, True, True),
     "price_cart": (True, True, False),
 }
-
-
-def cart(trip, sku):
-    with open("tests/fixtures/create_purchases/1.02_multi_item_cart.json") as f:
-        body = json.load(f)
-    body["idempotentShoppingTripId"] = trip
-    body["cartItems"][1]["id"] = sku
-    return body
-
-
-def post_cart(body):
-    request = urllib.request.Request(
-        BASE + "/v1/order/purchases",
-        data=json.dumps(body).encode(),
-        headers={"content-type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request) as answer:
-        assert answer.status == 201, answer.status
-        return json.load(answer)["purchaseId"]
-
-
-def import_sku(sku):
-    """Imports the sample book with `sku` added, as a retailer would."""
-    with open(SAMPLE_BOOK) as f:
-        book = json.load(f)
-    book["items"].append({"sku": sku, "name": "New item", "price": "2.00", "taxCode": "STD"})
-    path = f"{DATA_DIR}/book-{sku}.json"
-    with open(path, "w") as f:
-        json.dump(book, f)
-    done = subprocess.run(
-        [JWO, "catalog", "import", path, "--data-dir", DATA_DIR], capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
 
 
 async def call(session, name, arguments):
@@ -90,8 +54,8 @@ async def scenario(session, transport):
             assert prop.get("description"), (tool.name, name)
 
     sku = f"SKU-MCP-{transport}"
-    held_id = post_cart(cart(f"mcp-{transport}-1", sku))
-    other_id = post_cart(cart(f"mcp-{transport}-2", "SKU-NEVER-" + transport))
+    held_id = post_cart(BASE, cart(f"mcp-{transport}-1", sku))
+    other_id = post_cart(BASE, cart(f"mcp-{transport}-2", "SKU-NEVER-" + transport))
 
     # What is held back at the store, and why?
     result, summary = await call(
@@ -122,7 +86,7 @@ async def scenario(session, transport):
     result, summary = await call(session, "price_cart", {"cart": cart("mcp-what-if", sku)})
     assert not result.is_error, summary
     assert result.structured_content["constraints"][0]["constraintId"] == "UnknownSku", result
-    import_sku(sku)
+    import_sku(JWO, DATA_DIR, SAMPLE_BOOK, sku)
     result, summary = await call(session, "price_cart", {"cart": cart("mcp-what-if", sku)})
     assert not result.is_error and result.structured_content["checkout"], summary
 
