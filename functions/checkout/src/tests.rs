@@ -511,15 +511,9 @@ async fn an_accepted_cart_is_recorded_over_a_version_written_meanwhile() {
     assert_eq!(world.submissions(), 1);
 }
 
-#[tokio::test]
-async fn a_late_201_over_another_recorded_order_keeps_that_order_and_reaches_a_person() {
-    // Given a slow answer, and a person recording another orderId meanwhile (the lease had
-    // run out and Amazon confirmed an order to them),
-    let world = world([Step::Slow(
-        Duration::from_millis(300),
-        accepted("order-late"),
-    )])
-    .await;
+/// A checkout whose 201 (`order-late`) comes after a person recorded `order-confirmed` (the
+/// lease had run out and Amazon confirmed an order to them): what the checkout answered.
+async fn late_201_over_a_confirmed_order(world: &World) -> Result<CheckedOut, CheckoutError> {
     let confirm = async {
         tokio::time::sleep(Duration::from_millis(100)).await;
         let stored = world.stored().await;
@@ -529,7 +523,18 @@ async fn a_late_201_over_another_recorded_order_keeps_that_order_and_reaches_a_p
         world.checkout.store.update(&confirmed).await.unwrap();
     };
     let (done, ()) = tokio::join!(world.check_out(), confirm);
-    // then the person's order stays, the late one is not written over it, and it is alerted.
+    done
+}
+
+#[tokio::test]
+async fn a_late_201_over_another_recorded_order_keeps_that_order_and_reaches_a_person() {
+    let world = world([Step::Slow(
+        Duration::from_millis(300),
+        accepted("order-late"),
+    )])
+    .await;
+    let done = late_201_over_a_confirmed_order(&world).await;
+    // The person's order stays, the late one is not written over it, and it is alerted.
     assert!(
         matches!(
             done,
@@ -553,15 +558,7 @@ async fn a_late_201_not_recorded_keeps_its_order_id_when_the_alert_cannot_go_out
     )])
     .await;
     world.checkout.alerts.down.store(true, Ordering::SeqCst);
-    let confirm = async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let stored = world.stored().await;
-        let confirmed = stored
-            .complete("order-confirmed", chrono::Utc::now())
-            .unwrap();
-        world.checkout.store.update(&confirmed).await.unwrap();
-    };
-    let (done, ()) = tokio::join!(world.check_out(), confirm);
+    let done = late_201_over_a_confirmed_order(&world).await;
     assert!(
         matches!(
             done,
