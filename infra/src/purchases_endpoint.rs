@@ -95,15 +95,13 @@ impl PurchasesEndpoint {
         path: &str,
         body: &[u8],
     ) -> Result<(u16, Vec<u8>), String> {
-        let credentials = match &self.signing {
-            Some(signing) => Some(signing.credentials().await?),
+        let signed = match &self.signing {
+            Some(signing) => Some((signing.credentials().await?, signing.region.as_str())),
             None => None,
         };
-        let signing = self
-            .signing
+        let signing = signed
             .as_ref()
-            .zip(credentials.as_ref())
-            .map(|(s, credentials)| (credentials, s.region.as_str()));
+            .map(|(credentials, region)| (credentials, *region));
         let request = json_request(
             method,
             &self.base,
