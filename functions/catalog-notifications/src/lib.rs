@@ -14,11 +14,14 @@
 //!
 //! With signatures verified (the default), an envelope is acted on only once its SNS signature
 //! checks out against the certificate it names (fetched from SNS only); a forged, altered or
-//! unsigned message is refused like an unreadable one.
+//! unsigned message is refused like an unreadable one. SNS signs every topic of a region with
+//! the same certificate, so a signature alone does not say whose topic a message is from: an
+//! envelope is also refused unless it comes from Amazon's catalog topic, was published within
+//! the age window, and has at least the SignatureVersion required ([`Acceptance`]).
 
 pub mod lambda;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use jwo_aws::sns::certificates::SnsCertificates;
 use jwo_aws::sns::envelope::{SnsEnvelope, SnsMessageType};
 use jwo_aws::sns::{CertificateError, SigningCertificates, Subscriptions, signature};
@@ -131,7 +134,71 @@ fn meaning(delivered: Delivered) -> Result<Message, String> {
     }
 }
 
+/// What an SNS envelope must be, besides signed, to be acted on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acceptance {
+    /// Amazon's catalog topic (`SNS_TOPIC_ARN`), the only one whose messages count.
+    pub topic_arn: String,
+    /// `SNS_MAX_MESSAGE_AGE_SECONDS`: a message published longer ago is refused, so an old one
+    /// cannot be replayed (a replay within the window changes nothing: statuses only advance).
+    pub max_age: chrono::Duration,
+    /// `SNS_MIN_SIGNATURE_VERSION`: 1 (SHA1withRSA or SHA256withRSA) or 2 (SHA256withRSA only).
+    pub min_signature_version: u8,
+}
+
+/// How far ahead of our clock a message's Timestamp may be (clock skew), before it is refused.
+const CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(5);
+
+impl Acceptance {
+    /// Messages of `topic_arn`, published within the last day, of either SignatureVersion.
+    pub fn new(topic_arn: impl Into<String>) -> Acceptance {
+        Acceptance {
+            topic_arn: topic_arn.into(),
+            max_age: chrono::Duration::seconds(i64::from(DEFAULT_MAX_AGE_SECONDS)),
+            min_signature_version: 1,
+        }
+    }
+
+    /// Why `envelope` is refused at `now`, if it is.
+    pub fn check(&self, envelope: &SnsEnvelope, now: DateTime<Utc>) -> Result<(), String> {
+        if envelope.topic_arn != self.topic_arn {
+            return Err(format!(
+                "it comes from topic {}, not from Amazon's catalog topic {} (SNS_TOPIC_ARN)",
+                envelope.topic_arn, self.topic_arn
+            ));
+        }
+        let version = envelope.signature_version.as_deref().unwrap_or("");
+        if self.min_signature_version >= 2 && version != "2" {
+            return Err(format!(
+                "its SignatureVersion is '{version}', and SNS_MIN_SIGNATURE_VERSION asks for 2"
+            ));
+        }
+        let published = DateTime::parse_from_rfc3339(&envelope.timestamp)
+            .map_err(|_| format!("its Timestamp '{}' is not a time", envelope.timestamp))?
+            .with_timezone(&Utc);
+        if published < now - self.max_age {
+            return Err(format!(
+                "it was published at {}, longer ago than SNS_MAX_MESSAGE_AGE_SECONDS ({} s) allows; ask getCatalogUploadStatus for the upload's status",
+                envelope.timestamp,
+                self.max_age.num_seconds()
+            ));
+        }
+        if published > now + CLOCK_SKEW {
+            return Err(format!(
+                "it was published at {}, ahead of our clock",
+                envelope.timestamp
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `SNS_MAX_MESSAGE_AGE_SECONDS` when not set: a day.
+pub const DEFAULT_MAX_AGE_SECONDS: u32 = 86_400;
+
 pub struct CatalogNotifications<I, A, C, S> {
+    /// Which envelopes are acted on.
+    pub acceptance: Acceptance,
     pub store: I,
     pub alerts: A,
     pub subscriptions: C,
@@ -142,8 +209,15 @@ pub struct CatalogNotifications<I, A, C, S> {
 impl<I: IngestionStore, A: Alerts, C: Subscriptions, S: SigningCertificates>
     CatalogNotifications<I, A, C, S>
 {
-    pub fn new(store: I, alerts: A, subscriptions: C, signatures: Option<S>) -> Self {
+    pub fn new(
+        acceptance: Acceptance,
+        store: I,
+        alerts: A,
+        subscriptions: C,
+        signatures: Option<S>,
+    ) -> Self {
         CatalogNotifications {
+            acceptance,
             store,
             alerts,
             subscriptions,
@@ -156,6 +230,12 @@ impl<I: IngestionStore, A: Alerts, C: Subscriptions, S: SigningCertificates>
             Ok(delivered) => delivered,
             Err(reason) => return Err(self.refuse(message, reason, false).await),
         };
+        // Checked before the signature: a refused message needs no certificate.
+        if let Delivered::Envelope(envelope) = &delivered
+            && let Err(reason) = self.acceptance.check(envelope, Utc::now())
+        {
+            return Err(self.refuse(message, reason, true).await);
+        }
         if let Some(certificates) = &self.signatures
             && let Err(error) = verify(certificates, &delivered).await
         {
@@ -299,8 +379,8 @@ fn refused_alert(message: QueuedMessage<'_>, reason: &str, unverified: bool) -> 
     let (kind, subject, what) = if unverified {
         (
             AlertKind::UnverifiedNotification,
-            "Catalog notification with a bad SNS signature",
-            "was refused: its SNS signature does not check out",
+            "Catalog notification refused: not verified as Amazon's",
+            "was refused: it is not verified as a recent message of Amazon's catalog topic",
         )
     } else {
         (
@@ -330,6 +410,8 @@ pub struct LambdaSettings {
     pub catalog_table: String,
     /// `ALERTS_TOPIC_ARN`: the SNS topic alerts go to.
     pub alerts_topic_arn: String,
+    /// `SNS_TOPIC_ARN`, `SNS_MAX_MESSAGE_AGE_SECONDS`, `SNS_MIN_SIGNATURE_VERSION`.
+    pub acceptance: Acceptance,
     /// `SNS_SIGNATURES`: `verify` (the default) or `off`.
     pub verify_signatures: bool,
     /// `SNS_SIGNING_CERTIFICATE`: a local PEM file that signs every message, instead of the
@@ -343,8 +425,23 @@ impl LambdaSettings {
         let call_timeouts = jwo_aws::sdk::CallTimeouts::from_settings(&settings)?;
         let required = |name: &str| settings.required(name);
         let present = |name: &str| settings.optional(name);
-        let (catalog_table, alerts_topic_arn) =
-            (required("CATALOG_TABLE"), required("ALERTS_TOPIC_ARN"));
+        let (catalog_table, alerts_topic_arn, topic_arn) = (
+            required("CATALOG_TABLE"),
+            required("ALERTS_TOPIC_ARN"),
+            required("SNS_TOPIC_ARN"),
+        );
+        let max_age = settings
+            .whole_number("SNS_MAX_MESSAGE_AGE_SECONDS", 60..=u32::MAX, "seconds")?
+            .unwrap_or(DEFAULT_MAX_AGE_SECONDS);
+        let min_signature_version = match present("SNS_MIN_SIGNATURE_VERSION").as_deref() {
+            None | Some("1") => 1,
+            Some("2") => 2,
+            Some(other) => {
+                return Err(format!(
+                    "SNS_MIN_SIGNATURE_VERSION is '{other}': it must be 1 or 2"
+                ));
+            }
+        };
         let (signatures, signing_certificate) = (
             present("SNS_SIGNATURES"),
             present("SNS_SIGNING_CERTIFICATE"),
@@ -353,6 +450,11 @@ impl LambdaSettings {
             call_timeouts,
             catalog_table: catalog_table?,
             alerts_topic_arn: alerts_topic_arn?,
+            acceptance: Acceptance {
+                topic_arn: topic_arn?,
+                max_age: chrono::Duration::seconds(i64::from(max_age)),
+                min_signature_version,
+            },
             verify_signatures: match signatures.as_deref().map(str::trim) {
                 None | Some("verify") => true,
                 Some("off") => false,
@@ -408,6 +510,8 @@ mod tests {
             |get| LambdaSettings::from_lookup(get).map(|_| ()),
             |name| match name {
                 "SNS_SIGNATURES" => Some("verify".to_owned()),
+                "SNS_MIN_SIGNATURE_VERSION" => Some("2".to_owned()),
+                "SNS_MAX_MESSAGE_AGE_SECONDS" => Some("3600".to_owned()),
                 "AWS_CALL_ATTEMPT_TIMEOUT_MS" | "AWS_CALL_TIMEOUT_MS" => Some("1000".to_owned()),
                 "SNS_SIGNING_CERTIFICATE" => Some(
                     jwo_test_support::sns_signing_certificate()
@@ -424,10 +528,16 @@ mod tests {
         let settings = LambdaSettings::from_lookup(|name| match name {
             "CATALOG_TABLE" => Some("catalog".into()),
             "ALERTS_TOPIC_ARN" => Some("arn:aws:sns:us-east-1:1:alerts".into()),
+            "SNS_TOPIC_ARN" => Some(TOPIC.into()),
             _ => None,
         })
         .unwrap();
         assert_eq!(settings.catalog_table, "catalog");
+        assert_eq!(
+            settings.acceptance,
+            Acceptance::new(TOPIC),
+            "a day, either version"
+        );
         assert!(settings.verify_signatures, "verified unless turned off");
         assert_eq!(settings.signing_certificate, None);
         assert_eq!(
@@ -438,6 +548,7 @@ mod tests {
             LambdaSettings::from_lookup(move |name| match name {
                 "SNS_SIGNATURES" => Some(value.into()),
                 "AWS_CALL_ATTEMPT_TIMEOUT_MS" | "AWS_CALL_TIMEOUT_MS" => Some("1000".into()),
+                "SNS_MIN_SIGNATURE_VERSION" | "SNS_MAX_MESSAGE_AGE_SECONDS" => None,
                 _ => Some("x".into()),
             })
         };
@@ -446,6 +557,101 @@ mod tests {
         assert_eq!(
             with_signatures("yes").unwrap_err(),
             "SNS_SIGNATURES is 'yes': it must be 'verify' or 'off'"
+        );
+        let with = |name: &'static str, value: &'static str| {
+            LambdaSettings::from_lookup(move |asked| match asked {
+                "CATALOG_TABLE" | "ALERTS_TOPIC_ARN" | "SNS_TOPIC_ARN" => Some(TOPIC.into()),
+                _ if asked == name => Some(value.into()),
+                _ => None,
+            })
+        };
+        assert_eq!(
+            with("SNS_MIN_SIGNATURE_VERSION", "3").unwrap_err(),
+            "SNS_MIN_SIGNATURE_VERSION is '3': it must be 1 or 2"
+        );
+        assert_eq!(
+            with("SNS_MIN_SIGNATURE_VERSION", "2")
+                .unwrap()
+                .acceptance
+                .min_signature_version,
+            2
+        );
+        assert!(
+            with("SNS_MAX_MESSAGE_AGE_SECONDS", "10")
+                .unwrap_err()
+                .starts_with("SNS_MAX_MESSAGE_AGE_SECONDS: '10' is not a whole number")
+        );
+        assert!(
+            LambdaSettings::from_lookup(|name| matches!(
+                name,
+                "CATALOG_TABLE" | "ALERTS_TOPIC_ARN"
+            )
+            .then(|| "x".into()))
+            .unwrap_err()
+            .contains("SNS_TOPIC_ARN is not set")
+        );
+    }
+
+    const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:catalog-upload-results";
+
+    fn envelope(topic: &str, version: &str, timestamp: &str) -> SnsEnvelope {
+        serde_json::from_value(serde_json::json!({
+            "Type": "Notification", "MessageId": "m", "TopicArn": topic,
+            "Message": "{}", "Timestamp": timestamp, "SignatureVersion": version,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn only_recent_messages_of_amazons_topic_with_the_version_asked_for_are_accepted() {
+        let now: DateTime<Utc> = "2026-11-22T12:00:00Z".parse().unwrap();
+        let accept = Acceptance::new(TOPIC);
+        let check =
+            |acceptance: &Acceptance, envelope: SnsEnvelope| acceptance.check(&envelope, now);
+        assert_eq!(
+            check(&accept, envelope(TOPIC, "1", "2026-11-22T11:59:00.000Z")),
+            Ok(())
+        );
+        assert_eq!(
+            check(&accept, envelope(TOPIC, "2", "2026-11-21T12:00:00.000Z")),
+            Ok(())
+        );
+        let other = check(
+            &accept,
+            envelope(
+                "arn:aws:sns:us-east-1:123456789012:other",
+                "2",
+                "2026-11-22T11:59:00Z",
+            ),
+        );
+        assert!(
+            other
+                .unwrap_err()
+                .contains("comes from topic arn:aws:sns:us-east-1:123456789012:other")
+        );
+        let old = check(&accept, envelope(TOPIC, "2", "2026-11-21T11:59:59Z")).unwrap_err();
+        assert!(
+            old.contains("longer ago than SNS_MAX_MESSAGE_AGE_SECONDS (86400 s)"),
+            "{old}"
+        );
+        let ahead = check(&accept, envelope(TOPIC, "2", "2026-11-22T12:06:00Z")).unwrap_err();
+        assert!(ahead.contains("ahead of our clock"), "{ahead}");
+        assert!(
+            check(&accept, envelope(TOPIC, "2", "yesterday"))
+                .unwrap_err()
+                .contains("is not a time")
+        );
+        let v2 = Acceptance {
+            min_signature_version: 2,
+            ..Acceptance::new(TOPIC)
+        };
+        assert_eq!(
+            check(&v2, envelope(TOPIC, "2", "2026-11-22T11:59:00Z")),
+            Ok(())
+        );
+        assert_eq!(
+            check(&v2, envelope(TOPIC, "1", "2026-11-22T11:59:00Z")).unwrap_err(),
+            "its SignatureVersion is '1', and SNS_MIN_SIGNATURE_VERSION asks for 2"
         );
     }
 }

@@ -15,6 +15,7 @@ async fn main() -> Result<(), Error> {
     let aws = jwo_aws::sdk::sdk_config(settings.call_timeouts).await;
     let sns = aws_sdk_sns::Client::new(&aws);
     let service = CatalogNotifications::new(
+        settings.acceptance,
         DynamoDbCatalog::new(aws_sdk_dynamodb::Client::new(&aws), settings.catalog_table),
         SnsAlerts::new(sns.clone(), settings.alerts_topic_arn),
         SnsSubscriptions::new(sns),

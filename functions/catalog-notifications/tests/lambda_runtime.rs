@@ -28,6 +28,12 @@ async fn invoked_through_the_lambda_runtime_it_records_and_reports_only_the_unre
             ("CATALOG_TABLE", &table),
             ("ALERTS_TOPIC_ARN", &alerts),
             (
+                "SNS_TOPIC_ARN",
+                "arn:aws:sns:us-east-1:123456789012:catalog-upload-results",
+            ),
+            // The fixture's messages were published in November 2026: accepted for a century.
+            ("SNS_MAX_MESSAGE_AGE_SECONDS", "3153600000"),
+            (
                 "SNS_SIGNING_CERTIFICATE",
                 sns_signing_certificate().to_str().unwrap(),
             ),

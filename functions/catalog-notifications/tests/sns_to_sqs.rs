@@ -2,13 +2,14 @@
 //! (ours); messages published, and the consumer run on what arrives, the way Lambda's SQS
 //! event source delivers it. Moto's envelopes carry a placeholder signature, so the tests of
 //! other behaviour run with signatures off, and the signature tests sign what moto delivered
-//! with the test key, as SNS would have.
+//! with the test key, as SNS would have. Messages are acted on only from the topic the consumer
+//! is configured with, published within its age window.
 
 use std::collections::HashMap;
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
-use catalog_notifications::CatalogNotifications;
 use catalog_notifications::lambda::handle_batch;
+use catalog_notifications::{Acceptance, CatalogNotifications};
 use jwo_aws::dynamodb::catalog;
 use jwo_aws::dynamodb::catalog::DynamoDbCatalog;
 use jwo_aws::sns::certificates::SnsCertificates;
@@ -19,7 +20,8 @@ use jwo_domain::contract::catalog::ProcessingStatus;
 use jwo_domain::ports::IngestionStore;
 use jwo_local::log_alerts::LocalAlerts;
 use jwo_test_support::{
-    moto_endpoint, sns_signing_certificate, sns_signing_key, topic_with_queue, unique_name,
+    moto_endpoint, new_topic, sns_signing_certificate, sns_signing_key, subscribe_queue,
+    topic_with_queue, unique_name,
 };
 use serde_json::json;
 
@@ -50,6 +52,7 @@ impl World {
         let (topic_arn, queue_url) = topic_with_queue(&aws, raw_delivery).await;
         World {
             consumer: CatalogNotifications::new(
+                Acceptance::new(topic_arn.clone()),
                 DynamoDbCatalog::new(dynamo.clone(), &table),
                 LocalAlerts::new(100),
                 SnsSubscriptions::new(sns.clone()),
@@ -94,32 +97,11 @@ impl World {
             .into_iter()
             .map(|(message, count)| (message, count + 1))
             .collect();
-        loop {
-            let received = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .send()
-                .await
-                .unwrap();
-            let messages = received.messages.unwrap_or_default();
-            if messages.is_empty() {
-                break;
-            }
-            for message in messages {
-                self.sqs
-                    .delete_message()
-                    .queue_url(&self.queue_url)
-                    .receipt_handle(message.receipt_handle.clone().unwrap())
-                    .send()
-                    .await
-                    .unwrap();
-                let mut record = SqsMessage::default();
-                record.message_id = message.message_id;
-                record.body = message.body;
-                records.push((record, 1));
-            }
+        for message in self.take().await {
+            let mut record = SqsMessage::default();
+            record.message_id = message.message_id;
+            record.body = message.body;
+            records.push((record, 1));
         }
         let mut event = SqsEvent::default();
         event.records = records
@@ -144,6 +126,44 @@ impl World {
         failed
     }
 
+    /// What is on the queue, taken off it: the SNS envelopes as delivered.
+    async fn receive_all(&self) -> Vec<serde_json::Value> {
+        self.take()
+            .await
+            .into_iter()
+            .map(|message| serde_json::from_str(&message.body.unwrap()).unwrap())
+            .collect()
+    }
+
+    /// Every message on the queue, received and deleted.
+    async fn take(&self) -> Vec<aws_sdk_sqs::types::Message> {
+        let mut taken = Vec::new();
+        loop {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .unwrap();
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return taken;
+            }
+            for message in messages {
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(message.receipt_handle.clone().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+                taken.push(message);
+            }
+        }
+    }
+
     async fn ingestion(&self, id: &str) -> jwo_domain::catalog::ingestion::Ingestion {
         self.consumer
             .store
@@ -163,13 +183,18 @@ impl World {
     }
 }
 
+/// Now, as SNS writes an envelope's Timestamp.
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 fn confirmation(topic_arn: &str) -> String {
     json!({
         "Type": "SubscriptionConfirmation", "MessageId": "c0a1b2c3-0000-4000-8000-000000000001",
         "Token": "2336412f37fb687f5d51e6e2425c464de12884", "TopicArn": topic_arn,
         "Message": "You have chosen to subscribe to the topic. To confirm, visit the SubscribeURL.",
         "SubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=2336",
-        "Timestamp": "2026-11-22T10:00:00.000Z", "SignatureVersion": "1", "Signature": "c2ln",
+        "Timestamp": now(), "SignatureVersion": "1", "Signature": "c2ln",
         "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService.pem"
     })
     .to_string()
@@ -179,12 +204,12 @@ fn confirmation(topic_arn: &str) -> String {
 async fn the_subscription_is_confirmed_and_recorded_and_a_bad_one_is_retried() {
     let mut world = World::start(false, false).await;
     world.enqueue(&confirmation(&world.topic_arn)).await;
-    world
-        .enqueue(&confirmation(
-            "arn:aws:sns:us-east-1:123456789012:no-such-topic",
-        ))
-        .await;
+    assert!(world.deliver().await.is_empty());
 
+    // A consumer configured with a topic that does not exist cannot confirm it: retried.
+    let missing = "arn:aws:sns:us-east-1:123456789012:no-such-topic";
+    world.consumer.acceptance.topic_arn = missing.to_owned();
+    world.enqueue(&confirmation(missing)).await;
     let failed = world.deliver().await;
 
     assert_eq!(
@@ -192,6 +217,7 @@ async fn the_subscription_is_confirmed_and_recorded_and_a_bad_one_is_retried() {
         1,
         "the confirmation for a topic that does not exist fails"
     );
+    assert_eq!(world.alerts(AlertKind::UnverifiedNotification), 0);
     let (subscription_arn, _) =
         catalog::confirmed_subscription(&world.dynamo, &world.table, &world.topic_arn)
             .await
@@ -279,7 +305,7 @@ async fn garbage_is_reported_failed_alerted_once_and_kept_for_the_dead_letter_qu
     world
         .enqueue(
             &json!({ "Type": "Notification", "MessageId": "m-9", "TopicArn": world.topic_arn,
-            "Message": "{\"nothing\": \"useful\"}", "Timestamp": "2026-11-22T10:00:00Z" })
+            "Message": "{\"nothing\": \"useful\"}", "Timestamp": now() })
             .to_string(),
         )
         .await;
@@ -397,4 +423,88 @@ async fn with_signatures_verified_raw_delivery_is_refused_naming_it() {
         "{}",
         alert.detail
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_recent_messages_of_amazons_topic_are_acted_on_however_well_signed() {
+    let mut world = World::start(false, true).await;
+    // Given another topic of the same region sending to the same queue (SNS signs both with
+    // the same certificate),
+    let aws = jwo_aws::sdk::emulator_sdk_config(moto_endpoint()).await;
+    let other_topic = new_topic(&aws).await;
+    subscribe_queue(&aws, &other_topic, &world.queue_url, false).await;
+    world
+        .sns
+        .publish()
+        .topic_arn(&other_topic)
+        .message(json!({ "ingestionId": "ing-1", "processingStatus": "DONE" }).to_string())
+        .send()
+        .await
+        .unwrap();
+    world
+        .publish(json!({ "ingestionId": "ing-1", "processingStatus": "FATAL" }))
+        .await;
+    // when both arrive signed, as SNS signs them, and Amazon's once more, published two days ago,
+    let delivered = world.receive_all().await;
+    assert_eq!(delivered.len(), 2);
+    let mut signed: Vec<serde_json::Value> = delivered
+        .into_iter()
+        .map(|envelope| sign_sns(envelope, &sns_signing_key()))
+        .collect();
+    let mut old = signed
+        .iter()
+        .find(|envelope| envelope["TopicArn"] == world.topic_arn.as_str())
+        .unwrap()
+        .clone();
+    old["Timestamp"] = (chrono::Utc::now() - chrono::Duration::days(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        .into();
+    old["MessageId"] = "replayed".into();
+    signed.push(sign_sns(old, &sns_signing_key()));
+    for envelope in &signed {
+        world.enqueue(&envelope.to_string()).await;
+    }
+    let failed = world.deliver().await;
+
+    // then only Amazon's recent one is acted on: the FATAL stands, alerted once.
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert_eq!(
+        world.ingestion("ing-1").await.status,
+        ProcessingStatus::Fatal
+    );
+    assert_eq!(world.alerts(AlertKind::CatalogIngestionFailed), 1);
+    let alerts = world.consumer.alerts.recent();
+    let refused: Vec<&str> = alerts
+        .iter()
+        .filter(|alert| alert.kind == AlertKind::UnverifiedNotification)
+        .map(|alert| alert.detail.as_str())
+        .collect();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    assert!(
+        refused
+            .iter()
+            .any(|detail| detail.contains(&format!("it comes from topic {other_topic}")))
+    );
+    assert!(
+        refused
+            .iter()
+            .any(|detail| detail.contains("longer ago than SNS_MAX_MESSAGE_AGE_SECONDS"))
+    );
+
+    // And with version 2 required, a message signed with version 1 is refused too.
+    world.consumer.acceptance.min_signature_version = 2;
+    let mut v1 = signed
+        .iter()
+        .find(|envelope| envelope["TopicArn"] == world.topic_arn.as_str())
+        .unwrap()
+        .clone();
+    v1["SignatureVersion"] = "1".into();
+    world.enqueue(&v1.to_string()).await;
+    world.redeliveries.clear();
+    assert_eq!(world.deliver().await.len(), 1);
+    assert!(world.consumer.alerts.recent().iter().any(|alert| {
+        alert
+            .detail
+            .contains("SNS_MIN_SIGNATURE_VERSION asks for 2")
+    }));
 }

@@ -69,9 +69,8 @@ pub async fn run<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPric
                     let checkout = Arc::clone(&checkout);
                     let deadline = Instant::now() + settings.checkout_window;
                     sweeping = Some(tokio::spawn(async move {
-                        if let Err(error) = checkout.sweep(deadline, idle_for).await {
-                            tracing::error!(error = %error, "sweep failed");
-                        }
+                        // A failure is logged by sweep; the next tick tries again.
+                        let _ = checkout.sweep(deadline, idle_for).await;
                     }));
                     idle_for = chrono::Duration::from_std(settings.checkout_window)
                         .unwrap_or(chrono::Duration::MAX);

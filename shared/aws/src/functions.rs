@@ -100,11 +100,14 @@ pub const CATALOG_NOTIFICATIONS: FunctionManifest = FunctionManifest {
         "AWS_CALL_TIMEOUT_MS",
         "CATALOG_TABLE",
         "ALERTS_TOPIC_ARN",
+        "SNS_TOPIC_ARN",
         "SNS_SIGNATURES",
+        "SNS_MIN_SIGNATURE_VERSION",
+        "SNS_MAX_MESSAGE_AGE_SECONDS",
         "SNS_SIGNING_CERTIFICATE",
     ],
     // Those without which it does not start.
-    required: &["CATALOG_TABLE", "ALERTS_TOPIC_ARN"],
+    required: &["CATALOG_TABLE", "ALERTS_TOPIC_ARN", "SNS_TOPIC_ARN"],
     // The AWS API actions it calls: the ingestion store (`PutItem` for a status or the
     // subscription, `GetItem`, `UpdateItem` to mark an alert sent), alerts, and confirming the
     // subscription. Receiving and deleting queue messages is Lambda's, under the same role.

@@ -7,7 +7,9 @@ mod moto;
 use std::path::PathBuf;
 
 pub use lambda::{Killed, LambdaUnderTest, path_with_venv};
-pub use moto::{moto_endpoint, new_topic, topic_with_queue, unique_name, wait_for_port};
+pub use moto::{
+    moto_endpoint, new_topic, subscribe_queue, topic_with_queue, unique_name, wait_for_port,
+};
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {

@@ -79,7 +79,6 @@ pub fn unique_name(prefix: &str) -> String {
 /// A new SNS topic on the emulator, with a new SQS queue subscribed to it (raw message delivery
 /// as asked): `(topic ARN, queue URL)`.
 pub async fn topic_with_queue(aws: &aws_config::SdkConfig, raw_delivery: bool) -> (String, String) {
-    let sns = aws_sdk_sns::Client::new(aws);
     let sqs = aws_sdk_sqs::Client::new(aws);
     let topic_arn = new_topic(aws).await;
     let queue_url = sqs
@@ -90,10 +89,23 @@ pub async fn topic_with_queue(aws: &aws_config::SdkConfig, raw_delivery: bool) -
         .unwrap()
         .queue_url
         .unwrap();
+    subscribe_queue(aws, &topic_arn, &queue_url, raw_delivery).await;
+    (topic_arn, queue_url)
+}
+
+/// Subscribes the queue at `queue_url` to `topic_arn` (one more topic sending to it).
+pub async fn subscribe_queue(
+    aws: &aws_config::SdkConfig,
+    topic_arn: &str,
+    queue_url: &str,
+    raw_delivery: bool,
+) {
+    let sns = aws_sdk_sns::Client::new(aws);
+    let sqs = aws_sdk_sqs::Client::new(aws);
     let arn = aws_sdk_sqs::types::QueueAttributeName::QueueArn;
     let queue_arn = sqs
         .get_queue_attributes()
-        .queue_url(&queue_url)
+        .queue_url(queue_url)
         .attribute_names(arn.clone())
         .send()
         .await
@@ -103,14 +115,13 @@ pub async fn topic_with_queue(aws: &aws_config::SdkConfig, raw_delivery: bool) -
         .clone();
     let mut subscribe = sns
         .subscribe()
-        .topic_arn(&topic_arn)
+        .topic_arn(topic_arn)
         .protocol("sqs")
         .endpoint(queue_arn);
     if raw_delivery {
         subscribe = subscribe.attributes("RawMessageDelivery", "true");
     }
     subscribe.send().await.unwrap();
-    (topic_arn, queue_url)
 }
 
 /// A new SNS topic on the emulator: its ARN.
