@@ -57,6 +57,8 @@ pub struct CatalogStats {
     pub rate_limited: u64,
     pub signature_failures: u64,
     pub faults_injected: u64,
+    /// Uploads accepted whose answer was lost (`Faults::lose_answer_every`).
+    pub answers_lost: u64,
 }
 
 struct Ingestion {
@@ -161,7 +163,17 @@ impl CatalogApi {
             };
         }
         match path {
-            UPLOAD_PATH => self.upload(body, call),
+            UPLOAD_PATH => {
+                let answer = self.upload(body, call);
+                let every = self.config.faults.lose_answer_every;
+                let accepted = self.lock().stats.ingestions;
+                if answer.status == 200 && every > 0 && accepted.is_multiple_of(every as usize) {
+                    // The ingestion is made; its answer is lost (it waits past the caller).
+                    self.lock().stats.answers_lost += 1;
+                    tokio::time::sleep(self.config.faults.hang).await;
+                }
+                answer
+            }
             STATUS_PATH => self.status(body),
             other => error(404, format!("no operation at {other}")),
         }

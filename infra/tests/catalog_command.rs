@@ -312,6 +312,74 @@ async fn calls_keep_to_ten_a_second_and_transient_faults_are_retried() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_retried_after_a_lost_answer_is_recorded_as_retried() {
+    let data = tempfile::tempdir().unwrap();
+    assert!(import(data.path(), &sample_price_book()).status.success());
+    // Every 5th accepted upload has its answer lost: the ingestion is made, the answer waits
+    // past the client's attempt timeout, and the client tries the call again.
+    let faults = Faults {
+        lose_answer_every: 5,
+        hang: Duration::from_millis(1_500),
+        ..Faults::default()
+    };
+    let (api, endpoint) = catalog_api(test_key(), faults).await;
+
+    let upload = against(
+        &endpoint,
+        data.path(),
+        &[
+            "upload",
+            "--items-per-call",
+            "1",
+            "--attempt-timeout-ms",
+            "500",
+        ],
+        owned(signed_env()),
+    )
+    .await;
+
+    assert!(upload.status.success(), "{}", text(&upload));
+    let stats = api.stats();
+    assert!(stats.answers_lost >= 4, "{stats:?}");
+    assert_eq!(
+        stats.ingestions as u64,
+        24 + stats.answers_lost,
+        "Amazon holds an ingestion for each lost answer too"
+    );
+    let catalog = LocalCatalog::open(data.path().join("catalog")).unwrap();
+    let ingestions = catalog.list_ingestions().await.unwrap();
+    assert_eq!(ingestions.len(), 24, "ours on record: one per call");
+    let retried = ingestions
+        .iter()
+        .filter(|i| i.upload.as_ref().unwrap().unanswered_attempts > 0)
+        .count() as u64;
+    assert_eq!(
+        retried, stats.answers_lost,
+        "each retried call is recognisable"
+    );
+    assert!(
+        text(&upload).contains("Amazon may hold another ingestion of the same items"),
+        "{}",
+        text(&upload)
+    );
+    let status = jwo(
+        &[
+            "catalog",
+            "status",
+            "--data-dir",
+            data.path().to_str().unwrap(),
+        ],
+        &[],
+    );
+    let shown = text(&status);
+    assert!(shown.contains(" retried"), "{shown}");
+    assert!(
+        shown.contains("the Catalog API has no idempotency key"),
+        "{shown}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_signature_is_refused_with_amazons_message_and_nothing_is_recorded() {
     let data = tempfile::tempdir().unwrap();
     assert!(import(data.path(), &sample_price_book()).status.success());

@@ -81,6 +81,9 @@ pub struct UploadArgs {
     /// Calls a second (at most the Catalog API's 10).
     #[arg(long, default_value_t = MAX_CALLS_PER_SECOND, value_parser = clap::value_parser!(u32).range(1..=MAX_CALLS_PER_SECOND as i64))]
     pub calls_per_second: u32,
+    /// How long one attempt of a call waits for its answer before it is tried again.
+    #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(100..=300_000))]
+    pub attempt_timeout_ms: u64,
 }
 
 #[derive(Debug, Args)]
@@ -238,7 +241,8 @@ async fn upload(args: UploadArgs) -> Result<(), String> {
             head.label()
         ));
     }
-    let client = args.api.client(args.calls_per_second).await?;
+    let mut client = args.api.client(args.calls_per_second).await?;
+    client.attempt_timeout = std::time::Duration::from_millis(args.attempt_timeout_ms);
     let calls = upload_calls(&items, args.items_per_call as usize);
     let progress = ProgressBar::new(items.len() as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} items {msg}").expect("a valid template"),
@@ -258,8 +262,8 @@ async fn upload(args: UploadArgs) -> Result<(), String> {
         let request = CatalogUploadRequest {
             catalog_items: chunk.to_vec(),
         };
-        let ingestion_id = match client.upload(&request).await {
-            Ok(ingestion_id) => ingestion_id,
+        let uploaded_call = match client.upload(&request).await {
+            Ok(uploaded_call) => uploaded_call,
             Err(error) => {
                 progress.abandon();
                 let done = if uploaded.is_empty() {
@@ -276,15 +280,17 @@ async fn upload(args: UploadArgs) -> Result<(), String> {
                 });
             }
         };
+        let ingestion_id = &uploaded_call.ingestion_id;
         let recorded = store
             .record_upload(
-                &ingestion_id,
+                ingestion_id,
                 &Upload {
                     items: chunk.len(),
                     price_book_version: head.label(),
                     call,
                     calls: calls.len(),
                     uploaded_at: chrono::Utc::now(),
+                    unanswered_attempts: uploaded_call.unanswered_attempts,
                 },
             )
             .await
@@ -298,6 +304,12 @@ async fn upload(args: UploadArgs) -> Result<(), String> {
             chunk.len(),
             recorded.status
         ));
+        if uploaded_call.unanswered_attempts > 0 {
+            say(format!(
+                "  retried: {} earlier attempt(s) of call {call} got no answer, so Amazon may hold another ingestion of the same items (harmless: the Catalog API takes items as they are). It shows in `jwo catalog status` without a call once Amazon reports it.",
+                uploaded_call.unanswered_attempts
+            ));
+        }
         uploaded.push(recorded);
     }
     progress.finish_and_clear();
@@ -394,7 +406,14 @@ fn print_table(ingestions: &[Ingestion]) {
             let upload = ingestion.upload.as_ref();
             [
                 ingestion.ingestion_id.clone(),
-                upload.map_or("-".into(), |u| format!("{}/{}", u.call, u.calls)),
+                upload.map_or("-".into(), |u| {
+                    let retried = if u.unanswered_attempts > 0 {
+                        " retried"
+                    } else {
+                        ""
+                    };
+                    format!("{}/{}{retried}", u.call, u.calls)
+                }),
                 upload.map_or("-".into(), |u| u.items.to_string()),
                 upload.map_or("-".into(), |u| u.price_book_version.clone()),
                 ingestion.status.to_string(),
@@ -435,5 +454,15 @@ fn print_table(ingestions: &[Ingestion]) {
     let _ = writeln!(out, "{}", line(header.to_vec()));
     for row in &rows {
         let _ = writeln!(out, "{}", line(row.iter().map(String::as_str).collect()));
+    }
+    let retried = ingestions
+        .iter()
+        .any(|i| i.upload.as_ref().is_some_and(|u| u.unanswered_attempts > 0));
+    let unknown = ingestions.iter().any(|i| i.upload.is_none());
+    if retried || unknown {
+        let _ = writeln!(
+            out,
+            "\n\"retried\": an attempt of that call got no answer before one was accepted; the Catalog API has no idempotency key, so Amazon may also hold an ingestion of that attempt. A call of \"-\" is an ingestion Amazon reported that no upload recorded here (such an attempt's, or another tool's)."
+        );
     }
 }

@@ -61,8 +61,9 @@ pub struct FaultArgs {
     /// Latency added to every answer.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
-    /// Lose the answer of every N-th first charge (the trip is charged; the answer waits
-    /// --hang-ms, past the client's patience). 0: never.
+    /// Lose the answer of every N-th first charge, or of every N-th accepted catalog upload
+    /// (the trip is charged, the ingestion made; the answer waits --hang-ms, past the client's
+    /// patience). 0: never.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub lose_answer_every: u32,
     /// How a repeat of a charged trip is answered: 201 (the first orderId), 409 or 400.

@@ -16,9 +16,9 @@ pub struct Faults {
     pub hang: Duration,
     /// Added to every answer.
     pub latency: Duration,
-    /// Every this-many-th first charge of a trip has its answer lost: the trip is charged,
-    /// then the answer waits for `hang` (longer than the client waits), as when a connection
-    /// drops after the charge. 0: none.
+    /// Every this-many-th first charge of a trip (or accepted catalog upload) has its answer
+    /// lost: the trip is charged (the ingestion made), then the answer waits for `hang` (longer
+    /// than the client waits), as when a connection drops after the charge. 0: none.
     pub lose_answer_every: u32,
     /// How a repeat of a trip already charged is answered.
     pub repeat: RepeatAnswer,

@@ -62,6 +62,14 @@ impl Pacer {
     }
 }
 
+/// An accepted upload call.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Uploaded {
+    pub ingestion_id: String,
+    /// Attempts before the accepted one that got no answer.
+    pub unanswered_attempts: u32,
+}
+
 pub struct CatalogClient {
     api: SignedJson,
     pacer: Pacer,
@@ -92,10 +100,20 @@ impl CatalogClient {
         })
     }
 
-    /// Uploads one call's items; answers the `ingestionId`.
-    pub async fn upload(&self, request: &CatalogUploadRequest) -> Result<String, CatalogCallError> {
-        let answer: CatalogUploadResponse = self.call(UPLOAD_PATH, request).await?;
-        Ok(answer.ingestion_id)
+    /// Uploads one call's items; answers the `ingestionId`, and how many attempts before the
+    /// accepted one got no answer (each may have made an ingestion Amazon did not tell us of:
+    /// the Catalog API has no idempotency key).
+    pub async fn upload(
+        &self,
+        request: &CatalogUploadRequest,
+    ) -> Result<Uploaded, CatalogCallError> {
+        let (answer, unanswered_attempts) = self
+            .call::<_, CatalogUploadResponse>(UPLOAD_PATH, request)
+            .await?;
+        Ok(Uploaded {
+            ingestion_id: answer.ingestion_id,
+            unanswered_attempts,
+        })
     }
 
     pub async fn status(
@@ -109,31 +127,33 @@ impl CatalogClient {
             },
         )
         .await
+        .map(|(status, _)| status)
     }
 
+    /// The answer, and how many attempts before it got none.
     async fn call<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
         body: &B,
-    ) -> Result<T, CatalogCallError> {
+    ) -> Result<(T, u32), CatalogCallError> {
         let body = Bytes::from(serde_json::to_vec(body).expect("catalog requests serialize"));
         // A call is not worth more than this of retrying.
         let deadline = Instant::now() + Duration::from_secs(300);
-        with_retries(
+        let attempts = with_retries(
             path,
             &self.backoff,
             self.attempt_timeout,
             deadline,
             |timeout| self.attempt(path, &body, timeout),
         )
-        .await
-        .result
-        .unwrap_or_else(|(attempts, last_error)| {
-            Err(CatalogCallError::GaveUp {
+        .await;
+        match attempts.result {
+            Ok(answer) => answer.map(|answer| (answer, attempts.unanswered)),
+            Err((attempts, last_error)) => Err(CatalogCallError::GaveUp {
                 attempts,
                 last_error,
-            })
-        })
+            }),
+        }
     }
 
     async fn attempt<T: DeserializeOwned>(

@@ -73,6 +73,8 @@ fn upload(call: usize, at: chrono::DateTime<Utc>) -> Upload {
         call,
         calls: 2,
         uploaded_at: at,
+        // The second call was retried after an attempt without an answer.
+        unanswered_attempts: u32::try_from(call - 1).unwrap(),
     }
 }
 
@@ -111,7 +113,11 @@ async fn uploads_and_statuses<C: IngestionStore>(catalog: &C) {
         .await
         .unwrap();
     assert_eq!(second.status, ProcessingStatus::Fatal);
-    assert!(second.upload.is_some());
+    assert_eq!(
+        second.upload,
+        Some(upload(2, at + Duration::seconds(1))),
+        "kept with its unanswered attempts"
+    );
     catalog.mark_alerted("ing-2").await.unwrap();
     assert!(
         catalog

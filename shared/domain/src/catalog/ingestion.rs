@@ -56,6 +56,15 @@ pub struct Upload {
     pub call: usize,
     pub calls: usize,
     pub uploaded_at: chrono::DateTime<chrono::Utc>,
+    /// Attempts of this call that got no answer before the one accepted. The Catalog API has
+    /// no idempotency key, so each may have made an ingestion of its own, of the same items:
+    /// harmless (items are taken as they are), but that ingestion is not ours on record.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unanswered_attempts: u32,
+}
+
+fn is_zero(count: &u32) -> bool {
+    *count == 0
 }
 
 /// What recording a status found.

@@ -124,7 +124,7 @@ fn update_of(
 }
 
 fn upload_attributes(upload: &Upload) -> Item {
-    item_of([
+    let mut item = item_of([
         ("uploadItems", AttributeValue::N(upload.items.to_string())),
         (
             "uploadPriceBookVersion",
@@ -136,7 +136,14 @@ fn upload_attributes(upload: &Upload) -> Item {
             "uploadedAt",
             AttributeValue::S(upload.uploaded_at.to_rfc3339()),
         ),
-    ])
+    ]);
+    if upload.unanswered_attempts > 0 {
+        item.insert(
+            "uploadUnansweredAttempts".into(),
+            AttributeValue::N(upload.unanswered_attempts.to_string()),
+        );
+    }
+    item
 }
 
 fn upload_from_item(item: &Item) -> Option<Upload> {
@@ -146,6 +153,7 @@ fn upload_from_item(item: &Item) -> Option<Upload> {
         call: number(item, "uploadCall")?,
         calls: number(item, "uploadCalls")?,
         uploaded_at: text(item, "uploadedAt")?.parse().ok()?,
+        unanswered_attempts: number(item, "uploadUnansweredAttempts").unwrap_or(0),
     })
 }
 
