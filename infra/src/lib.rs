@@ -4,6 +4,7 @@ pub mod catalog_api;
 pub mod catalog_store;
 pub mod cli;
 pub mod commands;
+pub mod http_server;
 pub mod mcp;
 pub mod purchases_endpoint;
 pub mod simulator;

@@ -1050,3 +1050,88 @@ fn an_unsigned_server_on_a_network_address_is_refused_unless_asked_for() {
         "{said}"
     );
 }
+
+/// `GET path` on a raw connection, asking the server to close it after the answer.
+fn raw_get(stream: &mut std::net::TcpStream, path: &str) {
+    use std::io::Write;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+}
+
+/// Reads until the server closes the connection; None if it is still open after `patience`.
+fn read_to_close(stream: &mut std::net::TcpStream, patience: Duration) -> Option<String> {
+    use std::io::Read;
+    stream.set_read_timeout(Some(patience)).unwrap();
+    let mut answer = Vec::new();
+    match stream.read_to_end(&mut answer) {
+        Ok(_) => Some(String::from_utf8_lossy(&answer).into_owned()),
+        Err(error)
+            if matches!(
+                error.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            None
+        }
+        // A reset is a close too.
+        Err(_) => Some(String::from_utf8_lossy(&answer).into_owned()),
+    }
+}
+
+#[test]
+fn a_slow_client_is_cut_off_and_connections_beyond_the_limit_wait() {
+    let data = tempfile::tempdir().unwrap();
+    let (_server, base) = serve_with(
+        data.path(),
+        &[
+            "--header-read-timeout-seconds",
+            "3",
+            "--max-connections",
+            "2",
+        ],
+        &[],
+    );
+    let address = base.trim_start_matches("http://").to_owned();
+    let connect = || std::net::TcpStream::connect(&address).unwrap();
+    let mut first = connect();
+    raw_get(&mut first, "/healthz");
+    assert!(
+        read_to_close(&mut first, Duration::from_secs(30))
+            .unwrap()
+            .starts_with("HTTP/1.1 200")
+    );
+
+    // A client that sends half its headers, then nothing, is closed after the timeout.
+    let mut slow = connect();
+    std::io::Write::write_all(
+        &mut slow,
+        b"POST /v1/order/purchases HTTP/1.1\r\nHost: 127.0.0.1\r\n",
+    )
+    .unwrap();
+    let cut = read_to_close(&mut slow, Duration::from_secs(30));
+    assert!(
+        cut.is_some(),
+        "a slow client still holds its connection after 30 s"
+    );
+    assert!(!cut.unwrap().contains(" 201 "), "nothing was created");
+
+    // Two connections held open, with nothing sent: a third waits, unanswered,
+    let held = connect();
+    let _also_held = connect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut third = connect();
+    raw_get(&mut third, "/healthz");
+    assert_eq!(
+        read_to_close(&mut third, Duration::from_millis(1_000)),
+        None,
+        "answered beyond --max-connections 2"
+    );
+    // until one of them closes.
+    drop(held);
+    let answer = read_to_close(&mut third, Duration::from_secs(30))
+        .expect("answered once a connection closed");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}

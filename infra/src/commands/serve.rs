@@ -16,7 +16,6 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use checkout::Checkout;
 use checkout::worker::{self, WorkerSettings};
 use clap::Args;
@@ -89,6 +88,13 @@ pub struct Serve {
     /// it may then create, complete and cancel purchases. Refused unless given.
     #[arg(long)]
     pub allow_unsigned_network: bool,
+    /// Seconds a client has to send a request's headers, and an idle kept-alive connection to
+    /// start its next request, before the connection is closed.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::http_server::HEADER_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub header_read_timeout_seconds: u64,
+    /// Connections open at once; more wait until one closes.
+    #[arg(long, value_name = "N", default_value_t = crate::http_server::MAX_CONNECTIONS as u32, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_connections: u32,
     /// Faults the built-in simulator injects (lost answers, repeats answered 409 or 400, ...),
     /// to try the connector's unhappy paths; not with --checkout-url.
     #[command(flatten, next_help_heading = "Built-in simulator faults")]
@@ -190,10 +196,6 @@ async fn serve(args: Serve) -> Result<(), String> {
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
     let address = listener.local_addr().map_err(|error| error.to_string())?;
-    // Answers go out at once, not held back by Nagle's algorithm for the client's ACK.
-    let listener = listener.tap_io(|connection| {
-        let _ = connection.set_nodelay(true);
-    });
     let base = format!("http://{address}");
 
     // The checkout's target: the built-in simulator on this same listener, or --checkout-url.
@@ -321,13 +323,15 @@ async fn serve(args: Serve) -> Result<(), String> {
         &checkout_target,
     );
     let stopping = until_stopped(stopped.clone());
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            stopping.await;
-            mcp_stop.cancel();
-        })
-        .await
-        .map_err(|error| error.to_string())?;
+    let limits = crate::http_server::Limits {
+        header_read_timeout: std::time::Duration::from_secs(args.header_read_timeout_seconds),
+        max_connections: args.max_connections as usize,
+    };
+    crate::http_server::serve(listener, app, limits, async move {
+        stopping.await;
+        mcp_stop.cancel();
+    })
+    .await;
     // Every acknowledged purchase is already committed; let checkouts under way finish.
     let _ = worker.await;
     let _ = writeln!(std::io::stdout(), "jwo serve stopped");
@@ -447,6 +451,11 @@ async fn guard(
         }
     }
     let path = request.uri().path();
+    // What the built-in simulator charged is for this machine's eyes only.
+    if path.starts_with(SIMULATOR_PAGES) && !crate::http_server::from_loopback(&request) {
+        let body = json!({ "message": format!("{path} is answered on loopback only") });
+        return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+    }
     let changes = request.method() == Method::POST || request.method() == Method::PATCH;
     let json = text(CONTENT_TYPE).is_some_and(|kind| kind.starts_with("application/json"));
     if changes && (is_operator_path(path) || path == GRAPHQL_PATH) && !json {
@@ -455,6 +464,9 @@ async fn guard(
     }
     next.run(request).await
 }
+
+/// The built-in simulator's own pages (`/_simulator/stats`).
+const SIMULATOR_PAGES: &str = "/_simulator/";
 
 async fn mcp_refused() -> Response {
     let body = json!({ "message": "MCP over HTTP is off under --require-sigv4 (MCP clients do not sign); run `jwo mcp --endpoint URL --sign`, which signs, instead" });
@@ -530,4 +542,46 @@ async fn handle_request(
         .await
         .into_http()
         .map(axum::body::Body::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::extract::ConnectInfo;
+    use tower::ServiceExt;
+
+    /// The simulator's pages answer a peer on this machine, and no other.
+    #[tokio::test]
+    async fn the_simulator_pages_answer_loopback_only() {
+        let hosts = Arc::new(vec!["127.0.0.1".to_owned(), "10.0.0.7".to_owned()]);
+        let app = Router::new()
+            .route("/_simulator/stats", get(healthz))
+            .route("/healthz", get(healthz))
+            .layer(axum::middleware::from_fn_with_state(hosts, guard));
+        let status = |path: &'static str, peer: &'static str| {
+            let app = app.clone();
+            async move {
+                let mut request = http::Request::get(path)
+                    .header(HOST, "10.0.0.7:8080")
+                    .body(axum::body::Body::empty())
+                    .unwrap();
+                let peer: SocketAddr = peer.parse().unwrap();
+                request.extensions_mut().insert(ConnectInfo(peer));
+                app.oneshot(request).await.unwrap().status()
+            }
+        };
+        assert_eq!(
+            status("/_simulator/stats", "127.0.0.1:5000").await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status("/_simulator/stats", "[::1]:5000").await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status("/_simulator/stats", "10.0.0.9:5000").await,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(status("/healthz", "10.0.0.9:5000").await, StatusCode::OK);
+    }
 }

@@ -193,10 +193,14 @@ async fn serve_stand_in(
     // A banner nobody reads (a closed stdout) must not stop the server: write errors are
     // ignored, where println! would panic.
     let _ = writeln!(std::io::stdout(), "{}", banner(address));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
+    crate::http_server::serve(
+        listener,
+        app,
+        crate::http_server::Limits::default(),
+        async {
             let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|error| error.to_string())
+        },
+    )
+    .await;
+    Ok(())
 }
