@@ -5,8 +5,9 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use bytes::Bytes;
 use http::Uri;
-use http_body_util::BodyExt;
-use jwo_aws::amazon::http::{HttpClient, base_url, client, json_request};
+use std::time::Duration;
+
+use jwo_aws::amazon::http::{HttpClient, base_url, client, exchange, json_request};
 
 /// The credentials and region requests are signed with. The provider is asked before each
 /// request (it caches, and refreshes what expires), so a long-running `jwo mcp --sign` keeps
@@ -66,19 +67,48 @@ impl OperatorEndpointArgs {
     }
 }
 
+/// How long the test tools wait for one answer, and how much of it they read: a connector
+/// that hangs or answers without end fails its case instead of stalling the tool.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct AnswerLimits {
+    /// How long one request may wait for its whole answer.
+    #[arg(long, value_name = "MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=300_000))]
+    pub timeout_ms: u64,
+    /// The largest answer read; a longer one fails its request. Create Purchases answers are a
+    /// few hundred bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 * 1024, value_parser = clap::value_parser!(u64).range(1..=64 * 1024 * 1024))]
+    pub max_answer_bytes: u64,
+}
+
+/// The operator routes' limits: a page is at most 4 MiB, and Lambda answers at most 6 MB.
+const OPERATOR_TIMEOUT: Duration = Duration::from_secs(60);
+const OPERATOR_MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
+
 pub struct PurchasesEndpoint {
     base: Uri,
     http: HttpClient,
     signing: Option<Signing>,
+    timeout: Duration,
+    max_answer_bytes: usize,
 }
 
 impl PurchasesEndpoint {
+    /// With the operator routes' limits (60 s, 8 MiB).
     pub fn new(base: &str, signing: Option<Signing>) -> Result<PurchasesEndpoint, String> {
         Ok(PurchasesEndpoint {
             base: base_url(base).map_err(|error| format!("--endpoint {error}"))?,
             http: client()?,
             signing,
+            timeout: OPERATOR_TIMEOUT,
+            max_answer_bytes: OPERATOR_MAX_ANSWER_BYTES,
         })
+    }
+
+    /// The same, waiting and reading at most what `limits` say.
+    pub fn with_limits(mut self, limits: AnswerLimits) -> PurchasesEndpoint {
+        self.timeout = Duration::from_millis(limits.timeout_ms);
+        self.max_answer_bytes = usize::try_from(limits.max_answer_bytes).unwrap_or(usize::MAX);
+        self
     }
 
     /// Posts `body` and returns the status and the answer's body, or why there was none.
@@ -109,19 +139,9 @@ impl PurchasesEndpoint {
             Bytes::copy_from_slice(body),
             signing,
         )?;
-        let response = self
-            .http
-            .request(request)
-            .await
-            .map_err(|error| format!("no answer: {error}"))?;
-        let status = response.status().as_u16();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|error| format!("reading the answer failed: {error}"))?
-            .to_bytes();
-        Ok((status, body.to_vec()))
+        let (parts, body) =
+            exchange(&self.http, request, self.timeout, self.max_answer_bytes).await?;
+        Ok((parts.status.as_u16(), body.to_vec()))
     }
 
     /// `GET {URL}{path}` as JSON (the built-in simulator's stats), if there is such a page.
@@ -130,11 +150,12 @@ impl PurchasesEndpoint {
         let request = http::Request::get(uri)
             .body(http_body_util::Full::new(Bytes::new()))
             .ok()?;
-        let response = self.http.request(request).await.ok()?;
-        if !response.status().is_success() {
+        let (parts, body) = exchange(&self.http, request, self.timeout, self.max_answer_bytes)
+            .await
+            .ok()?;
+        if !parts.status.is_success() {
             return None;
         }
-        let body = response.into_body().collect().await.ok()?.to_bytes();
         serde_json::from_slice(&body).ok()
     }
 }

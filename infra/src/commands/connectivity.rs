@@ -8,7 +8,7 @@ use clap::Args;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::purchases_endpoint::{PurchasesEndpoint, Signing};
+use crate::purchases_endpoint::{AnswerLimits, PurchasesEndpoint, Signing};
 
 /// One of Amazon's published cases, compiled in from `tests/fixtures/create_purchases`.
 pub struct PublishedCase {
@@ -34,6 +34,8 @@ pub struct ConnectivityTest {
     /// Print the results as JSON (for CI) instead of a table.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub limits: AnswerLimits,
 }
 
 /// One case's result.
@@ -106,7 +108,7 @@ pub async fn run_cases(args: &ConnectivityTest) -> Result<Vec<CaseResult>, Strin
     } else {
         None
     };
-    let endpoint = PurchasesEndpoint::new(&args.endpoint, signing)?;
+    let endpoint = PurchasesEndpoint::new(&args.endpoint, signing)?.with_limits(args.limits);
     let run = &uuid::Uuid::new_v4().simple().to_string()[..8];
     let mut results = Vec::with_capacity(CASES.len());
     for case in CASES {

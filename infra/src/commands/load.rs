@@ -17,7 +17,7 @@ use jwo_local::fixed_price_book::SAMPLE_PRICE_BOOK;
 use jwo_local::latency::LatencySummary;
 use serde_json::{Value, json};
 
-use crate::purchases_endpoint::{PurchasesEndpoint, Signing};
+use crate::purchases_endpoint::{AnswerLimits, PurchasesEndpoint, Signing};
 
 #[derive(Debug, Args)]
 pub struct Load {
@@ -47,6 +47,8 @@ pub struct Load {
     /// How long to wait, after the load, for checkout to charge every acknowledged cart.
     #[arg(long, default_value_t = 60)]
     pub settle_seconds: u64,
+    #[command(flatten)]
+    pub limits: AnswerLimits,
 }
 
 pub fn run(args: Load) -> ExitCode {
@@ -163,7 +165,8 @@ async fn load(args: Load) -> Result<bool, String> {
     } else {
         None
     };
-    let endpoint = Arc::new(PurchasesEndpoint::new(&args.endpoint, signing)?);
+    let endpoint =
+        Arc::new(PurchasesEndpoint::new(&args.endpoint, signing)?.with_limits(args.limits));
     let total = u64::from(args.rate) * u64::from(args.duration);
     // Carts are made before the clock starts, so making them costs the schedule nothing.
     let bodies: Vec<Vec<u8>> = (0..total).map(|n| carts.cart(n)).collect();
