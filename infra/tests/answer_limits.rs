@@ -96,7 +96,15 @@ async fn a_load_against_a_silent_connector_counts_timeouts_and_ends() {
     let endpoint = silent_connector().await;
     let output = tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_jwo"))
-            .args(["load", "--endpoint", &endpoint, "--rate", "20", "--duration", "1"])
+            .args([
+                "load",
+                "--endpoint",
+                &endpoint,
+                "--rate",
+                "20",
+                "--duration",
+                "1",
+            ])
             .args(["--timeout-ms", "300", "--settle-seconds", "1"])
             .output()
             .unwrap()

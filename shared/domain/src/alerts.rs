@@ -38,7 +38,9 @@ pub enum AlertKind {
     CatalogIngestionFailed,
     /// A catalog notification could not be read.
     UnreadableNotification,
-    /// A catalog notification's SNS signature did not check out (forged, altered, or unsigned).
+    /// A catalog notification was not verified as a recent message of Amazon's topic: its SNS
+    /// signature did not check out (forged, altered, unsigned), or it came from another topic,
+    /// too long ago, or with a lower SignatureVersion than required.
     UnverifiedNotification,
     /// A stored purchase could not be read back (the sweep skipped it).
     UnreadablePurchase,
