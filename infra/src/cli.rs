@@ -51,6 +51,11 @@ pub enum Command {
         /// the totals the lines add up to.
         #[arg(long)]
         explain: bool,
+        /// Many carts: one Create Purchases body per line of stdin, one line out for each (the
+        /// compact body, or `{"line", "emptyCart"}`, or `{"line", "error", "errors"}`), the
+        /// counts and carts/s on stderr. Exit code 0 when every cart priced, 5 otherwise.
+        #[arg(long)]
+        jsonl: bool,
     },
     /// Look at purchases and resolve what is held back (the operator routes): list, get,
     /// update, complete, cancel. Exit code 0 done, 1 refused (the reason printed), 2 cannot run.
@@ -100,7 +105,8 @@ impl Cli {
                 pricebook,
                 basis,
                 explain,
-            } => commands::price::run(&pricebook, basis, explain),
+                jsonl,
+            } => commands::price::run(&pricebook, basis, explain, jsonl),
             Command::Catalog { command } => commands::catalog::run(command),
             Command::Simulate {
                 service: Simulated::Checkout(args),

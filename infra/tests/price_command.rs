@@ -197,3 +197,98 @@ fn a_bad_basis_is_a_usage_error() {
     let output = jwo_price(&sample_price_book(), &["--basis", "order"], b"");
     assert_eq!(output.status.code(), Some(2));
 }
+
+/// A fixture as one line of JSON.
+fn compact(name: &str) -> String {
+    serde_json::from_slice::<Value>(&fixture(name))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn jsonl_prices_every_line_in_order_and_answers_a_bad_one_on_its_own_line() {
+    let mut unknown: Value =
+        serde_json::from_slice(&fixture("1.01_single_item_sku_unit.json")).unwrap();
+    unknown["cartItems"][0]["id"] = "SKU-GONE".into();
+    let input = [
+        compact("1.02_multi_item_cart.json"),
+        compact("3.25_quantity_value_exceeds_10.json"),
+        String::new(),
+        compact("1.07_empty_cart.json"),
+        unknown.to_string(),
+        "not json".to_owned(),
+        compact("1.03_weight_item.json"),
+    ]
+    .join("\n");
+
+    let output = jwo_price(&sample_price_book(), &["--jsonl"], input.as_bytes());
+
+    assert_eq!(output.status.code(), Some(5), "some carts were not priced");
+    let lines: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("each output line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 6, "one line per cart, the blank line skipped");
+    // Each priced line is exactly what `jwo price` alone prints for that cart.
+    for (line, name) in [
+        (0, "1.02_multi_item_cart.json"),
+        (5, "1.03_weight_item.json"),
+    ] {
+        let alone: Value =
+            serde_json::from_slice(&jwo_price(&sample_price_book(), &[], &fixture(name)).stdout)
+                .unwrap();
+        assert_eq!(lines[line], alone, "{name}");
+    }
+    assert_eq!(lines[1]["line"], 2);
+    assert_eq!(lines[1]["error"], "invalid");
+    assert_eq!(
+        lines[1]["errors"][0]["field"],
+        "cartItems[0].quantity.value"
+    );
+    assert_eq!(
+        lines[2],
+        serde_json::json!({ "line": 4, "emptyCart": true })
+    );
+    assert_eq!(lines[3]["error"], "unpriceable");
+    assert!(
+        lines[3]["errors"].to_string().contains("SKU-GONE"),
+        "{}",
+        lines[3]
+    );
+    assert_eq!(lines[4]["line"], 6);
+    assert_eq!(lines[4]["error"], "invalid");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("6 carts: 2 priced, 1 empty, 2 invalid, 1 unpriceable, in "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn jsonl_with_every_cart_priced_succeeds() {
+    let input = format!(
+        "{}\n{}\n",
+        compact("1.01_single_item_sku_unit.json"),
+        compact("1.04_scancode_item.json")
+    );
+    let output = jwo_price(
+        &sample_price_book(),
+        &["--jsonl", "--explain"],
+        input.as_bytes(),
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(text.lines().count(), 2);
+    for line in text.lines() {
+        let answer: Value = serde_json::from_str(line).unwrap();
+        assert!(
+            answer["checkout"].is_object() && answer["explanation"].is_object(),
+            "{answer}"
+        );
+    }
+}
