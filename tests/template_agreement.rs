@@ -470,10 +470,10 @@ fn the_stage_logs_every_call_and_everything_traces() {
             { "Ref": "ApiGatewayCloudWatchRoleArn" }
         ])
     );
-    assert_eq!(
-        resources["ApiGatewayCloudWatchRole"]["Condition"],
-        "CreatesApiGatewayCloudWatchRole"
-    );
+    let role = &resources["ApiGatewayCloudWatchRole"];
+    assert_eq!(role["Condition"], "CreatesApiGatewayCloudWatchRole");
+    // Every API of the account logs through it: deleting the stack must not take it away.
+    assert_eq!(role["DeletionPolicy"], "Retain");
     assert_eq!(
         stage["Properties"]["TracingEnabled"],
         serde_json::json!({ "Fn::If": ["TracingActive", true, false] })
@@ -501,8 +501,8 @@ fn what_is_at_rest_is_encrypted_with_the_key_given() {
         assert_eq!(properties["KmsMasterKeyId"], customer_key, "{name}");
         assert_eq!(
             properties["SqsManagedSseEnabled"],
-            serde_json::json!({ "Fn::If": ["HasKmsKey", { "Ref": "AWS::NoValue" }, true] }),
-            "{name}: SSE-SQS without a key"
+            serde_json::json!({ "Fn::If": ["HasKmsKey", false, true] }),
+            "{name}: SSE-SQS without a key (off, not absent, with one: SQS takes one kind at a time)"
         );
     }
     for (name, topic) in resources_of_type(&template, "AWS::SNS::Topic") {
@@ -543,9 +543,19 @@ fn checkout_runs_within_its_reserved_concurrency() {
     let template = template();
     assert_eq!(
         template["Resources"]["CheckoutFunction"]["Properties"]["ReservedConcurrentExecutions"],
-        serde_json::json!({ "Ref": "CheckoutReservedConcurrency" })
+        serde_json::json!({ "Fn::If": [
+            "ReservesCheckoutConcurrency",
+            { "Ref": "CheckoutReservedConcurrency" },
+            { "Ref": "AWS::NoValue" }
+        ] })
     );
-    assert!(template["Parameters"]["CheckoutReservedConcurrency"]["MinValue"].as_u64() >= Some(1));
+    let parameter = &template["Parameters"]["CheckoutReservedConcurrency"];
+    assert!(
+        parameter["Default"].as_u64() >= Some(1),
+        "reserved by default"
+    );
+    // Lambda keeps 100 of an account's 1,000 unreserved.
+    assert!(parameter["MaxValue"].as_u64() <= Some(900));
 }
 
 /// The catalog function is pinned to Amazon's topic, with the age window and version setting.
