@@ -64,24 +64,40 @@ pub fn from_cents(cents: i128) -> Decimal {
 /// Integer arithmetic on a stack buffer: this runs for every amount of every cart, and the
 /// `fmt` machinery (or `Decimal`'s `Display`) costs several times more.
 fn write_cents(cents: i128, buffer: &mut [u8; 44]) -> &str {
-    let mut at = buffer.len();
-    let mut rest = cents.unsigned_abs();
-    let mut digits = 0;
-    while digits < 3 || rest > 0 {
-        if digits == 2 {
-            at -= 1;
-            buffer[at] = b'.';
-        }
-        at -= 1;
-        buffer[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        digits += 1;
-    }
+    // Every real amount fits in 64 bits, where division is one instruction; 128-bit division is
+    // a library call, and this runs for every amount of every cart.
+    let mut at = match u64::try_from(cents.unsigned_abs()) {
+        Ok(small) => write_digits(small, buffer),
+        Err(_) => write_digits(cents.unsigned_abs(), buffer),
+    };
     if cents < 0 {
         at -= 1;
         buffer[at] = b'-';
     }
     std::str::from_utf8(&buffer[at..]).unwrap_or("0.00")
+}
+
+/// The digits of `cents` at the end of `buffer`, with the decimal point before the last two
+/// (at least `0.00`); where they start.
+fn write_digits<N>(mut rest: N, buffer: &mut [u8; 44]) -> usize
+where
+    N: Copy + PartialOrd + From<u8> + std::ops::Rem<Output = N> + std::ops::DivAssign,
+    u8: TryFrom<N>,
+{
+    let (zero, ten) = (N::from(0), N::from(10));
+    let mut at = buffer.len();
+    let mut digits = 0;
+    while digits < 3 || rest > zero {
+        if digits == 2 {
+            at -= 1;
+            buffer[at] = b'.';
+        }
+        at -= 1;
+        buffer[at] = b'0' + u8::try_from(rest % ten).unwrap_or(0);
+        rest /= ten;
+        digits += 1;
+    }
+    at
 }
 
 /// An ISO-4217 currency code: three upper-case ASCII letters.
@@ -243,6 +259,24 @@ pub const MAX_WIRE_AMOUNT: Decimal = rust_decimal::dec!(10_000_000_000_000_000);
 mod tests {
     use super::*;
     use rust_decimal::dec;
+
+    #[test]
+    fn cents_are_written_with_two_decimals_on_either_side_of_64_bits() {
+        let written = |cents: i128| write_cents(cents, &mut [0; 44]).to_owned();
+        assert_eq!(written(0), "0.00");
+        assert_eq!(written(5), "0.05");
+        assert_eq!(written(-5), "-0.05");
+        assert_eq!(written(-1205), "-12.05");
+        assert_eq!(written(100_000_000), "1000000.00");
+        let past_64_bits = i128::from(u64::MAX) + 1;
+        assert_eq!(written(past_64_bits), "184467440737095516.16");
+        assert_eq!(written(-past_64_bits), "-184467440737095516.16");
+        assert_eq!(written(i128::from(u64::MAX)), "184467440737095516.15");
+        assert_eq!(
+            written(i128::MIN + 1),
+            "-1701411834604692317316873037158841057.27"
+        );
+    }
 
     #[test]
     fn rounds_half_away_from_zero_not_to_even() {
