@@ -93,19 +93,7 @@ impl Connector {
             Duration::ZERO,
         ));
 
-        let simulator = Arc::new(CheckoutSimulator::new(
-            SimulatorConfig {
-                region: "us-east-1".into(),
-                credentials: vec![Credentials::new(KEY, SECRET, None, None, "simulator")],
-                basis: AmountBasis::Line,
-                faults,
-            },
-            StoredCarts(store.clone()),
-        ));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let app = router(Arc::clone(&simulator));
-        tokio::spawn(async move { axum_serve(listener, app).await });
+        let (simulator, endpoint) = serve_simulator(&store, faults).await;
 
         Connector {
             create: CreatePurchases::new(
@@ -208,8 +196,25 @@ impl Connector {
     }
 }
 
-async fn axum_serve(listener: tokio::net::TcpListener, app: axum::Router) {
-    axum::serve(listener, app).await.unwrap()
+/// A Checkout Service simulator over the carts of `store`, on loopback: it and its endpoint.
+async fn serve_simulator(
+    store: &DynamoDbPurchaseStore,
+    faults: Faults,
+) -> (Arc<Simulator>, String) {
+    let simulator = Arc::new(CheckoutSimulator::new(
+        SimulatorConfig {
+            region: "us-east-1".into(),
+            credentials: vec![Credentials::new(KEY, SECRET, None, None, "simulator")],
+            basis: AmountBasis::Line,
+            faults,
+        },
+        StoredCarts(store.clone()),
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let app = router(Arc::clone(&simulator));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (simulator, endpoint)
 }
 
 /// Few attempts per delivery, so that some deliveries give up and the stream's redelivery is
@@ -428,6 +433,85 @@ async fn through_30_percent_faults_and_timeouts_every_purchase_is_completed_and_
     );
 }
 
+/// The stack's ceiling on calls holds through an outage (every call answered 503), nothing a
+/// paced-out attempt did not send counts as unanswered, and once the service is back the backlog
+/// is charged once each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_an_outage_the_calls_keep_to_the_ceiling_and_the_backlog_is_then_charged_once() {
+    let outage = Faults {
+        failure_percent: 100,
+        statuses: vec![503],
+        ..Faults::default()
+    };
+    let settings = checkout::Config {
+        concurrency: 10,
+        ..checkout::Config::default()
+    };
+    let mut connector = Connector::start(outage, settings.clone()).await;
+    // 20 calls a second for the stack, shared by 2 invocations: 10 a second here.
+    let paced = |endpoint: &str| {
+        let mut client = client(endpoint, SECRET);
+        client.backoff.max_attempts = 6;
+        client.pacer = jwo_aws::pacer::Pacer::shared(20, 2);
+        client
+    };
+    connector.checkout.checkout_service = paced(&connector.endpoint);
+    let trips: Vec<String> = (0..20).map(|n| format!("outage-{n}")).collect();
+    for trip in &trips {
+        connector.purchase(trip, None).await;
+    }
+    let mut event = StreamEvent::default();
+    event.records = connector.stream.poll().await;
+    let inserts = event
+        .records
+        .iter()
+        .filter(|r| r.event_name == "INSERT")
+        .count();
+    assert_eq!(inserts, trips.len());
+
+    let start = Instant::now();
+    let response = handle_stream(&connector.checkout, event, start + Duration::from_secs(6)).await;
+    let elapsed = start.elapsed();
+
+    let calls = connector.simulator.stats().faults_injected;
+    // One call now, then one every 100 ms: never more, however the attempts fall.
+    let allowed = 1 + u64::try_from(elapsed.as_millis() / 100).unwrap();
+    assert!(
+        calls <= allowed,
+        "{calls} calls in {elapsed:?}, allowed {allowed}"
+    );
+    assert!(calls >= 5, "the outage was hardly tried: {calls} calls");
+    assert_eq!(response.batch_item_failures.len(), trips.len());
+    assert!(connector.simulator.stats().charges.is_empty());
+    for trip in &trips {
+        let purchase = connector.stored(trip).await;
+        assert_eq!(purchase.state, PurchaseState::Open, "{trip}");
+        assert!(
+            purchase.lease(chrono::Utc::now()).is_none(),
+            "{trip}: released"
+        );
+        // Every call was answered (503) and the ones the pace refused were never sent.
+        assert!(!purchase.outcome_unknown, "{trip}: {purchase:?}");
+    }
+
+    // The service is back: the same store, a healthy Checkout Service.
+    let (recovered, endpoint) = serve_simulator(&connector.store, no_faults()).await;
+    connector.checkout.checkout_service = paced(&endpoint);
+    let report = connector
+        .sweep_now(Instant::now() + Duration::from_secs(20))
+        .await;
+    assert_eq!(report.completed, trips.len(), "{report:?}");
+    let stats = recovered.stats();
+    assert_eq!(stats.charges.len(), trips.len());
+    assert!(
+        stats.charges.values().all(|charges| *charges == 1),
+        "{stats:?}"
+    );
+    for trip in &trips {
+        assert_eq!(connector.stored(trip).await.state, PurchaseState::Completed);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cart_the_service_refuses_is_declined_with_the_reason_and_alerted() {
     let mut connector = Connector::start(no_faults(), checkout::Config::default()).await;
@@ -515,6 +599,7 @@ async fn a_refused_signature_keeps_the_purchase_open_alerts_once_and_a_later_swe
 async fn a_purchase_open_too_long_is_alerted_once() {
     let settings = checkout::Config {
         stuck_open_after: chrono::Duration::zero(),
+        ..checkout::Config::default()
     };
     let connector = Connector::start(no_faults(), settings).await;
     let unknown = json!([{ "id": "NO-SUCH-SKU", "type": "SKU", "quantity": { "value": "1", "unit": "each" } }]);

@@ -558,6 +558,40 @@ fn checkout_runs_within_its_reserved_concurrency() {
     assert!(parameter["MaxValue"].as_u64() <= Some(900));
 }
 
+/// The ceiling on calls to the Checkout Service is shared by exactly the invocations the reserved
+/// concurrency allows, every shard's lanes can fill them, and no ceiling is claimed without a
+/// bound on invocations.
+#[test]
+fn the_call_ceiling_is_shared_by_the_reserved_concurrency() {
+    let template = template();
+    let checkout = &template["Resources"]["CheckoutFunction"]["Properties"];
+    let variables = &checkout["Environment"]["Variables"];
+    assert_eq!(
+        variables["CHECKOUT_CALLS_PER_SECOND"],
+        serde_json::json!({ "Ref": "CheckoutCallsPerSecond" })
+    );
+    assert_eq!(
+        variables["CHECKOUT_CONCURRENT_INVOCATIONS"],
+        serde_json::json!({ "Ref": "CheckoutReservedConcurrency" })
+    );
+    assert!(template["Parameters"]["CheckoutCallsPerSecond"]["Default"].as_u64() >= Some(60));
+    let rule = &template["Rules"]["CallCeilingNeedsReservedConcurrency"];
+    assert_eq!(
+        rule["RuleCondition"],
+        serde_json::json!({ "Fn::Not": [{ "Fn::Equals": [{ "Ref": "CheckoutCallsPerSecond" }, "0"] }] })
+    );
+    assert_eq!(
+        rule["Assertions"][0]["Assert"],
+        serde_json::json!({ "Fn::Not": [{ "Fn::Equals": [{ "Ref": "CheckoutReservedConcurrency" }, "0"] }] })
+    );
+    // One shard's lanes alone can fill the default reservation (BENCHMARKS.md, "Backlog drain").
+    let mapping = &template["Resources"]["CheckoutStreamMapping"]["Properties"];
+    assert!(
+        mapping["ParallelizationFactor"].as_u64()
+            >= template["Parameters"]["CheckoutReservedConcurrency"]["Default"].as_u64()
+    );
+}
+
 /// The catalog function is pinned to Amazon's topic, with the age window and version setting.
 #[test]
 fn catalog_notifications_are_pinned_to_amazons_topic() {

@@ -7,16 +7,22 @@ use chrono::Duration;
 pub struct Config {
     /// A purchase still Open this long after it was stored raises an alert (once).
     pub stuck_open_after: Duration,
+    /// Purchases checked out at once by a sweep or a stream batch.
+    pub concurrency: usize,
 }
 
 /// Two hours: a cart is normally checked out within seconds, and this is well inside the
 /// days a card pre-authorization is held.
 pub const DEFAULT_STUCK_OPEN_AFTER: Duration = Duration::hours(2);
 
+/// A stream batch of 10 goes out in one round (BENCHMARKS.md, "Backlog drain").
+pub const DEFAULT_CONCURRENCY: usize = 10;
+
 impl Default for Config {
     fn default() -> Self {
         Config {
             stuck_open_after: DEFAULT_STUCK_OPEN_AFTER,
+            concurrency: DEFAULT_CONCURRENCY,
         }
     }
 }
@@ -41,6 +47,11 @@ pub struct LambdaSettings {
     pub catalog_table: String,
     /// `PRICE_BOOK_CACHE_SECONDS` (default 30): as for Create Purchases.
     pub price_book_cache: std::time::Duration,
+    /// `CHECKOUT_CALLS_PER_SECOND` (0 or unset: no ceiling), shared by
+    /// `CHECKOUT_CONCURRENT_INVOCATIONS` (the function's reserved concurrency): the pace each
+    /// invocation keeps, so that together they never send the Checkout Service more.
+    pub calls_per_second: u32,
+    pub concurrent_invocations: u32,
     pub config: Config,
 }
 
@@ -63,6 +74,24 @@ impl LambdaSettings {
             .map_or(DEFAULT_STUCK_OPEN_AFTER, |minutes| {
                 Duration::minutes(i64::from(minutes))
             });
+        let calls_per_second = settings
+            .whole_number("CHECKOUT_CALLS_PER_SECOND", 0..=u32::MAX, "calls a second")?
+            .unwrap_or(0);
+        let concurrent_invocations = settings
+            .whole_number(
+                "CHECKOUT_CONCURRENT_INVOCATIONS",
+                0..=u32::MAX,
+                "invocations",
+            )?
+            .unwrap_or(0);
+        if calls_per_second > 0 && concurrent_invocations == 0 {
+            return Err(format!(
+                "CHECKOUT_CALLS_PER_SECOND is {calls_per_second}, but CHECKOUT_CONCURRENT_INVOCATIONS (the function's reserved concurrency, which the ceiling is shared by) is not set or 0: without a bound on invocations the ceiling cannot be kept"
+            ));
+        }
+        let concurrency = settings
+            .whole_number("CHECKOUT_CONCURRENCY", 1..=100, "purchases")?
+            .map_or(DEFAULT_CONCURRENCY, |n| n as usize);
         Ok(LambdaSettings {
             call_timeouts,
             purchases_table: required("PURCHASES_TABLE")?,
@@ -71,7 +100,12 @@ impl LambdaSettings {
             checkout_region,
             catalog_table: required("CATALOG_TABLE")?,
             price_book_cache: jwo_aws::settings::price_book_cache(&settings)?,
-            config: Config { stuck_open_after },
+            calls_per_second,
+            concurrent_invocations,
+            config: Config {
+                stuck_open_after,
+                concurrency,
+            },
         })
     }
 }
@@ -164,5 +198,35 @@ mod tests {
         let minutes =
             LambdaSettings::from_lookup(with("STUCK_OPEN_AFTER_MINUTES", Some("45"))).unwrap();
         assert_eq!(minutes.config.stuck_open_after, Duration::minutes(45));
+        assert!(
+            LambdaSettings::from_lookup(with("CHECKOUT_CONCURRENCY", Some("0")))
+                .unwrap_err()
+                .starts_with("CHECKOUT_CONCURRENCY")
+        );
+    }
+
+    #[test]
+    fn a_ceiling_on_calls_needs_the_number_of_invocations_that_share_it() {
+        let none = LambdaSettings::from_lookup(base).unwrap();
+        assert_eq!((none.calls_per_second, none.concurrent_invocations), (0, 0));
+        assert_eq!(none.config.concurrency, DEFAULT_CONCURRENCY);
+        let unbounded = LambdaSettings::from_lookup(with("CHECKOUT_CALLS_PER_SECOND", Some("100")))
+            .unwrap_err();
+        assert!(
+            unbounded.contains("CHECKOUT_CONCURRENT_INVOCATIONS"),
+            "{unbounded}"
+        );
+        let shared = LambdaSettings::from_lookup(|n| match n {
+            "CHECKOUT_CALLS_PER_SECOND" => Some("100".into()),
+            "CHECKOUT_CONCURRENT_INVOCATIONS" => Some("10".into()),
+            "CHECKOUT_CONCURRENCY" => Some("16".into()),
+            _ => base(n),
+        })
+        .unwrap();
+        assert_eq!(
+            (shared.calls_per_second, shared.concurrent_invocations),
+            (100, 10)
+        );
+        assert_eq!(shared.config.concurrency, 16);
     }
 }

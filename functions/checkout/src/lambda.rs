@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_dynamo::AttributeValue;
 use tracing::Instrument;
 
-use crate::{CONCURRENCY, Checkout, SWEEP_IDLE_FOR, SweepReport};
+use crate::{Checkout, SWEEP_IDLE_FOR, SweepReport};
 
 /// The checkout as the stack runs it: the purchases table, the alerts topic, the Checkout
 /// Service signed with the function's own role, and the catalog table's price book.
@@ -43,12 +43,20 @@ pub async fn aws_checkout(settings: crate::config::LambdaSettings) -> Result<Aws
     let credentials = aws
         .credentials_provider()
         .ok_or("no AWS credentials provider: the checkout must sign its requests")?;
-    let client = CheckoutClient::new(
+    let mut client = CheckoutClient::new(
         &settings.checkout_endpoint,
         &settings.checkout_region,
         credentials,
     )
     .map_err(|error| format!("CHECKOUT_ENDPOINT: {error}"))?;
+    client.pacer =
+        jwo_aws::pacer::Pacer::shared(settings.calls_per_second, settings.concurrent_invocations);
+    if let Some(pacer) = &client.pacer {
+        tracing::info!(
+            spacing_us = pacer.spacing().as_micros() as u64,
+            "calls to the Checkout Service paced"
+        );
+    }
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
     let price_books = CachedPriceBook::new(
         DynamoDbCatalog::new(dynamodb.clone(), settings.catalog_table),
@@ -152,7 +160,7 @@ pub async fn handle_stream<S: PurchaseStore, A: Alerts, C: CheckoutService, B: C
             let span = tracing::info_span!("stream record", event_id = %record.event_id);
             handle_record(service, record, deadline).instrument(span)
         })
-        .buffered(CONCURRENCY)
+        .buffered(service.config.concurrency)
         .collect()
         .await;
     let mut response = DynamoDbEventResponse::default();

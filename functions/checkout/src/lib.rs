@@ -41,8 +41,6 @@ pub const RECORD_RESERVE: StdDuration = StdDuration::from_secs(3);
 pub const MIN_ATTEMPT: StdDuration = StdDuration::from_secs(1);
 /// Who the purchase's history says recorded the checkout's outcomes.
 pub const HISTORY_ACTOR: &str = "checkout";
-/// Purchases checked out at once by a sweep or a stream batch.
-pub const CONCURRENCY: usize = 8;
 /// A scheduled sweep leaves purchases changed this recently to the stream (and its retries).
 pub const SWEEP_IDLE_FOR: Duration = Duration::minutes(1);
 
@@ -570,7 +568,7 @@ impl<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPriceBook> Check
             report.open += readable.len();
             let results: Vec<SweepOne> = futures_util::stream::iter(readable)
                 .map(|purchase| self.sweep_one(purchase, deadline, idle_for))
-                .buffer_unordered(CONCURRENCY)
+                .buffer_unordered(self.config.concurrency)
                 .collect()
                 .await;
             for result in results {

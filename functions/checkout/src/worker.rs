@@ -11,7 +11,7 @@ use jwo_domain::ports::{Alerts, CheckoutService, CurrentPriceBook, PurchaseStore
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
-use crate::{CONCURRENCY, Checkout};
+use crate::Checkout;
 
 #[derive(Debug, Clone, Copy)]
 pub struct WorkerSettings {
@@ -41,7 +41,7 @@ pub async fn run<S: PurchaseStore, A: Alerts, C: CheckoutService, B: CurrentPric
     settings: WorkerSettings,
     shutdown: impl Future<Output = ()>,
 ) {
-    let permits = Arc::new(Semaphore::new(CONCURRENCY));
+    let permits = Arc::new(Semaphore::new(checkout.config.concurrency));
     let mut in_flight = JoinSet::new();
     let mut sweeping: Option<tokio::task::JoinHandle<()>> = None;
     // The first tick is immediate: the sweep at start, which resumes everything Open. Later

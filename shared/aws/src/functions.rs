@@ -68,6 +68,9 @@ pub const CHECKOUT: FunctionManifest = FunctionManifest {
         "STUCK_OPEN_AFTER_MINUTES",
         "CATALOG_TABLE",
         "PRICE_BOOK_CACHE_SECONDS",
+        "CHECKOUT_CONCURRENCY",
+        "CHECKOUT_CALLS_PER_SECOND",
+        "CHECKOUT_CONCURRENT_INVOCATIONS",
     ],
     // Those without which it does not start.
     required: &[
@@ -134,6 +137,9 @@ pub const OPERATOR: FunctionManifest = FunctionManifest {
         "STUCK_OPEN_AFTER_MINUTES",
         "CATALOG_TABLE",
         "PRICE_BOOK_CACHE_SECONDS",
+        "CHECKOUT_CONCURRENCY",
+        "CHECKOUT_CALLS_PER_SECOND",
+        "CHECKOUT_CONCURRENT_INVOCATIONS",
         "ALLOWED_CALLER_ARNS",
     ],
     required: &[

@@ -11,6 +11,7 @@ pub mod amazon;
 pub mod callers;
 pub mod dynamodb;
 pub mod functions;
+pub mod pacer;
 pub mod retry;
 pub mod sdk;
 pub mod settings;

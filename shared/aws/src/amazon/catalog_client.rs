@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::signed_json::{Attempt, SignedJson, retry_after, with_retries};
+use crate::pacer::Pacer;
 use crate::retry::Backoff;
 use jwo_domain::contract::catalog::{
     CatalogErrorBody, CatalogUploadRequest, CatalogUploadResponse, CatalogUploadStatusRequest,
@@ -21,9 +22,6 @@ use jwo_domain::contract::catalog::{
 pub const UPLOAD_PATH: &str = "/v1/catalog/upload";
 pub const STATUS_PATH: &str = "/v1/catalog/getCatalogUploadStatus";
 const MAX_ANSWER_BYTES: usize = 1024 * 1024;
-/// Added to the spacing of calls, so that network jitter cannot make calls that left a full
-/// second apart arrive a little less than a second apart.
-const PACING_MARGIN: Duration = Duration::from_millis(5);
 
 /// Why a catalog call did not succeed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -35,31 +33,6 @@ pub enum CatalogCallError {
     /// Only transient failures, until the attempts ran out.
     #[error("gave up after {attempts} attempts: {last_error}")]
     GaveUp { attempts: u32, last_error: String },
-}
-
-/// Start times of calls, at most `per_second` in any second: each call starts at least
-/// 1 s / `per_second` (plus a small margin) after the one before actually started.
-pub struct Pacer {
-    spacing: Duration,
-    next: tokio::sync::Mutex<Instant>,
-}
-
-impl Pacer {
-    pub fn new(per_second: u32) -> Pacer {
-        Pacer {
-            spacing: Duration::from_secs(1) / per_second.max(1) + PACING_MARGIN,
-            next: tokio::sync::Mutex::new(Instant::now()),
-        }
-    }
-
-    /// Waits for this call's turn.
-    pub async fn wait(&self) {
-        let mut next = self.next.lock().await;
-        tokio::time::sleep_until((*next).into()).await;
-        // A timer may wake late; the next turn counts from when this call really goes, not from
-        // when it was due, or a late wake would squeeze the gap after it.
-        *next = Instant::now() + self.spacing;
-    }
 }
 
 /// An accepted upload call.
@@ -190,51 +163,5 @@ impl CatalogClient {
                 message: message(),
             })),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn the_pacer_spaces_calls_to_the_rate() {
-        let pacer = Pacer::new(10);
-        let started = Instant::now();
-        let mut starts = Vec::new();
-        for _ in 0..11 {
-            pacer.wait().await;
-            starts.push(started.elapsed());
-        }
-        // Eleven calls at ten a second span more than a second.
-        assert!(
-            starts[10] - starts[0] > Duration::from_secs(1),
-            "{starts:?}"
-        );
-        for pair in starts.windows(2) {
-            assert!(
-                pair[1] - pair[0] >= Duration::from_millis(100),
-                "{starts:?}"
-            );
-        }
-    }
-
-    #[tokio::test]
-    async fn a_late_wake_does_not_squeeze_the_gap_after_it() {
-        let pacer = Pacer::new(10);
-        pacer.wait().await;
-        // Given the runtime's only thread is busy when the second call is due (at ~105 ms), so
-        // that call goes late, at ~140 ms or after...
-        tokio::spawn(async {
-            tokio::time::sleep(Duration::from_millis(90)).await;
-            std::thread::sleep(Duration::from_millis(50));
-        });
-        pacer.wait().await;
-        let second = Instant::now();
-        // ...then the third still goes a full spacing after the second really went (a pacer
-        // counting from when the second was due would let it go at ~210 ms, ~70 ms later).
-        pacer.wait().await;
-        let gap = second.elapsed();
-        assert!(gap >= Duration::from_millis(100), "{gap:?}");
     }
 }

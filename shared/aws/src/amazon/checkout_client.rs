@@ -7,6 +7,7 @@
 use std::time::{Duration, Instant};
 
 use super::signed_json::{Attempt, SignedJson, retry_after, with_retries};
+use crate::pacer::Pacer;
 use crate::retry::Backoff;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use bytes::Bytes;
@@ -19,12 +20,16 @@ use jwo_domain::ports::CheckoutService;
 pub const CHECKOUT_PATH: &str = "/v1/checkout/carts";
 /// Answers larger than this are not read.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
+/// A paced call is made only if its slot leaves it this long before the deadline.
+const PACED_CALL_AT_LEAST: Duration = Duration::from_secs(1);
 
 pub struct CheckoutClient {
     api: SignedJson,
     /// One attempt (connect, send, answer) may take this long.
     pub attempt_timeout: Duration,
     pub backoff: Backoff,
+    /// Every attempt waits for a slot of this pace (the stack's `CheckoutCallsPerSecond`).
+    pub pacer: Option<Pacer>,
 }
 
 impl CheckoutClient {
@@ -42,6 +47,7 @@ impl CheckoutClient {
             api: SignedJson::new(base, region, credentials)?,
             attempt_timeout: Duration::from_secs(10),
             backoff: Backoff::default(),
+            pacer: None,
         })
     }
 
@@ -60,13 +66,29 @@ impl CheckoutClient {
 impl CheckoutService for CheckoutClient {
     /// Submits the exact `body` bytes, retrying transient failures until `deadline`.
     async fn submit(&self, body: &[u8], deadline: Instant) -> Submission {
-        let body = Bytes::copy_from_slice(body);
+        let body = &Bytes::copy_from_slice(body);
         let attempts = with_retries(
             "checkout",
             &self.backoff,
             self.attempt_timeout,
             deadline,
-            |timeout| self.attempt(&body, timeout),
+            |timeout| async move {
+                if let Some(pacer) = &self.pacer {
+                    let latest = deadline
+                        .checked_sub(PACED_CALL_AT_LEAST)
+                        .unwrap_or(deadline);
+                    if !pacer.wait_until(latest).await {
+                        // Nothing was sent, so the outcome stays known.
+                        return Attempt::Transient {
+                            reason: "the pace (CHECKOUT_CALLS_PER_SECOND) allows no call before the deadline".into(),
+                            retry_after: None,
+                            answered: true,
+                        };
+                    }
+                }
+                let timeout = timeout.min(deadline.saturating_duration_since(Instant::now()));
+                self.attempt(body, timeout).await
+            },
         )
         .await;
         let retry_after = attempts.retry_after;
