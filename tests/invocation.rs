@@ -7,6 +7,11 @@
 //!   (`GetItem`), claimed and recorded (`PutItem`s), the cart signed and submitted to the Checkout
 //!   Service simulator over loopback → the batch response bytes.
 //!
+//! The stand-ins (DynamoDB, the simulator) run on a runtime of their own, on another thread;
+//! the invocation runs on a current-thread runtime on the bench's thread, so that thread's CPU
+//! time is the function's alone. After criterion's timings, each invocation is repeated and
+//! that CPU time printed per invocation.
+//!
 //! cargo bench -p jwo-end-to-end --bench invocation
 
 use std::collections::HashMap;
@@ -154,6 +159,33 @@ fn stream_batch(ids: &[String]) -> Vec<u8> {
     serde_json::to_vec(&json!({ "Records": records })).unwrap()
 }
 
+/// CPU time (user + system) of the calling thread so far, from /proc (10 ms ticks).
+fn thread_cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+    let fields: Vec<u64> = stat[stat.rfind(')').unwrap() + 2..]
+        .split(' ')
+        .skip(11)
+        .take(2)
+        .map(|field| field.parse().unwrap())
+        .collect();
+    Duration::from_millis((fields[0] + fields[1]) * 10)
+}
+
+/// CPU time per call of `invoke`, over enough calls for the clock's 10 ms ticks not to matter.
+fn cpu_per_call(name: &str, calls: u32, mut invoke: impl FnMut()) {
+    let before = thread_cpu();
+    let started = std::time::Instant::now();
+    for _ in 0..calls {
+        invoke();
+    }
+    let cpu = thread_cpu() - before;
+    println!(
+        "{name}: {} µs of CPU a call on this thread, {} µs wall ({calls} calls)",
+        cpu.as_micros() / u128::from(calls),
+        started.elapsed().as_micros() / u128::from(calls)
+    );
+}
+
 fn context_with_a_minute_left() -> lambda_http::Context {
     let mut context = lambda_http::Context::default();
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
@@ -162,26 +194,24 @@ fn context_with_a_minute_left() -> lambda_http::Context {
 }
 
 fn invocations(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let stand_ins = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let table = Arc::new(Table::default());
-    let (store, alerts, checkout) = runtime.block_on(async {
+    let cart: Vec<CartItem> = serde_json::from_value(cart_items()).unwrap();
+    let (dynamodb_endpoint, checkout_endpoint) = stand_ins.block_on(async {
         let dynamodb_endpoint = serve(
             axum::Router::new()
                 .route("/", axum::routing::post(dynamodb))
                 .with_state(Arc::clone(&table)),
         )
         .await;
-        let aws = jwo_aws::sdk::emulator_sdk_config(&dynamodb_endpoint).await;
-        let store = DynamoDbPurchaseStore::new(aws_sdk_dynamodb::Client::new(&aws), "purchases");
-        let alerts = SnsAlerts::new(
-            aws_sdk_sns::Client::new(&aws),
-            "arn:aws:sns:us-east-1:111122223333:alerts",
-        );
-        let cart: Vec<CartItem> = serde_json::from_value(cart_items()).unwrap();
         let simulator = Arc::new(CheckoutSimulator::new(
             SimulatorConfig {
                 region: "us-east-1".into(),
@@ -191,7 +221,15 @@ fn invocations(c: &mut Criterion) {
             },
             SameCart(cart),
         ));
-        let checkout_endpoint = serve(router(simulator)).await;
+        (dynamodb_endpoint, serve(router(simulator)).await)
+    });
+    let (store, alerts, checkout) = runtime.block_on(async {
+        let aws = jwo_aws::sdk::emulator_sdk_config(&dynamodb_endpoint).await;
+        let store = DynamoDbPurchaseStore::new(aws_sdk_dynamodb::Client::new(&aws), "purchases");
+        let alerts = SnsAlerts::new(
+            aws_sdk_sns::Client::new(&aws),
+            "arn:aws:sns:us-east-1:111122223333:alerts",
+        );
         let credentials =
             SharedCredentialsProvider::new(Credentials::new(KEY, SECRET, None, None, "bench"));
         let client = CheckoutClient::new(&checkout_endpoint, "us-east-1", credentials).unwrap();
@@ -208,7 +246,7 @@ fn invocations(c: &mut Criterion) {
         (store, alerts, checkout)
     });
     let create = CreatePurchases::new(
-        store,
+        store.clone(),
         alerts,
         FixedPriceBook::sample(),
         create_purchases::Config::default(),
@@ -234,6 +272,57 @@ fn invocations(c: &mut Criterion) {
     assert_eq!(answer["statusCode"], 201, "{answer}");
     c.bench_function("create_purchases_invocation/20_lines", |b| {
         b.iter(|| invoke(black_box(&event)))
+    });
+
+    // Its parts: lambda_http's conversions alone, the item the purchase is stored as, and the
+    // SDK's PutItem of that item.
+    c.bench_function("create_purchases_invocation/lambda_http_conversions", |b| {
+        b.iter(|| {
+            let payload: LambdaRequest = serde_json::from_slice(black_box(&event)).unwrap();
+            let request: lambda_http::Request = payload.into();
+            black_box(request.body());
+            let response = lambda_http::Response::builder()
+                .status(201)
+                .header("content-type", "application/json")
+                .body(lambda_http::Body::Binary(b"{\"orderId\":\"x\"}".to_vec()))
+                .unwrap();
+            let lambda_response =
+                runtime.block_on(lambda_http::IntoResponse::into_response(response));
+            black_box(lambda_response);
+        })
+    });
+    let purchase = runtime
+        .block_on(jwo_domain::ports::PurchaseStore::get(
+            &store,
+            &purchase_id(STORE, "bench-trip"),
+        ))
+        .unwrap()
+        .unwrap();
+    c.bench_function("create_purchases_invocation/purchase_item", |b| {
+        b.iter(|| jwo_aws::dynamodb::purchases::to_item(black_box(&purchase)))
+    });
+    let item = jwo_aws::dynamodb::purchases::to_item(&purchase).item;
+    println!(
+        "the stored purchase: {} bytes of document",
+        serde_json::to_vec(&purchase).unwrap().len()
+    );
+    let dynamodb = runtime.block_on(async {
+        aws_sdk_dynamodb::Client::new(&jwo_aws::sdk::emulator_sdk_config(&dynamodb_endpoint).await)
+    });
+    let put_item = || {
+        runtime
+            .block_on(
+                dynamodb
+                    .put_item()
+                    .table_name("purchases")
+                    .set_item(Some(item.clone()))
+                    .condition_expression("attribute_not_exists(purchaseId)")
+                    .send(),
+            )
+            .unwrap();
+    };
+    c.bench_function("create_purchases_invocation/sdk_put_item", |b| {
+        b.iter(put_item)
     });
 
     // The pricing path alone, for the same cart.
@@ -275,6 +364,27 @@ fn invocations(c: &mut Criterion) {
     assert_eq!(answer, json!({ "batchItemFailures": [] }), "{answer}");
     c.bench_function("checkout_invocation/stream_batch_of_10", |b| {
         b.iter(|| check_out_batch(black_box(&batch)))
+    });
+
+    table
+        .frozen
+        .store(false, std::sync::atomic::Ordering::Relaxed);
+    cpu_per_call("create_purchases_invocation/20_lines", 10_000, || {
+        invoke(&event);
+    });
+    cpu_per_call("create_purchases_pricing_path/20_lines", 20_000, || {
+        let request = validate_create_purchases(body.as_bytes()).unwrap();
+        let PricingOutcome::Priced(priced) = price_cart(&book, &request, AmountBasis::Line) else {
+            panic!()
+        };
+        black_box(priced.to_json_bytes());
+    });
+    cpu_per_call("create_purchases_invocation/sdk_put_item", 10_000, put_item);
+    table
+        .frozen
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    cpu_per_call("checkout_invocation/stream_batch_of_10", 500, || {
+        check_out_batch(&batch);
     });
 }
 
