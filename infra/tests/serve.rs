@@ -289,6 +289,67 @@ async fn jwo_load_reports_latencies_and_proves_exactly_once() {
     );
 }
 
+/// The Checkout Service in its own process, as Amazon's is: `jwo simulate checkout` knows the
+/// carts `jwo load` tells it (not the connector's store), `jwo serve` signs its submissions for
+/// it, and every acknowledged cart is charged there exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jwo_load_against_a_simulator_in_its_own_process_proves_exactly_once() {
+    let key = [
+        ("AWS_ACCESS_KEY_ID", "AKIDCHECKOUTSIM"),
+        ("AWS_SECRET_ACCESS_KEY", "checkout-sim-secret"),
+    ];
+    let mut simulator = Command::new(env!("CARGO_BIN_EXE_jwo"))
+        .args(["simulate", "checkout", "--listen", "127.0.0.1:0"])
+        .envs(key)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut banner = BufReader::new(simulator.stdout.take().unwrap()).lines();
+    let first = banner.next().unwrap().unwrap();
+    let _simulator = Killed(simulator);
+    std::thread::spawn(move || banner.for_each(drop));
+    let simulator_url = first.rsplit(' ').next().unwrap().to_owned();
+    assert!(simulator_url.starts_with("http://127.0.0.1:"), "{first}");
+
+    let data = tempfile::tempdir().unwrap();
+    let (_server, base) = serve_with(
+        data.path(),
+        &["--checkout-url", &simulator_url, "--region", "us-east-1"],
+        &key,
+    );
+    wait_until_healthy(&PurchasesEndpoint::new(&base, None).unwrap()).await;
+    let (passed, report) = jwo(
+        &[
+            "load",
+            "--endpoint",
+            &base,
+            "--rate",
+            "100",
+            "--duration",
+            "2",
+            "--lines",
+            "5",
+            "--checkout-simulator",
+            &simulator_url,
+        ],
+        &[],
+    );
+    assert!(passed, "{report}");
+    assert!(report.contains("errors: 0"), "{report}");
+    assert!(
+        report.contains("200 of 200 acknowledged carts charged exactly once"),
+        "{report}"
+    );
+    let stats = PurchasesEndpoint::new(&simulator_url, None)
+        .unwrap()
+        .get_json("/_simulator/stats")
+        .await
+        .unwrap();
+    assert_eq!(stats["charges"].as_object().unwrap().len(), 200, "{stats}");
+    assert_eq!(stats["rejections"], json!({}), "{stats}");
+}
+
 /// Given `jwo serve` pricing from its catalog (cache 0 s: the catalog is asked on every cart),
 /// when `jwo catalog import` adds a version where SKU-002 costs 4.49 instead of 3.49,
 /// then the next cart is priced from it: 9.72 becomes 10.80 (4.49 − 0.50 + round2(3.99 ×

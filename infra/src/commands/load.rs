@@ -44,6 +44,12 @@ pub struct Load {
     pub sign: bool,
     #[arg(long, default_value = "us-east-1")]
     pub region: String,
+    /// A Checkout Service simulator in its own process (`jwo simulate checkout` without
+    /// --purchases-table): every cart is told to it before the clock starts, as Amazon knows the
+    /// carts its gateway sends, and the proof of exactly once reads its charges. Without it, the
+    /// proof reads the connector's built-in simulator, if it has one.
+    #[arg(long, value_name = "URL")]
+    pub checkout_simulator: Option<String>,
     /// How long to wait, after the load, for checkout to charge every acknowledged cart.
     #[arg(long, default_value_t = 60)]
     pub settle_seconds: u64,
@@ -170,6 +176,15 @@ async fn load(args: Load) -> Result<bool, String> {
     let total = u64::from(args.rate) * u64::from(args.duration);
     // Carts are made before the clock starts, so making them costs the schedule nothing.
     let bodies: Vec<Vec<u8>> = (0..total).map(|n| carts.cart(n)).collect();
+    let simulator = match &args.checkout_simulator {
+        Some(url) => {
+            let simulator = PurchasesEndpoint::new(url, None)
+                .map_err(|error| error.replace("--endpoint", "--checkout-simulator"))?;
+            tell_carts(&simulator, &bodies).await?;
+            Some(simulator)
+        }
+        None => None,
+    };
 
     let progress = ProgressBar::new(total).with_style(
         ProgressStyle::with_template(
@@ -244,9 +259,33 @@ async fn load(args: Load) -> Result<bool, String> {
         let _ = writeln!(out, "    {count:>6}  {error}");
     }
     drop(out);
+    let charges = simulator.as_ref().unwrap_or(&endpoint);
     let exactly_once =
-        prove_exactly_once(&endpoint, &carts, &acknowledged, args.settle_seconds).await;
+        prove_exactly_once(charges, &carts, &acknowledged, args.settle_seconds).await;
     Ok(error_count == 0 && exactly_once != Some(false))
+}
+
+/// Tells the external simulator every cart, 16 at a time.
+async fn tell_carts(simulator: &PurchasesEndpoint, bodies: &[Vec<u8>]) -> Result<(), String> {
+    use futures_util::StreamExt;
+    let told: Vec<Result<(u16, Vec<u8>), String>> = futures_util::stream::iter(bodies)
+        .map(|body| simulator.call(http::Method::POST, "/_simulator/carts", body))
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    for answer in told {
+        match answer {
+            Ok((204, _)) => {}
+            Ok((status, body)) => {
+                return Err(format!(
+                    "--checkout-simulator: POST /_simulator/carts answered {status}: {}",
+                    String::from_utf8_lossy(&body)
+                ));
+            }
+            Err(error) => return Err(format!("--checkout-simulator: {error}")),
+        }
+    }
+    Ok(())
 }
 
 /// Against a connector with the built-in simulator: waits for checkout to catch up, then checks
@@ -294,7 +333,7 @@ async fn prove_exactly_once(
     };
     let _ = writeln!(
         std::io::stdout(),
-        "  checkout (built-in simulator): {once} of {} acknowledged carts charged exactly once, {more} charged more than once, {missing} not charged; {} repeat submissions answered as duplicates in all — {verdict}",
+        "  checkout (simulator): {once} of {} acknowledged carts charged exactly once, {more} charged more than once, {missing} not charged; {} repeat submissions answered as duplicates in all — {verdict}",
         acknowledged.len(),
         stats["duplicates"],
     );

@@ -16,7 +16,7 @@ use jwo_domain::contract::checkout::AmountBasis;
 use crate::catalog_api;
 use crate::catalog_api::{CatalogApi, CatalogApiConfig};
 use crate::simulator::{
-    CheckoutSimulator, Faults, RepeatAnswer, SimulatorConfig, StoredCarts, router,
+    Carts, CheckoutSimulator, Faults, RepeatAnswer, SimulatorConfig, StoredCarts, ToldCarts, router,
 };
 use jwo_aws::amazon::catalog_client::{STATUS_PATH, UPLOAD_PATH};
 
@@ -33,8 +33,11 @@ pub struct SimulateCheckout {
     #[arg(long, env = "AWS_ACCESS_KEY_ID")]
     pub access_key_id: String,
     /// The connector's DynamoDB table of purchases: where the carts sent to Create Purchases are.
+    /// Without it, the simulator knows the carts it is told by `POST /_simulator/carts` (each
+    /// Create Purchases body, as Amazon's Ordering Gateway knows them: `jwo load
+    /// --checkout-simulator` tells it), whatever store the connector keeps them in.
     #[arg(long, value_name = "TABLE")]
-    pub purchases_table: String,
+    pub purchases_table: Option<String>,
     /// Amount basis the carts are checked in.
     #[arg(long, default_value = "line", value_name = "line|unit")]
     pub basis: AmountBasis,
@@ -154,9 +157,6 @@ pub fn run(args: SimulateCheckout) -> ExitCode {
 }
 
 async fn serve(args: SimulateCheckout) -> Result<(), String> {
-    let aws = jwo_aws::sdk::sdk_config(jwo_aws::sdk::CallTimeouts::default()).await;
-    let store =
-        DynamoDbPurchaseStore::new(aws_sdk_dynamodb::Client::new(&aws), &args.purchases_table);
     let config = SimulatorConfig {
         region: args.region,
         credentials: vec![Credentials::new(
@@ -169,11 +169,49 @@ async fn serve(args: SimulateCheckout) -> Result<(), String> {
         basis: args.basis,
         faults: args.faults.faults(),
     };
-    let simulator = Arc::new(CheckoutSimulator::new(config, StoredCarts(store)));
-    serve_stand_in(args.listen, router(simulator), |address| {
+    match &args.purchases_table {
+        Some(table) => {
+            let aws = jwo_aws::sdk::sdk_config(jwo_aws::sdk::CallTimeouts::default()).await;
+            let store = DynamoDbPurchaseStore::new(aws_sdk_dynamodb::Client::new(&aws), table);
+            let carts = format!("the carts of DynamoDB table {table}");
+            serve_checkout(
+                args.listen,
+                config,
+                StoredCarts(store),
+                axum::Router::new(),
+                carts,
+            )
+            .await
+        }
+        None => {
+            let carts = ToldCarts::default();
+            let told = carts.router();
+            serve_checkout(
+                args.listen,
+                config,
+                carts,
+                told,
+                "the carts it is told".into(),
+            )
+            .await
+        }
+    }
+}
+
+async fn serve_checkout<C: Carts>(
+    listen: SocketAddr,
+    config: SimulatorConfig,
+    carts: C,
+    more_routes: axum::Router,
+    knows: String,
+) -> Result<(), String> {
+    let simulator = Arc::new(CheckoutSimulator::new(config, carts));
+    serve_stand_in(listen, router(simulator).merge(more_routes), |address| {
         format!(
             "Checkout Service simulator listening on http://{address}\n  \
+             checking {knows}\n  \
              POST http://{address}/v1/checkout/carts   (SigV4, service execute-api)\n  \
+             POST http://{address}/_simulator/carts    (a Create Purchases body: its cart, when no --purchases-table)\n  \
              GET  http://{address}/_simulator/stats    (charges per trip, duplicates, rejections)"
         )
     })

@@ -51,6 +51,56 @@ impl<S: PurchaseStore> Carts for StoredCarts<S> {
     }
 }
 
+/// The carts Amazon knows because its Ordering Gateway sent them: told to the simulator by
+/// `POST /_simulator/carts` with each Create Purchases body (`jwo load --checkout-simulator`
+/// does, before its clock starts), for a simulator in another process than the connector,
+/// whatever store that keeps.
+#[derive(Clone, Default)]
+pub struct ToldCarts(std::sync::Arc<Mutex<HashMap<String, Vec<CartItem>>>>);
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ToldCart {
+    store_id: String,
+    idempotent_shopping_trip_id: String,
+    cart_items: Vec<CartItem>,
+}
+
+impl ToldCarts {
+    /// Learns the cart of a Create Purchases `body`; an error names what is missing.
+    pub fn tell(&self, body: &[u8]) -> Result<(), String> {
+        let cart: ToldCart = serde_json::from_slice(body).map_err(|error| {
+            format!("not a Create Purchases body (storeId, idempotentShoppingTripId, cartItems): {error}")
+        })?;
+        lock(&self.0).insert(
+            trip_key(&cart.store_id, &cart.idempotent_shopping_trip_id),
+            cart.cart_items,
+        );
+        Ok(())
+    }
+
+    /// `POST /_simulator/carts`: 204 once learnt, 400 naming what is wrong.
+    pub fn router(&self) -> axum::Router {
+        use axum::extract::State;
+        use axum::http::StatusCode;
+        async fn tell(State(carts): State<ToldCarts>, body: bytes::Bytes) -> (StatusCode, String) {
+            match carts.tell(&body) {
+                Ok(()) => (StatusCode::NO_CONTENT, String::new()),
+                Err(error) => (StatusCode::BAD_REQUEST, error),
+            }
+        }
+        axum::Router::new()
+            .route("/_simulator/carts", axum::routing::post(tell))
+            .with_state(self.clone())
+    }
+}
+
+impl Carts for ToldCarts {
+    async fn cart(&self, store_id: &str, trip_id: &str) -> Result<Option<Vec<CartItem>>, String> {
+        Ok(lock(&self.0).get(&trip_key(store_id, trip_id)).cloned())
+    }
+}
+
 /// A stand-in's state: a panic in one request must not take the counts down with it.
 pub(crate) fn lock<T>(state: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     state
