@@ -27,6 +27,10 @@ use jwo_local::log_alerts::LocalAlerts;
 use jwo_test_support::{fixtures, moto_endpoint, run_latency_bench, unique_name};
 use serde_json::{Value, json};
 
+// The allocator the functions and `jwo` use, so the figures are theirs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const KEY: &str = "AKIDDRAIN";
 const SECRET: &str = "drain-secret";
 const STORE: &str = "STORE-001";

@@ -41,6 +41,10 @@ use lambda_http::request::LambdaRequest;
 use lambda_http::{Adapter, Service, service_fn};
 use serde_json::{Value, json};
 
+// The allocator the functions and `jwo` use, so the figures are theirs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const KEY: &str = "AKIDINVOKE";
 const SECRET: &str = "invoke-secret";
 const STORE: &str = "STORE-001";

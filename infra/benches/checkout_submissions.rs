@@ -20,6 +20,10 @@ use jwo_local::latency::report as report_latencies;
 use jwo_test_support::run_latency_bench;
 use serde_json::json;
 
+// The allocator the functions and `jwo` use, so the figures are theirs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Every trip has the same 20-line cart.
 struct SameCart(Vec<CartItem>);
 

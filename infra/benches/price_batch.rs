@@ -11,6 +11,10 @@ use jwo_domain::pricing::{PriceBook, SoldBy};
 use jwo_local::fixed_price_book::SAMPLE_PRICE_BOOK;
 use serde_json::json;
 
+// The allocator the functions and `jwo` use, so the figures are theirs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const CARTS: usize = 10_000;
 const LINES: usize = 20;
 

@@ -4,6 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// mimalloc: a cart is many small allocations (its strings, lines and amounts), and glibc's
+// malloc took about a sixth of the pricing path (BENCHMARKS.md, "Allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     jwo::cli::Cli::parse().run()
 }

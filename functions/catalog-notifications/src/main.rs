@@ -7,6 +7,11 @@ use jwo_aws::sns::alerts::SnsAlerts;
 use jwo_aws::sns::subscriptions::SnsSubscriptions;
 use lambda_runtime::{Error, run, service_fn};
 
+// mimalloc: a cart is many small allocations (its strings, lines and amounts), and glibc's
+// malloc took about a sixth of the pricing path (BENCHMARKS.md, "Allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();

@@ -6,6 +6,11 @@ use checkout::config::LambdaSettings;
 use checkout::lambda::{aws_checkout, handle_event};
 use lambda_runtime::{Error, run, service_fn};
 
+// mimalloc: a cart is many small allocations (its strings, lines and amounts), and glibc's
+// malloc took about a sixth of the pricing path (BENCHMARKS.md, "Allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let started = Instant::now();

@@ -15,6 +15,10 @@ use jwo_local::log_alerts::LocalAlerts;
 use jwo_test_support::run_latency_bench;
 use serde_json::json;
 
+// The allocator the functions and `jwo` use, so the figures are theirs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 type Service = CreatePurchases<EmbeddedPurchaseStore, LocalAlerts, FixedPriceBook>;
 
 /// A cart of `lines` lines from the sample price book, for trip number `trip`.

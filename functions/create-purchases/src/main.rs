@@ -12,6 +12,11 @@ use jwo_aws::sns::alerts::SnsAlerts;
 use jwo_domain::catalog::price_book_versions::CachedPriceBook;
 use lambda_http::{Error, run, service_fn};
 
+// mimalloc: a cart is many small allocations (its strings, lines and amounts), and glibc's
+// malloc took about a sixth of the pricing path (BENCHMARKS.md, "Allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let started = Instant::now();

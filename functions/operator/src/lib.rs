@@ -721,7 +721,7 @@ fn line_prices(
                     .cart_items
                     .iter()
                     .enumerate()
-                    .filter(|(_, item)| item.id == *id)
+                    .filter(|(_, item)| *item.id == **id)
                     .map(|(line, _)| line)
                     .collect();
                 match matching.as_slice() {

@@ -9,6 +9,11 @@ use operator::Operator;
 use operator::config::LambdaSettings;
 use operator::lambda::handle_event;
 
+// mimalloc: a cart is many small allocations (its strings, lines and amounts), and glibc's
+// malloc took about a sixth of the pricing path (BENCHMARKS.md, "Allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let started = Instant::now();

@@ -11,6 +11,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use http::HeaderMap;
 use jwo_aws::amazon::sigv4::{sign_request, verify_request};
 
+// The allocator the functions and `jwo` use, so the figures are theirs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn signing(c: &mut Criterion) {
     let credentials = Credentials::new("AKIDBENCH", "bench-secret", None, None, "bench");
     let body = vec![b'x'; 10 * 1024];

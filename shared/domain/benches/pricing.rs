@@ -3,14 +3,22 @@
 //! their own.
 //!
 //! cargo bench -p jwo-domain --bench pricing
+//!
+//! Instruction counts: `<bench binary> --carts <line|unit> <lines> <count>` prices `count` carts
+//! and nothing else, for callgrind (see BENCHMARKS.md); the difference between two counts,
+//! divided, is one cart's instructions without the setup.
 
 use std::hint::black_box;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use jwo_domain::contract::checkout::AmountBasis;
 use jwo_domain::pricing::{PriceBook, PricingOutcome, price_cart};
 use jwo_domain::validation::validate_create_purchases;
 use serde_json::json;
+
+// The allocator the functions and `jwo` use, so the figures are theirs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const ITEMS: usize = 1_000;
 
@@ -119,5 +127,28 @@ fn stages(c: &mut Criterion) {
     group.finish();
 }
 
+/// `--carts <basis> <lines> <count>`: prices `count` carts of `lines` lines, then exits.
+fn price_carts(args: &[String]) {
+    let [basis, lines, count] = args else {
+        panic!("--carts <line|unit> <lines> <count>")
+    };
+    let basis: AmountBasis = basis.parse().expect("basis");
+    let book = price_book();
+    let body = cart(lines.parse().expect("lines"));
+    for _ in 0..count.parse::<usize>().expect("count") {
+        black_box(price_body(&book, black_box(&body), basis));
+    }
+}
+
 criterion_group!(benches, pricing, stages);
-criterion_main!(benches);
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.iter().position(|arg| arg == "--carts") {
+        Some(at) => price_carts(&args[at + 1..]),
+        None => {
+            benches();
+            Criterion::default().configure_from_args().final_summary();
+        }
+    }
+}

@@ -60,6 +60,82 @@ pub fn from_cents(cents: i128) -> Decimal {
     Decimal::from_i128_with_scale(cents, MONEY_SCALE)
 }
 
+/// `round2(a × b)` in whole cents: the same figure as `to_cents(round2(a * b))`, worked out
+/// in integers (`Decimal`'s rounding is most of the cost of every line's amounts). Falls back
+/// to `Decimal` for a product too large for 128 bits.
+pub fn cents_of_product(a: Decimal, b: Decimal) -> i128 {
+    multiply(a.mantissa(), b.mantissa())
+        .and_then(|product| cents_of_scaled(product, a.scale() + b.scale()))
+        .unwrap_or_else(|| to_cents(round2(a * b)))
+}
+
+/// `round2(from_cents(cents) ÷ divisor)` in whole cents, worked out in integers like
+/// [`cents_of_product`]. `divisor` must not be zero.
+pub fn cents_of_quotient(cents: i128, divisor: Decimal) -> i128 {
+    // cents ÷ (m / 10^s) = cents × 10^s ÷ m
+    power_of_ten(divisor.scale())
+        .and_then(|power| multiply(cents, power))
+        .filter(|_| !divisor.is_zero())
+        .and_then(|dividend| divide_rounding(dividend, divisor.mantissa()))
+        .unwrap_or_else(|| to_cents(round2(from_cents(cents) / divisor)))
+}
+
+/// Whole cents, rounded with [`MONEY_ROUNDING`], of `mantissa / 10^scale`.
+fn cents_of_scaled(mantissa: i128, scale: u32) -> Option<i128> {
+    if scale <= MONEY_SCALE {
+        multiply(mantissa, power_of_ten(MONEY_SCALE - scale)?)
+    } else {
+        divide_rounding(mantissa, power_of_ten(scale - MONEY_SCALE)?)
+    }
+}
+
+/// `a × b`, or `None` past 128 bits. Two 64-bit factors (every real amount) take one widening
+/// multiplication and cannot overflow.
+fn multiply(a: i128, b: i128) -> Option<i128> {
+    match (i64::try_from(a), i64::try_from(b)) {
+        (Ok(a), Ok(b)) => Some(i128::from(a) * i128::from(b)),
+        _ => a.checked_mul(b),
+    }
+}
+
+/// 10^exponent, or `None` past 128 bits: a table rather than a loop of checked multiplications.
+fn power_of_ten(exponent: u32) -> Option<i128> {
+    const POWERS: [i128; 39] = {
+        let mut powers = [1i128; 39];
+        let mut at = 1;
+        while at < powers.len() {
+            powers[at] = powers[at - 1] * 10;
+            at += 1;
+        }
+        powers
+    };
+    POWERS.get(usize::try_from(exponent).ok()?).copied()
+}
+
+/// `dividend ÷ divisor` rounded half away from zero ([`MONEY_ROUNDING`]), exactly.
+fn divide_rounding(dividend: i128, divisor: i128) -> Option<i128> {
+    // 128-bit division is a library call; every real amount and quantity fits in 64 bits.
+    let (quotient, remainder) = match (i64::try_from(dividend), i64::try_from(divisor)) {
+        (Ok(dividend), Ok(divisor)) => (
+            i128::from(dividend.checked_div(divisor)?),
+            i128::from(dividend % divisor),
+        ),
+        _ => (dividend.checked_div(divisor)?, dividend % divisor),
+    };
+    let remainder = remainder.unsigned_abs();
+    // A remainder of at least half the divisor rounds away from zero.
+    if remainder >= divisor.unsigned_abs() - remainder {
+        let away = if (dividend < 0) == (divisor < 0) {
+            1
+        } else {
+            -1
+        };
+        quotient.checked_add(away)
+    } else {
+        Some(quotient)
+    }
+}
+
 /// Writes cents as the wire wants them (`-12.05`, `0.00`) into `buffer`, returning the text.
 /// Integer arithmetic on a stack buffer: this runs for every amount of every cart, and the
 /// `fmt` machinery (or `Decimal`'s `Display`) costs several times more.
@@ -259,6 +335,51 @@ pub const MAX_WIRE_AMOUNT: Decimal = rust_decimal::dec!(10_000_000_000_000_000);
 mod tests {
     use super::*;
     use rust_decimal::dec;
+
+    #[test]
+    fn products_and_quotients_round_half_away_from_zero_in_integers() {
+        assert_eq!(cents_of_product(dec!(2.49), dec!(1.37)), 341); // 3.4113
+        assert_eq!(cents_of_product(dec!(0.10), dec!(0.05)), 1); // 0.005 → 0.01
+        assert_eq!(cents_of_product(dec!(-0.10), dec!(0.05)), -1); // −0.005 → −0.01
+        assert_eq!(cents_of_product(dec!(0.10), dec!(0.0499)), 0);
+        assert_eq!(cents_of_product(dec!(3), dec!(4)), 1200);
+        assert_eq!(cents_of_quotient(100, dec!(3)), 33);
+        assert_eq!(cents_of_quotient(-5, dec!(2)), -3); // −0.025 → −0.03
+        assert_eq!(cents_of_quotient(5, dec!(-2)), -3);
+        assert_eq!(cents_of_quotient(137, dec!(1.37)), 100);
+        // Exact where a `Decimal` product would have lost digits (29 digits and a half).
+        assert_eq!(
+            cents_of_product(Decimal::MAX, dec!(0.5)),
+            3_961_408_125_713_216_879_677_197_516_750
+        );
+        // A scale past 10^38 goes through `Decimal`, which rounds it to nothing.
+        assert_eq!(
+            cents_of_product(Decimal::new(1, 28), Decimal::new(5, 28)),
+            0
+        );
+    }
+
+    proptest::proptest! {
+        /// The integer paths give exactly what `Decimal` arithmetic and [`round2`] give.
+        #[test]
+        fn integer_products_and_quotients_agree_with_decimal_arithmetic(
+            a in -10_000_000_000i64..10_000_000_000,
+            a_scale in 0u32..=6,
+            b in -10_000_000i64..10_000_000,
+            b_scale in 0u32..=6,
+            cents in -10_000_000_000_000i64..10_000_000_000_000,
+        ) {
+            let a = Decimal::new(a, a_scale);
+            let b = Decimal::new(b, b_scale);
+            proptest::prop_assert_eq!(cents_of_product(a, b), to_cents(round2(a * b)));
+            if !b.is_zero() {
+                proptest::prop_assert_eq!(
+                    cents_of_quotient(i128::from(cents), b),
+                    to_cents(round2(from_cents(i128::from(cents)) / b))
+                );
+            }
+        }
+    }
 
     #[test]
     fn cents_are_written_with_two_decimals_on_either_side_of_64_bits() {

@@ -311,9 +311,9 @@ impl Checker {
             let Some(line) = line else { continue };
             let found = cart.iter().enumerate().position(|(position, item)| {
                 !matched[position]
-                    && item.id == line.product_id
+                    && *item.id == *line.product_id
                     && item.item_type.as_str() == line.item_type
-                    && item.quantity.unit == line.unit
+                    && *item.quantity.unit == *line.unit
                     && parse_plain_decimal(&item.quantity.value) == Some(line.quantity)
             });
             match found {

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -31,8 +32,9 @@ impl CheckoutRequest {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LineItem {
-    /// The cart item's `id`, echoed.
-    pub product_id: String,
+    /// The cart item's `id`, echoed (shared with the cart, not copied).
+    #[serde(deserialize_with = "super::shared_text")]
+    pub product_id: Arc<str>,
     #[serde(rename = "type")]
     pub item_type: CartItemType,
     pub quantity: Quantity,
@@ -56,14 +58,15 @@ pub struct UnitPrice {
 #[serde(rename_all = "camelCase")]
 pub struct AppliedPromotion {
     pub promotion_amount: Money,
-    pub promotion_description: String,
+    /// The price book's own text, shared rather than copied for every line.
+    pub promotion_description: Arc<str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DepositAndFee {
     pub deposit_and_fee_amount: Money,
-    pub deposit_and_fee_description: String,
+    pub deposit_and_fee_description: Arc<str>,
     pub sales_tax: Money,
 }
 

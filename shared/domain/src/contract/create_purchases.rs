@@ -1,8 +1,10 @@
 //! Create Purchases (docs/contract.md §1): `POST /v1/order/purchases`, Amazon calls us.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
-use super::{Redacted, Timestamp};
+use super::{Redacted, Timestamp, shared_text};
 use crate::json::object_only::{object, objects, optional_object};
 use crate::wire_enum;
 
@@ -97,8 +99,9 @@ pub struct ScanResult {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CartItem {
-    /// The retailer SKU (`item_sku` in the catalog) or a scan code.
-    pub id: String,
+    /// The retailer SKU (`item_sku` in the catalog) or a scan code. Shared with its wire line.
+    #[serde(deserialize_with = "shared_text")]
+    pub id: Arc<str>,
     #[serde(rename = "type")]
     pub item_type: CartItemType,
     #[serde(deserialize_with = "object")]
@@ -117,8 +120,10 @@ pub struct CartItem {
 /// Checkout Service unchanged, so "same quantities" holds to the character.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Quantity {
-    pub value: String,
-    pub unit: String,
+    #[serde(deserialize_with = "shared_text")]
+    pub value: Arc<str>,
+    #[serde(deserialize_with = "shared_text")]
+    pub unit: Arc<str>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@ pub mod checkout;
 pub mod create_purchases;
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer, de};
@@ -47,6 +48,26 @@ macro_rules! wire_enum {
             }
         }
     };
+}
+
+/// Reads a string as `Arc<str>` in one allocation (serde's own impl goes through a `String`
+/// and copies it). Cart text the wire lines echo is shared with them rather than cloned.
+pub(crate) fn shared_text<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Arc<str>, D::Error> {
+    struct SharedText;
+    impl de::Visitor<'_> for SharedText {
+        type Value = Arc<str>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string")
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Arc<str>, E> {
+            Ok(Arc::from(text))
+        }
+    }
+    deserializer.deserialize_str(SharedText)
 }
 
 /// A value that must never reach a log line (payment source ids, shopper ids, device ids).

@@ -179,7 +179,7 @@ impl Checker {
                 self.non_empty(&fee_path.key("description"), &fee.description);
                 let amount = self.money(&fee_path.key("amount"), &fee.amount)?;
                 Some(Fee {
-                    description: fee.description.clone(),
+                    description: fee.description.as_str().into(),
                     amount,
                     taxable: fee.taxable,
                 })
@@ -327,7 +327,7 @@ impl Checker {
         Some(Promotion {
             fraction: rule.fraction(),
             id: entry.id.clone(),
-            description: entry.description.clone(),
+            description: entry.description.as_str().into(),
             rule,
             stores: entry
                 .stores

@@ -18,7 +18,10 @@ use crate::contract::checkout::{
     AppliedPromotion, CheckoutRequest, DepositAndFee, LineItem, OrderTotals, UnitPrice,
 };
 use crate::contract::create_purchases::{CartItem, CartItemType, CreatePurchasesRequest};
-use crate::money::{CurrencyCode, Money, from_cents, parse_plain_decimal, round2, to_cents};
+use crate::money::{
+    CurrencyCode, Money, cents_of_product, cents_of_quotient, from_cents, parse_plain_decimal,
+    round2, to_cents,
+};
 use crate::wire_enum;
 
 wire_enum! {
@@ -206,7 +209,7 @@ fn overridden_items(
         let whole =
             parse_plain_decimal(&cart_item.quantity.value).is_some_and(|q| q.fract().is_zero());
         let item = Item {
-            sku: known.map_or_else(|| cart_item.id.clone(), |item| item.sku.clone()),
+            sku: known.map_or_else(|| cart_item.id.to_string(), |item| item.sku.clone()),
             name: known.map_or_else(|| "priced by a person".to_owned(), |item| item.name.clone()),
             price: unit_price,
             tax_code: price.tax_code.clone(),
@@ -486,7 +489,7 @@ fn charge_lines(
     let mut charges: Vec<LineCharges> = lines
         .iter()
         .map(|line| LineCharges {
-            extended: cents_of(line.item.price * line.quantity),
+            extended: cents_of_product(line.item.price, line.quantity),
             ..LineCharges::default()
         })
         .collect();
@@ -516,13 +519,13 @@ fn charge_lines(
     for (line, charge) in lines.iter().zip(charges.iter_mut()) {
         let mut taxable_fees = 0;
         for fee in &line.item.fees {
-            let amount = cents_of(fee.amount * line.quantity);
+            let amount = cents_of_product(fee.amount, line.quantity);
             if fee.taxable {
                 taxable_fees += amount;
             }
             charge.fees.push(amount);
         }
-        charge.tax = cents_of(from_cents(charge.net() + taxable_fees) * line.tax_rate);
+        charge.tax = cents_of_product(from_cents(charge.net() + taxable_fees), line.tax_rate);
     }
     charges
 }
@@ -652,7 +655,7 @@ fn group_discount(book: &PriceBook, promotion: usize, members: &[(Run, u64)]) ->
                     break;
                 }
             }
-            cents_of(from_cents(cheapest) * promotion.fraction)
+            cents_of_product(from_cents(cheapest), promotion.fraction)
         }
         PromotionRule::MultiBuy { price, .. } => {
             let regular: i128 = members
@@ -718,10 +721,12 @@ fn apply_best_simple(
     if let Some((index, per_unit)) = best {
         let amount = match &book.promotions[index].rule {
             // Figured on all the units at once: round2(price × units × percent), not per unit.
-            PromotionRule::PercentOff { .. } => price * remaining * book.promotions[index].fraction,
-            _ => per_unit * remaining,
+            PromotionRule::PercentOff { .. } => {
+                cents_of_product(price * remaining, book.promotions[index].fraction)
+            }
+            _ => cents_of_product(per_unit, remaining),
         };
-        charges[position].add_promotion(index, cents_of(amount), remaining, 0);
+        charges[position].add_promotion(index, amount, remaining, 0);
     }
 }
 
@@ -868,7 +873,7 @@ pub(super) struct UnitLine {
 impl UnitLine {
     pub(super) fn of(line: &CartLine<'_>, charge: &LineCharges) -> UnitLine {
         let quantity = line.quantity;
-        let per_unit = |cents: i128| cents_of(from_cents(cents) / quantity);
+        let per_unit = |cents: i128| cents_of_quotient(cents, quantity);
         let price = to_cents(line.item.price);
         let mut promotions: Vec<(usize, i128)> = charge
             .promotions
@@ -907,7 +912,7 @@ impl UnitLine {
     /// What the line adds to the order totals: round2(quantity × per-unit amount) per
     /// category (price, promotions, tax, fees).
     pub(super) fn charged(&self, quantity: Decimal) -> [i128; 4] {
-        let times_quantity = |cents: i128| cents_of(quantity * from_cents(cents));
+        let times_quantity = |cents: i128| cents_of_product(quantity, from_cents(cents));
         [
             times_quantity(self.price),
             times_quantity(self.promotions_total()),

@@ -237,7 +237,7 @@ pub(super) fn explain(
         };
         explained.push(LineExplanation {
             line: position,
-            product_id: cart_item.id.clone(),
+            product_id: cart_item.id.to_string(),
             found_by: match line.found {
                 Found::Sku => "SKU",
                 Found::Barcode => "barcode",
@@ -245,7 +245,7 @@ pub(super) fn explain(
             },
             sku: item.sku.clone(),
             name: item.name.clone(),
-            quantity: cart_item.quantity.value.clone(),
+            quantity: cart_item.quantity.value.to_string(),
             sold_by: match item.sold_by {
                 SoldBy::Unit => "unit",
                 SoldBy::Weight => "weight",
@@ -270,7 +270,7 @@ pub(super) fn explain(
                 .iter()
                 .zip(&charge.fees)
                 .map(|(fee, amount)| FeeStep {
-                    description: fee.description.clone(),
+                    description: fee.description.to_string(),
                     taxable: fee.taxable,
                     amount: text(*amount),
                     how: format!(
@@ -347,7 +347,7 @@ fn promotion_step(
     PromotionStep {
         promotion_id: promotion.id.clone(),
         promotion_type: promotion.rule.promotion_type().as_str(),
-        description: promotion.description.clone(),
+        description: promotion.description.to_string(),
         units: (!units.is_zero()).then(|| units.normalize().to_string()),
         groups: pooled.then_some(applied.groups),
         amount: money(currency, applied.amount),
@@ -399,7 +399,7 @@ fn threshold_step(
         .sum();
     Some(ThresholdStep {
         promotion_id: promotion.id.clone(),
-        description: promotion.description.clone(),
+        description: promotion.description.to_string(),
         min_subtotal: money(currency, super::engine::cents_of(*min_subtotal)),
         subtotal: money(currency, subtotal),
         amount: money(currency, amount),

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use thiserror::Error;
@@ -43,7 +44,8 @@ pub struct Item {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fee {
-    pub description: String,
+    /// Shared with every wire line that carries the fee.
+    pub description: Arc<str>,
     pub amount: Decimal,
     pub taxable: bool,
 }

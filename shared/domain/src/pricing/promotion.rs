@@ -2,6 +2,7 @@
 //! checked rule the engine prices with.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -148,7 +149,8 @@ impl PromotionRule {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Promotion {
     pub id: String,
-    pub description: String,
+    /// Shared with every wire line that carries the promotion.
+    pub description: Arc<str>,
     pub rule: PromotionRule,
     pub stores: Option<HashSet<String>>,
     pub starts_at: Option<DateTime<Utc>>,

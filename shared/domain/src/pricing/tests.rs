@@ -84,7 +84,7 @@ fn line(
             .iter()
             .map(|p| {
                 (
-                    p.promotion_description.clone(),
+                    p.promotion_description.to_string(),
                     p.promotion_amount.amount_text(),
                 )
             })
@@ -739,7 +739,7 @@ fn scan_codes_are_looked_up_by_barcode_then_by_sku() {
         cart_item.item_type = CartItemType::ScanCode;
     }
     let checkout = priced(&book, &cart, AmountBasis::Line);
-    assert_eq!(checkout.line_items[0].product_id, "012345678905");
+    assert_eq!(&*checkout.line_items[0].product_id, "012345678905");
     assert_eq!(line(&checkout, 0).0, "1.99");
     assert_eq!(line(&checkout, 1).0, "1.00");
 }
@@ -1134,17 +1134,17 @@ fn gen_cart(items: &[GenItem], lines: &[(usize, u32)]) -> CreatePurchasesRequest
             let quantity = if items[index].by_weight {
                 // 0.001 to 30.000 lb
                 crate::contract::create_purchases::Quantity {
-                    value: format!("{}.{:03}", amount / 1000, amount % 1000 + 1),
+                    value: format!("{}.{:03}", amount / 1000, amount % 1000 + 1).into(),
                     unit: "lb".into(),
                 }
             } else {
                 crate::contract::create_purchases::Quantity {
-                    value: format!("{}", amount % 12 + 1),
+                    value: format!("{}", amount % 12 + 1).into(),
                     unit: "each".into(),
                 }
             };
             CartItem {
-                id: format!("SKU-{index}"),
+                id: format!("SKU-{index}").into(),
                 item_type: CartItemType::Sku,
                 quantity,
                 external_identifiers: vec![],

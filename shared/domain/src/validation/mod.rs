@@ -59,8 +59,10 @@ impl InvalidRequest {
 
 /// Validates a raw Create Purchases body and returns the typed request, or every problem.
 pub fn validate_create_purchases(body: &[u8]) -> Result<CreatePurchasesRequest, InvalidRequest> {
-    if let Ok(ObjectOnly(request)) =
-        serde_json::from_slice::<ObjectOnly<CreatePurchasesRequest>>(body)
+    // UTF-8 checked once for the whole body: parsing a `str` skips the check per string.
+    if let Ok(text) = std::str::from_utf8(body)
+        && let Ok(ObjectOnly(request)) =
+            serde_json::from_str::<ObjectOnly<CreatePurchasesRequest>>(text)
         && rules::follows_field_rules(&request)
     {
         return Ok(request);

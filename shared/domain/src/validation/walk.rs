@@ -265,7 +265,7 @@ fn read_cart_item(
     };
     let line_item_id = read_optional(fields, item, "lineItemId", path, text_rule);
     Some(CartItem {
-        id: id?.to_owned(),
+        id: id?.into(),
         item_type: item_type?,
         quantity: quantity?,
         external_identifiers: external_identifiers?,
@@ -283,8 +283,8 @@ fn read_quantity(
         quantity_rule(value, unit)
     });
     Some(Quantity {
-        value: value?.to_owned(),
-        unit: unit?.to_owned(),
+        value: value?.into(),
+        unit: unit?.into(),
     })
 }
 
