@@ -8,7 +8,8 @@ use jwo_aws::sns::subscriptions::SnsSubscriptions;
 use lambda_runtime::{Error, run, service_fn};
 
 // mimalloc: a cart is many small allocations (its strings, lines and amounts), and glibc's
-// malloc took about a sixth of the pricing path (BENCHMARKS.md, "Allocator").
+// malloc took about a sixth of the pricing path (BENCHMARKS.md, the pricing path
+// against issue 18's goals).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

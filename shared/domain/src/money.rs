@@ -61,16 +61,28 @@ pub fn from_cents(cents: i128) -> Decimal {
 }
 
 /// `round2(a × b)` in whole cents: the same figure as `to_cents(round2(a * b))`, worked out
-/// in integers (`Decimal`'s rounding is most of the cost of every line's amounts). Falls back
-/// to `Decimal` for a product too large for 128 bits.
+/// in integers (`Decimal`'s rounding is most of the cost of every line's amounts). Only where
+/// `Decimal`'s product is exact (at most 28 decimals, a 96-bit mantissa), so the figure is the
+/// same everywhere: past that `Decimal` rounds the product before `round2` does, and answers.
 pub fn cents_of_product(a: Decimal, b: Decimal) -> i128 {
+    let scale = a.scale() + b.scale();
     multiply(a.mantissa(), b.mantissa())
-        .and_then(|product| cents_of_scaled(product, a.scale() + b.scale()))
+        .filter(|product| {
+            scale <= DECIMAL_MAX_SCALE && product.unsigned_abs() < DECIMAL_MANTISSA_END
+        })
+        .and_then(|product| cents_of_scaled(product, scale))
         .unwrap_or_else(|| to_cents(round2(a * b)))
 }
 
-/// `round2(from_cents(cents) ÷ divisor)` in whole cents, worked out in integers like
-/// [`cents_of_product`]. `divisor` must not be zero.
+/// `Decimal`'s limits: 28 decimals, and a mantissa below 2⁹⁶.
+const DECIMAL_MAX_SCALE: u32 = 28;
+const DECIMAL_MANTISSA_END: u128 = 1 << 96;
+
+/// `round2(from_cents(cents) ÷ divisor)` in whole cents, worked out exactly in integers like
+/// [`cents_of_product`]. `divisor` must not be zero. `Decimal`'s quotient is rounded to 28
+/// digits before `round2`; for a cart quantity (at most 10 characters, so a mantissa below
+/// 10¹⁰) that error is far smaller than the quotient's distance from any half cent, so the
+/// figure is the same (a property test covers that range).
 pub fn cents_of_quotient(cents: i128, divisor: Decimal) -> i128 {
     // cents ÷ (m / 10^s) = cents × 10^s ÷ m
     power_of_ten(divisor.scale())
@@ -347,12 +359,14 @@ mod tests {
         assert_eq!(cents_of_quotient(-5, dec!(2)), -3); // −0.025 → −0.03
         assert_eq!(cents_of_quotient(5, dec!(-2)), -3);
         assert_eq!(cents_of_quotient(137, dec!(1.37)), 100);
-        // Exact where a `Decimal` product would have lost digits (29 digits and a half).
+        // Where `Decimal` rounds the product first, its figure is kept: 0.06 × 1/12 to 28
+        // places is 0.00499…998 exactly, 0.0050…0 in `Decimal`, so 0.01.
+        let twelfth = Decimal::from_str("0.0833333333333333333333333333").unwrap();
+        assert_eq!(cents_of_product(dec!(0.06), twelfth), 1);
         assert_eq!(
             cents_of_product(Decimal::MAX, dec!(0.5)),
-            3_961_408_125_713_216_879_677_197_516_750
+            to_cents(round2(Decimal::MAX * dec!(0.5)))
         );
-        // A scale past 10^38 goes through `Decimal`, which rounds it to nothing.
         assert_eq!(
             cents_of_product(Decimal::new(1, 28), Decimal::new(5, 28)),
             0
@@ -360,24 +374,34 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The integer paths give exactly what `Decimal` arithmetic and [`round2`] give.
+        /// The integer paths give exactly what `Decimal` arithmetic and [`round2`] give: up to
+        /// 28 decimals each and products past 96 bits, both sides of `Decimal`'s limits.
         #[test]
-        fn integer_products_and_quotients_agree_with_decimal_arithmetic(
-            a in -10_000_000_000i64..10_000_000_000,
-            a_scale in 0u32..=6,
-            b in -10_000_000i64..10_000_000,
-            b_scale in 0u32..=6,
-            cents in -10_000_000_000_000i64..10_000_000_000_000,
+        fn integer_products_agree_with_decimal_arithmetic(
+            a in proptest::num::i64::ANY,
+            a_scale in 0u32..=28,
+            b in proptest::num::i64::ANY,
+            b_scale in 0u32..=28,
         ) {
             let a = Decimal::new(a, a_scale);
             let b = Decimal::new(b, b_scale);
+            proptest::prop_assume!(a.checked_mul(b).is_some());
             proptest::prop_assert_eq!(cents_of_product(a, b), to_cents(round2(a * b)));
-            if !b.is_zero() {
-                proptest::prop_assert_eq!(
-                    cents_of_quotient(i128::from(cents), b),
-                    to_cents(round2(from_cents(i128::from(cents)) / b))
-                );
-            }
+        }
+
+        /// Every amount a line can carry, over every quantity a cart can hold (at most 10
+        /// characters: mantissas below 10¹⁰, up to 9 decimals).
+        #[test]
+        fn integer_quotients_agree_with_decimal_arithmetic(
+            cents in -100_000_000_000_000i64..100_000_000_000_000,
+            quantity in 1i64..10_000_000_000,
+            scale in 0u32..=9,
+        ) {
+            let quantity = Decimal::new(quantity, scale);
+            proptest::prop_assert_eq!(
+                cents_of_quotient(i128::from(cents), quantity),
+                to_cents(round2(from_cents(i128::from(cents)) / quantity))
+            );
         }
     }
 

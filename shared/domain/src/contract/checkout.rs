@@ -22,10 +22,33 @@ pub struct CheckoutRequest {
 impl CheckoutRequest {
     /// The exact bytes sent (and signed): compact JSON, written into a buffer sized up front.
     pub fn to_json_bytes(&self) -> Vec<u8> {
-        let mut bytes = Vec::with_capacity(256 + 512 * self.line_items.len());
+        let mut bytes = SmallWrites(Vec::with_capacity(256 + 512 * self.line_items.len()));
         // Writing plain data into a Vec cannot fail.
         serde_json::to_writer(&mut bytes, self).expect("a checkout request always serializes");
-        bytes
+        bytes.0
+    }
+}
+
+/// A `Vec<u8>` sink for serde_json that copies its many one- to few-byte writes (quotes,
+/// colons, commas, short keys and amounts) itself instead of calling `memcpy` for each.
+struct SmallWrites(Vec<u8>);
+
+impl std::io::Write for SmallWrites {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.write_all(bytes).map(|()| bytes.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match bytes {
+            [byte] => self.0.push(*byte),
+            _ => self.0.extend_from_slice(bytes),
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -1,4 +1,3 @@
-use super::rules::follows_field_rules;
 use super::walk::walk;
 use super::*;
 use serde_json::json;
@@ -78,6 +77,27 @@ fn quantities_are_positive_plain_decimals_and_whole_for_count_units() {
 }
 
 #[test]
+fn a_body_that_is_not_utf8_is_refused_wherever_the_bytes_are() {
+    let mut body = valid();
+    body["newTopLevel"] = json!("NOT-UTF-8");
+    let text = body.to_string();
+    let at = text.find("NOT-UTF-8").unwrap();
+    let mut bytes = text.into_bytes();
+    bytes[at] = 0xff;
+    let error = validate_create_purchases(&bytes).unwrap_err();
+    let [only] = error.errors.as_slice() else {
+        panic!("{error:?}")
+    };
+    assert_eq!(only.field, "body");
+    assert!(
+        only.reason.starts_with("is not valid JSON"),
+        "{}",
+        only.reason
+    );
+    assert_eq!(fast_path_agrees_with_the_walk(&bytes), Ok(()));
+}
+
+#[test]
 fn an_empty_cart_is_valid() {
     let mut body = valid();
     body["cartItems"] = json!([]);
@@ -104,11 +124,7 @@ fn debug_output_never_shows_payment_or_shopper_identifiers() {
 /// The fast path must never accept what the walk refuses, and both must build the same
 /// request.
 fn fast_path_agrees_with_the_walk(body: &[u8]) -> Result<(), String> {
-    let fast = serde_json::from_slice::<ObjectOnly<CreatePurchasesRequest>>(body)
-        .ok()
-        .map(|ObjectOnly(request)| request)
-        .filter(follows_field_rules);
-    match (fast, walk(body)) {
+    match (typed(body), walk(body)) {
         (Some(fast), Ok(walked)) if fast == walked => Ok(()),
         (Some(fast), Ok(walked)) => Err(format!("fast {fast:?} != walked {walked:?}")),
         (Some(_), Err(error)) => Err(format!(
