@@ -60,6 +60,11 @@ pub fn from_cents(cents: i128) -> Decimal {
     Decimal::from_i128_with_scale(cents, MONEY_SCALE)
 }
 
+/// `round2(value)` in whole cents.
+pub fn cents_of(value: Decimal) -> i128 {
+    to_cents(round2(value))
+}
+
 /// `round2(a × b)` in whole cents: the same figure as `to_cents(round2(a * b))`, worked out
 /// in integers (`Decimal`'s rounding is most of the cost of every line's amounts). Only where
 /// `Decimal`'s product is exact (at most 28 decimals, a 96-bit mantissa), so the figure is the
@@ -71,7 +76,7 @@ pub fn cents_of_product(a: Decimal, b: Decimal) -> i128 {
             scale <= DECIMAL_MAX_SCALE && product.unsigned_abs() < DECIMAL_MANTISSA_END
         })
         .and_then(|product| cents_of_scaled(product, scale))
-        .unwrap_or_else(|| to_cents(round2(a * b)))
+        .unwrap_or_else(|| cents_of(a * b))
 }
 
 /// `Decimal`'s limits: 28 decimals, and a mantissa below 2⁹⁶.
@@ -87,9 +92,9 @@ pub fn cents_of_quotient(cents: i128, divisor: Decimal) -> i128 {
     // cents ÷ (m / 10^s) = cents × 10^s ÷ m
     power_of_ten(divisor.scale())
         .and_then(|power| multiply(cents, power))
-        .filter(|_| !divisor.is_zero())
+        // A zero divisor has no quotient here either: `Decimal` answers, as it always did.
         .and_then(|dividend| divide_rounding(dividend, divisor.mantissa()))
-        .unwrap_or_else(|| to_cents(round2(from_cents(cents) / divisor)))
+        .unwrap_or_else(|| cents_of(from_cents(cents) / divisor))
 }
 
 /// Whole cents, rounded with [`MONEY_ROUNDING`], of `mantissa / 10^scale`.
@@ -124,7 +129,8 @@ fn power_of_ten(exponent: u32) -> Option<i128> {
     POWERS.get(usize::try_from(exponent).ok()?).copied()
 }
 
-/// `dividend ÷ divisor` rounded half away from zero ([`MONEY_ROUNDING`]), exactly.
+/// `dividend ÷ divisor` rounded half away from zero ([`MONEY_ROUNDING`]), exactly; `None` for a
+/// zero divisor.
 fn divide_rounding(dividend: i128, divisor: i128) -> Option<i128> {
     // 128-bit division is a library call; every real amount and quantity fits in 64 bits.
     let (quotient, remainder) = match (i64::try_from(dividend), i64::try_from(divisor)) {
@@ -252,7 +258,7 @@ pub struct Money {
 impl Money {
     /// Rounds `amount` to cents with [`MONEY_ROUNDING`].
     pub fn rounded(amount: Decimal, currency_code: CurrencyCode) -> Money {
-        Money::from_cents(to_cents(round2(amount)), currency_code)
+        Money::from_cents(cents_of(amount), currency_code)
     }
 
     pub fn from_cents(cents: i128, currency_code: CurrencyCode) -> Money {

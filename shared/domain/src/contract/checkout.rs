@@ -29,8 +29,8 @@ impl CheckoutRequest {
     }
 }
 
-/// A `Vec<u8>` sink for serde_json that copies its many one- to few-byte writes (quotes,
-/// colons, commas, short keys and amounts) itself instead of calling `memcpy` for each.
+/// A `Vec<u8>` sink for serde_json that pushes its many one-byte writes (every quote, colon
+/// and comma) itself instead of calling `memcpy` for each; longer writes are copied as usual.
 struct SmallWrites(Vec<u8>);
 
 impl std::io::Write for SmallWrites {

@@ -1,5 +1,7 @@
 //! The pricing engine (docs/pricing.md): a validated cart and a price book in, the Checkout Service
-//! body out. Every amount is a `Decimal`; every rounding is [`round2`] (half away from zero).
+//! body out. Every amount is a `Decimal`; every rounding is [`crate::money::round2`]'s (half
+//! away from zero), worked out in whole cents by `money::cents_of_product` and
+//! `cents_of_quotient`.
 //!
 //! The amounts are figured once, for whole lines (the `line` basis). The `unit` basis is then
 //! derived from them as docs/pricing.md's "Unit basis" settles it.
@@ -20,7 +22,7 @@ use crate::contract::checkout::{
 use crate::contract::create_purchases::{CartItem, CartItemType, CreatePurchasesRequest};
 use crate::money::{
     CurrencyCode, Money, cents_of_product, cents_of_quotient, from_cents, parse_plain_decimal,
-    round2, to_cents,
+    to_cents,
 };
 use crate::wire_enum;
 
@@ -281,11 +283,6 @@ pub(super) struct Applied {
     pub(super) units: Decimal,
     /// Pooled groups the line's units took part in.
     pub(super) groups: u64,
-}
-
-/// `round2(value)` in whole cents.
-pub(super) fn cents_of(value: Decimal) -> i128 {
-    to_cents(round2(value))
 }
 
 impl LineCharges {

@@ -10,7 +10,7 @@ use super::price_book::{PriceBook, SoldBy};
 use super::promotion::PromotionRule;
 use crate::contract::checkout::AmountBasis;
 use crate::contract::create_purchases::CreatePurchasesRequest;
-use crate::money::{CurrencyCode, Money, from_cents};
+use crate::money::{CurrencyCode, Money, cents_of, from_cents};
 
 const ROUNDING: &str = "rounded to cents, half away from zero";
 
@@ -250,7 +250,7 @@ pub(super) fn explain(
                 SoldBy::Unit => "unit",
                 SoldBy::Weight => "weight",
             },
-            unit_price: text(super::engine::cents_of(item.price)),
+            unit_price: text(cents_of(item.price)),
             priced_by,
             extended_price: Step {
                 amount: text(charge.extended),
@@ -400,7 +400,7 @@ fn threshold_step(
     Some(ThresholdStep {
         promotion_id: promotion.id.clone(),
         description: promotion.description.to_string(),
-        min_subtotal: money(currency, super::engine::cents_of(*min_subtotal)),
+        min_subtotal: money(currency, cents_of(*min_subtotal)),
         subtotal: money(currency, subtotal),
         amount: money(currency, amount),
         how: format!(
